@@ -1,0 +1,7 @@
+//! Authentication: passwords, JWT access tokens, refresh tokens, and the request's `Principal`.
+
+pub mod jwt;
+pub mod password;
+pub mod refresh;
+
+pub use jwt::JwtKeys;

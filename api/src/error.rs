@@ -1,0 +1,97 @@
+//! The API's error, mapped once to the codes of DESIGN §5. Nothing internal reaches a client:
+//! the catch-all logs the whole cause chain (under the request's span, which carries its id) and
+//! answers `INTERNAL` alone.
+
+use async_graphql::{ErrorExtensions, Value};
+use hiregraph_domain::{FieldError, ValidationErrors};
+use hiregraph_persistence::StoreError;
+
+#[derive(Debug)]
+pub enum AppError {
+    Unauthenticated(String),
+    Forbidden(String),
+    NotFound(String),
+    /// Invalid input: a summary and every offending field path.
+    BadInput(String, Vec<FieldError>),
+    Conflict(String),
+    Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn bad_input(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::BadInput(format!("{field}: {message}"), vec![FieldError::new(field, message)])
+    }
+
+    pub fn invalid(errors: ValidationErrors) -> Self {
+        Self::BadInput(errors.to_string(), errors.0)
+    }
+
+    /// Nested validation errors under an input path, e.g. `input`.
+    pub fn invalid_under(errors: ValidationErrors, parent: &str) -> Self {
+        Self::invalid(ValidationErrors(errors.0.into_iter().map(|e| e.under(parent)).collect()))
+    }
+
+    pub fn internal(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(Box::new(err))
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::BadInput(..) => "BAD_USER_INPUT",
+            Self::Conflict(_) => "CONFLICT",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Duplicate(what) => Self::Conflict(format!("{what} already exists")),
+            StoreError::StaleVersion => Self::Conflict("the record was changed since you read it; reload and retry".into()),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        let code = err.code();
+        let (message, fields) = match err {
+            AppError::Unauthenticated(m) | AppError::Forbidden(m) | AppError::NotFound(m) | AppError::Conflict(m) => (m, Vec::new()),
+            AppError::BadInput(m, fields) => (m, fields),
+            AppError::Internal(cause) => {
+                let mut chain = cause.to_string();
+                let mut source = cause.source();
+                while let Some(s) = source {
+                    chain.push_str(": ");
+                    chain.push_str(&s.to_string());
+                    source = s.source();
+                }
+                tracing::error!(error = %chain, "internal error");
+                ("internal error".to_owned(), Vec::new())
+            }
+        };
+        async_graphql::Error::new(message).extend_with(|_, ext| {
+            ext.set("code", code);
+            if !fields.is_empty() {
+                let list: Vec<Value> = fields
+                    .iter()
+                    .map(|f| {
+                        let mut obj = async_graphql::indexmap::IndexMap::new();
+                        obj.insert(async_graphql::Name::new("path"), Value::from(f.field.clone()));
+                        obj.insert(async_graphql::Name::new("message"), Value::from(f.message.clone()));
+                        Value::Object(obj)
+                    })
+                    .collect();
+                ext.set("fields", Value::List(list));
+            }
+        })
+    }
+}

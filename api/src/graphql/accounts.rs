@@ -1,0 +1,135 @@
+//! Accounts: registering, signing in and out, and the signed-in viewer.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use hiregraph_domain::accounts::User as DomainUser;
+use hiregraph_persistence::companies as company_store;
+
+use super::companies::CompanyMembership;
+use super::context::{loader, state, viewer};
+use super::ids::{self, Kind};
+use super::types::PlatformRole;
+use crate::error::AppError;
+use crate::services::accounts::{self, Session};
+
+/// A user account. Reachable only by the user themselves, platform admins, and fellow members of
+/// a company (through `Company.members`).
+pub struct User(pub Arc<DomainUser>);
+
+#[Object]
+impl User {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::User, self.0.id.0)
+    }
+
+    /// Sign-in email, lower-cased.
+    async fn email(&self) -> &str {
+        self.0.email.as_str()
+    }
+
+    /// Role on the whole platform.
+    async fn role(&self) -> PlatformRole {
+        self.0.role.into()
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// The companies this user belongs to, with the role in each. Only for the user themselves and
+    /// platform admins; empty for anyone else.
+    async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<CompanyMembership>> {
+        let viewer = viewer(ctx);
+        if viewer.principal.user_id() != Some(self.0.id) && !viewer.principal.is_platform_admin() {
+            return Ok(Vec::new());
+        }
+        let list = company_store::memberships_of(self.0.id, &state(ctx).db.conn).await.map_err(AppError::from)?;
+        Ok(list.into_iter().map(CompanyMembership).collect())
+    }
+}
+
+/// A signed-in session.
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// Bearer token for `Authorization: Bearer …`; short-lived.
+    access_token: String,
+    /// Exchange with `refreshToken` for a new pair; each one works once.
+    refresh_token: String,
+    user: User,
+}
+
+impl From<Session> for AuthPayload {
+    fn from(s: Session) -> Self {
+        Self { access_token: s.access_token, refresh_token: s.refresh_token, user: User(Arc::new(s.user)) }
+    }
+}
+
+#[derive(InputObject)]
+pub struct RegisterInput {
+    email: String,
+    /// 10 to 128 characters.
+    password: String,
+}
+
+#[derive(InputObject)]
+pub struct LoginInput {
+    email: String,
+    password: String,
+}
+
+#[derive(InputObject)]
+pub struct RefreshTokenInput {
+    refresh_token: String,
+}
+
+#[derive(InputObject)]
+pub struct LogoutInput {
+    refresh_token: String,
+}
+
+#[derive(SimpleObject)]
+pub struct LogoutPayload {
+    /// True when the session (every token rotated from this sign-in) is now revoked.
+    success: bool,
+}
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The signed-in user, or null when anonymous.
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let Some(id) = viewer(ctx).principal.user_id() else { return Ok(None) };
+        Ok(loader(ctx).load_one(id).await?.map(User))
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Creates an account and signs it in.
+    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload> {
+        Ok(accounts::register(state(ctx), &input.email, &input.password).await?.into())
+    }
+
+    /// Signs in. A wrong email or password is `UNAUTHENTICATED`, without saying which.
+    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload> {
+        Ok(accounts::login(state(ctx), &input.email, &input.password).await?.into())
+    }
+
+    /// Exchanges a refresh token for a new pair. Reusing an exchanged token revokes the session.
+    async fn refresh_token(&self, ctx: &Context<'_>, input: RefreshTokenInput) -> Result<AuthPayload> {
+        Ok(accounts::refresh(state(ctx), &input.refresh_token).await?.into())
+    }
+
+    /// Ends the session this refresh token belongs to.
+    async fn logout(&self, ctx: &Context<'_>, input: LogoutInput) -> Result<LogoutPayload> {
+        Ok(LogoutPayload { success: accounts::logout(state(ctx), &input.refresh_token).await? })
+    }
+}

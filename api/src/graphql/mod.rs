@@ -1,0 +1,49 @@
+//! The GraphQL schema: one area per module, merged at the root.
+
+pub mod accounts;
+pub mod companies;
+pub mod connection;
+pub mod context;
+pub mod ids;
+pub mod limits;
+pub mod node;
+pub mod postings;
+pub mod types;
+
+use std::sync::Arc;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+use crate::state::AppState;
+
+/// Reads.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(accounts::AccountQuery, companies::CompanyQuery, postings::PostingQuery, node::NodeQuery);
+
+/// Writes: each takes one input object and returns a payload with the changed object.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(accounts::AccountMutation, companies::CompanyMutation, postings::PostingMutation);
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+}
+
+/// The schema with its limits, built once at start-up and shared by every worker.
+pub fn build(state: Arc<AppState>) -> AppSchema {
+    let limits = state.settings.limits.clone();
+    builder()
+        .limit_complexity(limits.max_complexity)
+        .limit_recursive_depth(64)
+        .extension(limits::Limits { max_depth: limits.max_depth, max_aliases: limits.max_aliases })
+        .data(state)
+        .finish()
+}
+
+/// The schema as SDL; `schema.graphql` at the repository root must equal it.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

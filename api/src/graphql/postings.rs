@@ -1,0 +1,464 @@
+//! Job postings: reading, the public feed, writing, and the status machine.
+
+use std::sync::Arc;
+
+use async_graphql::connection::{Connection, EmptyFields};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use hiregraph_domain::postings::{Posting as DomainPosting, PostingAction, PostingContentInput, PostingSkill as DomainSkill, SalaryInput as DomainSalaryInput};
+use hiregraph_domain::{CompanyId, PostingId};
+use hiregraph_persistence::page::Page;
+use hiregraph_persistence::postings::{self as store, CompanyScope, FeedFilter, FeedOrder};
+
+use super::companies::Company;
+use super::connection::{self, page_request};
+use super::context::{loader, state, viewer};
+use super::ids::{self, Kind};
+use super::types::{CountryCode, CurrencyCode, EmploymentType, Location, LocationInput, PostingStatus, SalaryPeriod, Seniority, Workplace};
+use crate::error::AppError;
+use crate::services::postings::{self as service, PostingPatch};
+use crate::state::now;
+
+/// A job posting.
+pub struct Posting(pub Arc<DomainPosting>);
+
+/// A pay range in whole units of its currency.
+#[derive(SimpleObject)]
+pub struct SalaryRange {
+    min: i64,
+    max: i64,
+    currency: CurrencyCode,
+    period: SalaryPeriod,
+}
+
+/// A skill the job asks for.
+#[derive(SimpleObject)]
+pub struct PostingSkill {
+    name: String,
+    /// Required (true) or nice to have (false).
+    required: bool,
+}
+
+#[Object]
+impl Posting {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::Posting, self.0.id.0)
+    }
+    /// URL-safe unique name.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn title(&self) -> &str {
+        &self.0.content.title
+    }
+    /// One or two sentences for lists.
+    async fn summary(&self) -> Option<&str> {
+        self.0.content.summary.as_deref()
+    }
+    /// Markdown.
+    async fn description(&self) -> &str {
+        &self.0.content.description
+    }
+    async fn responsibilities(&self) -> &[String] {
+        &self.0.content.responsibilities
+    }
+    async fn required_qualifications(&self) -> &[String] {
+        &self.0.content.required_qualifications
+    }
+    async fn preferred_qualifications(&self) -> &[String] {
+        &self.0.content.preferred_qualifications
+    }
+    async fn employment_type(&self) -> Option<EmploymentType> {
+        self.0.content.employment_type.map(Into::into)
+    }
+    async fn seniority(&self) -> Option<Seniority> {
+        self.0.content.seniority.map(Into::into)
+    }
+    async fn min_years_experience(&self) -> Option<i32> {
+        self.0.content.min_years_experience
+    }
+    async fn workplace(&self) -> Option<Workplace> {
+        self.0.content.workplace.map(Into::into)
+    }
+    async fn locations(&self) -> Vec<Location> {
+        self.0.content.locations.iter().map(Into::into).collect()
+    }
+    async fn salary(&self) -> Option<SalaryRange> {
+        self.0.content.salary.map(|s| SalaryRange {
+            min: s.min(),
+            max: s.max(),
+            currency: CurrencyCode(s.currency()),
+            period: s.period().into(),
+        })
+    }
+    /// Whether the offer includes equity.
+    async fn equity(&self) -> bool {
+        self.0.content.equity
+    }
+    async fn skills(&self) -> Vec<PostingSkill> {
+        self.0.content.skills.iter().map(|s| PostingSkill { name: s.name.clone(), required: s.required }).collect()
+    }
+    async fn benefits(&self) -> &[String] {
+        &self.0.content.benefits
+    }
+    async fn status(&self) -> PostingStatus {
+        self.0.status.into()
+    }
+    /// When it was first published.
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.published_at
+    }
+    async fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.0.content.expires_at
+    }
+    /// Past its expiry: it no longer appears in search and takes no applications.
+    async fn is_expired(&self) -> bool {
+        self.0.is_expired(Utc::now())
+    }
+    /// Pass it back as `expectedVersion` when updating.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// The employer.
+    async fn company(&self, ctx: &Context<'_>) -> Result<Company> {
+        let company = loader(ctx).load_one(self.0.company_id).await?;
+        company.map(Company).ok_or_else(|| AppError::Internal("posting without company".into()).into())
+    }
+}
+
+/// What a posting list counts when `totalCount` is asked for.
+pub enum PostingCount {
+    Feed(FeedFilter),
+    Company(CompanyId, CompanyScope),
+}
+
+#[Object]
+impl PostingCount {
+    /// How many postings match; counted only when this field is selected.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        let conn = &state(ctx).db.conn;
+        let count = match self {
+            PostingCount::Feed(filter) => store::feed_count(filter, now(), conn).await,
+            PostingCount::Company(id, scope) => store::company_postings_count(*id, *scope, now(), conn).await,
+        };
+        Ok(count.map_err(AppError::from)?)
+    }
+}
+
+/// Loads a page of posting ids through the loader and keeps those the viewer may read.
+pub async fn postings_page(ctx: &Context<'_>, page: Page<PostingId>, count: PostingCount) -> Result<Connection<String, Posting, PostingCount, EmptyFields>> {
+    let ids: Vec<PostingId> = page.items.iter().map(|(id, _)| *id).collect();
+    let found = loader(ctx).load_many(ids).await?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for (id, cursor) in page.items {
+        if let Some(posting) = found.get(&id) {
+            if service::may_read(state(ctx), viewer(ctx), posting).await? {
+                items.push((Posting(posting.clone()), cursor));
+            }
+        }
+    }
+    let page = Page { items, has_next_page: page.has_next_page, has_previous_page: page.has_previous_page };
+    Ok(connection::build(page, count))
+}
+
+/// A salary floor: postings in this currency and period whose range reaches the amount.
+#[derive(InputObject)]
+pub struct MinSalaryInput {
+    amount: i64,
+    currency: CurrencyCode,
+    #[graphql(default_with = "SalaryPeriod::Year")]
+    period: SalaryPeriod,
+}
+
+/// Filters of the public feed. Every given filter must hold; a list matches any of its values
+/// (except `skills`, where a posting must list every one).
+#[derive(InputObject, Default)]
+pub struct PostingFilter {
+    company_ids: Option<Vec<ID>>,
+    workplaces: Option<Vec<Workplace>>,
+    employment_types: Option<Vec<EmploymentType>>,
+    seniorities: Option<Vec<Seniority>>,
+    /// A location in any of these countries; remote-in-country counts.
+    countries: Option<Vec<CountryCode>>,
+    min_salary: Option<MinSalaryInput>,
+    /// Skill names, case-insensitive; each must be listed by the posting.
+    skills: Option<Vec<String>>,
+}
+
+impl PostingFilter {
+    fn into_feed_filter(self) -> Result<FeedFilter, AppError> {
+        let company_ids = self
+            .company_ids
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .map(|(i, id)| ids::company_id(id, &format!("filter.companyIds.{i}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let min_salary = match self.min_salary {
+            Some(m) if m.amount < 0 => return Err(AppError::bad_input("filter.minSalary.amount", "must not be negative")),
+            Some(m) => Some((m.amount, m.currency.0, m.period.into())),
+            None => None,
+        };
+        let skills: Vec<String> = self.skills.unwrap_or_default().into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+        if skills.len() > 20 {
+            return Err(AppError::bad_input("filter.skills", "may name at most 20 skills"));
+        }
+        Ok(FeedFilter {
+            company_ids,
+            workplaces: self.workplaces.unwrap_or_default().into_iter().map(Into::into).collect(),
+            employment_types: self.employment_types.unwrap_or_default().into_iter().map(Into::into).collect(),
+            seniorities: self.seniorities.unwrap_or_default().into_iter().map(Into::into).collect(),
+            countries: self.countries.unwrap_or_default().into_iter().map(|c| c.0).collect(),
+            min_salary,
+            skills,
+        })
+    }
+}
+
+/// Feed order.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum PostingOrder {
+    /// Most recently published first.
+    #[default]
+    Newest,
+    /// Least recently published first.
+    Oldest,
+}
+
+#[derive(InputObject)]
+pub struct SalaryInput {
+    min: i64,
+    max: i64,
+    currency: CurrencyCode,
+    period: SalaryPeriod,
+}
+
+impl From<SalaryInput> for DomainSalaryInput {
+    fn from(s: SalaryInput) -> Self {
+        Self { min: s.min, max: s.max, currency: s.currency.0.as_str().to_owned(), period: s.period.into() }
+    }
+}
+
+#[derive(InputObject)]
+pub struct PostingSkillInput {
+    name: String,
+    #[graphql(default = true)]
+    required: bool,
+}
+
+impl From<PostingSkillInput> for DomainSkill {
+    fn from(s: PostingSkillInput) -> Self {
+        Self { name: s.name, required: s.required }
+    }
+}
+
+/// A new posting; it starts as a DRAFT. Publishing needs a description of 50+ characters,
+/// employment type, seniority, workplace, a location and a required skill.
+#[derive(InputObject)]
+pub struct CreatePostingInput {
+    company_id: ID,
+    title: String,
+    summary: Option<String>,
+    #[graphql(default)]
+    description: String,
+    #[graphql(default)]
+    responsibilities: Vec<String>,
+    #[graphql(default)]
+    required_qualifications: Vec<String>,
+    #[graphql(default)]
+    preferred_qualifications: Vec<String>,
+    employment_type: Option<EmploymentType>,
+    seniority: Option<Seniority>,
+    min_years_experience: Option<i32>,
+    workplace: Option<Workplace>,
+    #[graphql(default)]
+    locations: Vec<LocationInput>,
+    salary: Option<SalaryInput>,
+    #[graphql(default)]
+    equity: bool,
+    #[graphql(default)]
+    skills: Vec<PostingSkillInput>,
+    #[graphql(default)]
+    benefits: Vec<String>,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+/// Changes to a posting. Omitted fields keep their value; `null` clears an optional one.
+/// Fails with `CONFLICT` when `expectedVersion` is not the stored version.
+#[derive(InputObject)]
+pub struct UpdatePostingInput {
+    id: ID,
+    expected_version: i32,
+    title: Option<String>,
+    summary: MaybeUndefined<String>,
+    description: Option<String>,
+    responsibilities: Option<Vec<String>>,
+    required_qualifications: Option<Vec<String>>,
+    preferred_qualifications: Option<Vec<String>>,
+    employment_type: MaybeUndefined<EmploymentType>,
+    seniority: MaybeUndefined<Seniority>,
+    min_years_experience: MaybeUndefined<i32>,
+    workplace: MaybeUndefined<Workplace>,
+    locations: Option<Vec<LocationInput>>,
+    salary: MaybeUndefined<SalaryInput>,
+    equity: Option<bool>,
+    skills: Option<Vec<PostingSkillInput>>,
+    benefits: Option<Vec<String>>,
+    expires_at: MaybeUndefined<DateTime<Utc>>,
+}
+
+/// Names the posting a status change applies to.
+#[derive(InputObject)]
+pub struct PostingStatusInput {
+    id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct PostingPayload {
+    posting: Posting,
+}
+
+fn patch<T, U>(value: MaybeUndefined<T>, f: impl Fn(T) -> U) -> Option<Option<U>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(f(v))),
+    }
+}
+
+#[derive(Default)]
+pub struct PostingQuery;
+
+#[Object]
+impl PostingQuery {
+    /// A posting by `id` or by `slug` (exactly one). Published postings are public; others only for the company's
+    /// members. One you may not see is `NOT_FOUND`.
+    async fn posting(&self, ctx: &Context<'_>, id: Option<ID>, slug: Option<String>) -> Result<Option<Posting>> {
+        let state = state(ctx);
+        let id = match (id, slug) {
+            (Some(id), None) => ids::posting_id(&id, "id")?,
+            (None, Some(slug)) => store::find_id_by_slug(slug.trim(), &state.db.conn)
+                .await
+                .map_err(AppError::from)?
+                .ok_or_else(|| AppError::NotFound(format!("no posting has the slug `{slug}`")))?,
+            _ => return Err(AppError::bad_input("id", "give exactly one of id and slug").into()),
+        };
+        let posting = loader(ctx).load_one(id).await?.ok_or_else(|| AppError::NotFound("no posting has this id".into()))?;
+        if !service::may_read(state, viewer(ctx), &posting).await? {
+            return Err(AppError::NotFound("no posting has this id".into()).into());
+        }
+        Ok(Some(Posting(posting)))
+    }
+
+    /// Published, unexpired postings, filtered and paginated by keyset cursors.
+    #[graphql(complexity = "connection::page_size(first, last) * child_complexity + 1")]
+    #[allow(clippy::too_many_arguments)]
+    async fn postings(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<PostingFilter>,
+        #[graphql(default)] order_by: PostingOrder,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Connection<String, Posting, PostingCount, EmptyFields>> {
+        let request = page_request(first, after, last, before)?;
+        let filter = filter.unwrap_or_default().into_feed_filter()?;
+        let order = match order_by {
+            PostingOrder::Newest => FeedOrder::Newest,
+            PostingOrder::Oldest => FeedOrder::Oldest,
+        };
+        let page = store::feed(&filter, order, &request, now(), &state(ctx).db.conn).await.map_err(AppError::from)?;
+        postings_page(ctx, page, PostingCount::Feed(filter)).await
+    }
+}
+
+#[derive(Default)]
+pub struct PostingMutation;
+
+#[Object]
+impl PostingMutation {
+    /// Creates a DRAFT posting (RECRUITER, ADMIN or OWNER of the company).
+    async fn create_posting(&self, ctx: &Context<'_>, input: CreatePostingInput) -> Result<PostingPayload> {
+        let company = ids::company_id(&input.company_id, "input.companyId")?;
+        let content = PostingContentInput {
+            title: input.title,
+            summary: input.summary,
+            description: input.description,
+            responsibilities: input.responsibilities,
+            required_qualifications: input.required_qualifications,
+            preferred_qualifications: input.preferred_qualifications,
+            employment_type: input.employment_type.map(Into::into),
+            seniority: input.seniority.map(Into::into),
+            min_years_experience: input.min_years_experience,
+            workplace: input.workplace.map(Into::into),
+            locations: input.locations.into_iter().map(Into::into).collect(),
+            salary: input.salary.map(Into::into),
+            equity: input.equity,
+            skills: input.skills.into_iter().map(Into::into).collect(),
+            benefits: input.benefits,
+            expires_at: input.expires_at,
+        };
+        let posting = service::create(state(ctx), viewer(ctx), company, content).await?;
+        Ok(PostingPayload { posting: Posting(posting) })
+    }
+
+    /// Edits a posting that is not closed or archived. A published one must stay complete.
+    async fn update_posting(&self, ctx: &Context<'_>, input: UpdatePostingInput) -> Result<PostingPayload> {
+        let id = ids::posting_id(&input.id, "input.id")?;
+        let patch = PostingPatch {
+            title: input.title,
+            summary: patch(input.summary, |v| v),
+            description: input.description,
+            responsibilities: input.responsibilities,
+            required_qualifications: input.required_qualifications,
+            preferred_qualifications: input.preferred_qualifications,
+            employment_type: patch(input.employment_type, Into::into),
+            seniority: patch(input.seniority, Into::into),
+            min_years_experience: patch(input.min_years_experience, |v| v),
+            workplace: patch(input.workplace, Into::into),
+            locations: input.locations.map(|l| l.into_iter().map(Into::into).collect()),
+            salary: patch(input.salary, Into::into),
+            equity: input.equity,
+            skills: input.skills.map(|s| s.into_iter().map(Into::into).collect()),
+            benefits: input.benefits,
+            expires_at: patch(input.expires_at, |v| v),
+        };
+        let posting = service::update(state(ctx), viewer(ctx), id, input.expected_version, patch).await?;
+        Ok(PostingPayload { posting: Posting(posting) })
+    }
+
+    /// DRAFT or PAUSED → PUBLISHED. Refused, naming the missing fields, when incomplete.
+    async fn publish_posting(&self, ctx: &Context<'_>, input: PostingStatusInput) -> Result<PostingPayload> {
+        transition(ctx, input, PostingAction::Publish).await
+    }
+
+    /// PUBLISHED → PAUSED: hidden from the public until published again.
+    async fn pause_posting(&self, ctx: &Context<'_>, input: PostingStatusInput) -> Result<PostingPayload> {
+        transition(ctx, input, PostingAction::Pause).await
+    }
+
+    /// PUBLISHED or PAUSED → CLOSED.
+    async fn close_posting(&self, ctx: &Context<'_>, input: PostingStatusInput) -> Result<PostingPayload> {
+        transition(ctx, input, PostingAction::Close).await
+    }
+
+    /// DRAFT or CLOSED → ARCHIVED.
+    async fn archive_posting(&self, ctx: &Context<'_>, input: PostingStatusInput) -> Result<PostingPayload> {
+        transition(ctx, input, PostingAction::Archive).await
+    }
+}
+
+async fn transition(ctx: &Context<'_>, input: PostingStatusInput, action: PostingAction) -> Result<PostingPayload> {
+    let id = ids::posting_id(&input.id, "input.id")?;
+    let posting = service::transition(state(ctx), viewer(ctx), id, action).await?;
+    Ok(PostingPayload { posting: Posting(posting) })
+}

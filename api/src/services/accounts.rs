@@ -1,0 +1,100 @@
+//! Registering, signing in, rotating refresh tokens, signing out.
+
+use chrono::Duration;
+use hiregraph_domain::accounts::{Password, PlatformRole, User};
+use hiregraph_domain::ids::TokenFamilyId;
+use hiregraph_domain::values::Email;
+use hiregraph_domain::{UserId, ValidationErrors};
+use hiregraph_persistence::{TransactionTrait, tokens, users};
+
+use crate::auth::{password, refresh};
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, now};
+
+/// What signing in gives: a short-lived access token and a rotating refresh token.
+pub struct Session {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub user: User,
+}
+
+fn bad_credentials() -> AppError {
+    AppError::Unauthenticated("the email or password is not correct".into())
+}
+
+fn bad_refresh() -> AppError {
+    AppError::Unauthenticated("the refresh token is not valid; sign in again".into())
+}
+
+async fn open_session(state: &AppState, user: User, family: TokenFamilyId, conn: &impl hiregraph_persistence::ConnectionTrait) -> AppResult<Session> {
+    let at = now();
+    let refresh_token = refresh::generate();
+    let ttl = Duration::from_std(state.settings.refresh_token_ttl).map_err(AppError::internal)?;
+    tokens::insert(user.id, family, &refresh::digest(&refresh_token), at, at + ttl, conn).await?;
+    let access_token = state.jwt.issue(&user, at).map_err(AppError::internal)?;
+    Ok(Session { access_token, refresh_token, user })
+}
+
+pub async fn register(state: &AppState, email: &str, password: &str) -> AppResult<Session> {
+    let mut errors = ValidationErrors::new();
+    let email = errors.take(Email::parse(email));
+    let password = errors.take(Password::parse(password));
+    let (Some(email), Some(password)) = (email, password) else {
+        return Err(AppError::invalid_under(errors, "input"));
+    };
+    let hash = password::hash(password.expose().to_owned()).await?;
+    let txn = state.db.conn.begin().await.map_err(AppError::internal)?;
+    let user = users::insert(UserId::generate(), &email, &hash, PlatformRole::Member, now(), &txn)
+        .await
+        .map_err(|e| match e {
+            hiregraph_persistence::StoreError::Duplicate(_) => AppError::Conflict("an account with this email already exists".into()),
+            other => other.into(),
+        })?;
+    let session = open_session(state, user, TokenFamilyId::generate(), &txn).await?;
+    txn.commit().await.map_err(AppError::internal)?;
+    Ok(session)
+}
+
+pub async fn login(state: &AppState, email: &str, password: &str) -> AppResult<Session> {
+    let found = match Email::parse(email) {
+        Ok(email) => users::find_credentials(&email, &state.db.conn).await?,
+        Err(_) => None,
+    };
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    // Verify even without an account, so timing does not tell which part was wrong.
+    let ok = password::verify(password.to_owned(), hash).await?;
+    match user {
+        Some(user) if ok => open_session(state, user, TokenFamilyId::generate(), &state.db.conn).await,
+        _ => Err(bad_credentials()),
+    }
+}
+
+/// Rotates a refresh token. A token used twice means it leaked: its whole family is revoked.
+pub async fn refresh(state: &AppState, token: &str) -> AppResult<Session> {
+    let at = now();
+    let Some(stored) = tokens::find_by_hash(&refresh::digest(token), &state.db.conn).await? else {
+        return Err(bad_refresh());
+    };
+    if stored.revoked_at.is_some() || stored.expires_at <= at {
+        return Err(bad_refresh());
+    }
+    if stored.used_at.is_some() || !tokens::claim(stored.id, at, &state.db.conn).await? {
+        tokens::revoke_family(stored.family_id, at, &state.db.conn).await?;
+        tracing::warn!(user = %stored.user_id, "a rotated refresh token was reused; its family is revoked");
+        return Err(bad_refresh());
+    }
+    let user = users::find_by_ids(&[stored.user_id], &state.db.conn).await?.pop().ok_or_else(bad_refresh)?;
+    open_session(state, user, stored.family_id, &state.db.conn).await
+}
+
+/// Revokes the family of this refresh token: that sign-in ends everywhere it was rotated to.
+pub async fn logout(state: &AppState, token: &str) -> AppResult<bool> {
+    let Some(stored) = tokens::find_by_hash(&refresh::digest(token), &state.db.conn).await? else {
+        return Err(bad_refresh());
+    };
+    tokens::revoke_family(stored.family_id, now(), &state.db.conn).await?;
+    Ok(true)
+}

@@ -1,0 +1,154 @@
+//! Creating and editing companies, and managing their members.
+
+use std::sync::Arc;
+
+use hiregraph_domain::companies::{
+    self as rules, Company, CompanyAction, CompanyProfile, CompanyProfileInput, CompanyRole, Membership, company_slug,
+};
+use hiregraph_domain::values::Email;
+use hiregraph_domain::{CompanyId, UserId};
+use hiregraph_persistence::cache::CacheKey;
+use hiregraph_persistence::{TransactionTrait, companies, users};
+
+use crate::error::{AppError, AppResult};
+use crate::services::loading;
+use crate::state::{AppState, Viewer, now};
+
+pub fn signed_in(viewer: &Viewer) -> AppResult<UserId> {
+    viewer.principal.user_id().ok_or_else(|| AppError::Unauthenticated("sign in first".into()))
+}
+
+/// The company, if it exists, and whether the viewer may do `action` in it. Companies are public,
+/// so a refusal is `FORBIDDEN` (or `UNAUTHENTICATED` for an anonymous caller).
+pub async fn authorize(state: &AppState, viewer: &Viewer, id: CompanyId, action: CompanyAction) -> AppResult<(Arc<Company>, Option<CompanyRole>)> {
+    let company = loading::company(state, id).await?.ok_or_else(|| AppError::NotFound("no company has this id".into()))?;
+    let role = viewer.role_in(state, id).await?;
+    if !rules::may(&viewer.principal, role, action) {
+        signed_in(viewer)?;
+        return Err(AppError::Forbidden(format!("your role in {} does not allow this", company.profile.name)));
+    }
+    Ok((company, role))
+}
+
+pub async fn create(state: &AppState, viewer: &Viewer, slug: Option<&str>, input: CompanyProfileInput) -> AppResult<Arc<Company>> {
+    let owner = signed_in(viewer)?;
+    let name = input.name.clone();
+    let profile = CompanyProfile::try_from(input).map_err(|e| AppError::invalid_under(e, "input"))?;
+    let slug = company_slug(slug, &name).map_err(|e| AppError::invalid_under(e.into(), "input"))?;
+    let id = CompanyId::generate();
+    let at = now();
+    let txn = state.db.conn.begin().await.map_err(AppError::internal)?;
+    companies::insert(id, &slug, &profile, at, &txn).await.map_err(|e| match e {
+        hiregraph_persistence::StoreError::Duplicate(_) => AppError::Conflict(format!("the slug `{}` is taken", slug.as_str())),
+        other => other.into(),
+    })?;
+    companies::insert_member(&Membership { company_id: id, user_id: owner, role: CompanyRole::Owner, created_at: at }, &txn).await?;
+    txn.commit().await.map_err(AppError::internal)?;
+    loading::company(state, id).await?.ok_or_else(|| AppError::Internal("created company vanished".into()))
+}
+
+/// Fields of an update: `None` keeps the stored value.
+#[derive(Default)]
+pub struct CompanyPatch {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub website: Option<Option<String>>,
+    pub industry: Option<Option<String>>,
+    pub size: Option<Option<hiregraph_domain::companies::SizeBand>>,
+    pub headquarters: Option<Option<hiregraph_domain::companies::LocationInput>>,
+}
+
+pub async fn update(state: &AppState, viewer: &Viewer, id: CompanyId, patch: CompanyPatch) -> AppResult<Arc<Company>> {
+    let (company, _) = authorize(state, viewer, id, CompanyAction::EditCompany).await?;
+    let p = &company.profile;
+    let current_hq = p.headquarters.as_ref().map(|l| hiregraph_domain::companies::LocationInput {
+        city: l.city().map(str::to_owned),
+        region: l.region().map(str::to_owned),
+        country: l.country().as_str().to_owned(),
+        remote: l.is_remote(),
+    });
+    let input = CompanyProfileInput {
+        name: patch.name.unwrap_or_else(|| p.name.clone()),
+        description: patch.description.unwrap_or_else(|| p.description.clone()),
+        website: patch.website.unwrap_or_else(|| p.website.as_ref().map(|w| w.as_str().to_owned())),
+        industry: patch.industry.unwrap_or_else(|| p.industry.clone()),
+        size: patch.size.unwrap_or(p.size),
+        headquarters: patch.headquarters.unwrap_or(current_hq),
+    };
+    let profile = CompanyProfile::try_from(input).map_err(|e| AppError::invalid_under(e, "input"))?;
+    companies::update_profile(id, &profile, now(), &state.db.conn).await?;
+    state.cache.invalidate(&[CacheKey::Company(id)]).await;
+    loading::company(state, id).await?.ok_or_else(|| AppError::NotFound("no company has this id".into()))
+}
+
+pub async fn set_verified(state: &AppState, viewer: &Viewer, id: CompanyId, verified: bool) -> AppResult<Arc<Company>> {
+    authorize(state, viewer, id, CompanyAction::Verify).await?;
+    companies::set_verified(id, verified, now(), &state.db.conn).await?;
+    state.cache.invalidate(&[CacheKey::Company(id)]).await;
+    loading::company(state, id).await?.ok_or_else(|| AppError::NotFound("no company has this id".into()))
+}
+
+fn member_refused() -> AppError {
+    AppError::Forbidden("only owners may give, change or remove the OWNER role".into())
+}
+
+pub async fn add_member(state: &AppState, viewer: &Viewer, id: CompanyId, email: &str, role: CompanyRole) -> AppResult<Membership> {
+    let (_, actor) = authorize(state, viewer, id, CompanyAction::ManageMembers).await?;
+    if !rules::may_manage_member(&viewer.principal, actor, None, Some(role)) {
+        return Err(member_refused());
+    }
+    let email = Email::parse(email).map_err(|e| AppError::invalid_under(e.into(), "input"))?;
+    let user = users::find_by_email(&email, &state.db.conn)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no account uses {}; ask them to register first", email.as_str())))?;
+    let member = Membership { company_id: id, user_id: user.id, role, created_at: now() };
+    companies::insert_member(&member, &state.db.conn).await.map_err(|e| match e {
+        hiregraph_persistence::StoreError::Duplicate(_) => AppError::Conflict("this user is already a member".into()),
+        other => other.into(),
+    })?;
+    Ok(member)
+}
+
+/// Changes a role (`Some`) or removes the member (`None`). Both keep at least one owner, checked
+/// under the company's write lock so two concurrent demotions cannot leave none.
+pub async fn change_member(state: &AppState, viewer: &Viewer, id: CompanyId, user: UserId, to: Option<CompanyRole>) -> AppResult<Option<Membership>> {
+    let me = signed_in(viewer)?;
+    let actor = viewer.role_in(state, id).await?;
+    let leaving = to.is_none() && user == me && actor.is_some();
+    if !leaving {
+        authorize(state, viewer, id, CompanyAction::ManageMembers).await?;
+    }
+    let at = now();
+    let txn = state.db.conn.begin().await.map_err(AppError::internal)?;
+    if !companies::lock(id, at, &txn).await? {
+        return Err(AppError::NotFound("no company has this id".into()));
+    }
+    let current = companies::find_member(id, user, &txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("this user is not a member of the company".into()))?;
+    if !leaving && !rules::may_manage_member(&viewer.principal, actor, Some(current.role), to) {
+        return Err(member_refused());
+    }
+    if current.role == CompanyRole::Owner && to != Some(CompanyRole::Owner) && companies::count_owners(id, &txn).await? <= 1 {
+        return Err(AppError::Conflict("a company keeps at least one owner: make someone else owner first".into()));
+    }
+    let result = match to {
+        Some(role) => {
+            companies::set_member_role(id, user, role, &txn).await?;
+            Some(Membership { role, ..current })
+        }
+        None => {
+            companies::delete_member(id, user, &txn).await?;
+            None
+        }
+    };
+    txn.commit().await.map_err(AppError::internal)?;
+    state.cache.invalidate(&[CacheKey::Company(id)]).await;
+    Ok(result)
+}
+
+/// The members, visible to members and platform admins only.
+pub async fn members(state: &AppState, viewer: &Viewer, id: CompanyId) -> AppResult<Vec<Membership>> {
+    authorize(state, viewer, id, CompanyAction::ReadPrivatePostings).await?;
+    Ok(companies::members_of(&[id], &state.db.conn).await?)
+}

@@ -1,0 +1,7 @@
+//! Use cases: each checks who may act, validates through the domain, writes in one transaction,
+//! then invalidates the cache after the commit.
+
+pub mod accounts;
+pub mod companies;
+pub mod loading;
+pub mod postings;

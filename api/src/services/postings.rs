@@ -1,0 +1,216 @@
+//! Writing postings and moving them through their status machine; reading them with visibility.
+
+use std::sync::Arc;
+
+use hiregraph_domain::companies::{self as rules, CompanyAction, LocationInput};
+use hiregraph_domain::postings::{Posting, PostingAction, PostingContent, PostingContentInput, PostingStatus, SalaryInput};
+use hiregraph_domain::values::Slug;
+use hiregraph_domain::{CompanyId, PostingId, ValidationErrors};
+use hiregraph_persistence::cache::CacheKey;
+use hiregraph_persistence::{TransactionTrait, postings};
+
+use crate::error::{AppError, AppResult};
+use crate::services::companies::{authorize, signed_in};
+use crate::services::loading;
+use crate::state::{AppState, Viewer, now};
+
+fn not_found() -> AppError {
+    AppError::NotFound("no posting has this id".into())
+}
+
+/// Whether the viewer may see this posting: the public sees published ones; the company's
+/// members and platform admins see every status.
+pub async fn may_read(state: &AppState, viewer: &Viewer, posting: &Posting) -> AppResult<bool> {
+    if posting.status.is_public() {
+        return Ok(true);
+    }
+    let role = viewer.role_in(state, posting.company_id).await?;
+    Ok(rules::may(&viewer.principal, role, CompanyAction::ReadPrivatePostings))
+}
+
+/// A posting the viewer may see, or `NOT_FOUND` (whether it does not exist or is hidden).
+pub async fn read(state: &AppState, viewer: &Viewer, id: PostingId) -> AppResult<Arc<Posting>> {
+    let posting = loading::posting(state, id).await?.ok_or_else(not_found)?;
+    if may_read(state, viewer, &posting).await? { Ok(posting) } else { Err(not_found()) }
+}
+
+/// Loads a posting for a write: hidden ones are `NOT_FOUND`, visible ones the viewer may not
+/// manage are `FORBIDDEN`. Reads the database, not the cache, since a write follows.
+async fn for_write(state: &AppState, viewer: &Viewer, id: PostingId) -> AppResult<Posting> {
+    signed_in(viewer)?;
+    let posting = postings::find_by_ids(&[id], &state.db.conn).await?.pop().ok_or_else(not_found)?;
+    if !may_read(state, viewer, &posting).await? {
+        return Err(not_found());
+    }
+    let role = viewer.role_in(state, posting.company_id).await?;
+    if !rules::may(&viewer.principal, role, CompanyAction::ManagePostings) {
+        return Err(AppError::Forbidden("only the company's recruiters, admins and owners may change its postings".into()));
+    }
+    Ok(posting)
+}
+
+fn posting_slug(title: &str, id: PostingId) -> String {
+    let base = Slug::from_text(title).map(|s| s.as_str().to_owned()).unwrap_or_else(|| "job".to_owned());
+    let base: String = base.chars().take(100).collect();
+    let suffix: String = id.0.simple().to_string().chars().rev().take(8).collect();
+    format!("{}-{suffix}", base.trim_end_matches('-'))
+}
+
+pub async fn create(state: &AppState, viewer: &Viewer, company: CompanyId, input: PostingContentInput) -> AppResult<Arc<Posting>> {
+    authorize(state, viewer, company, CompanyAction::ManagePostings).await?;
+    let content = PostingContent::try_from(input).map_err(|e| AppError::invalid_under(e, "input"))?;
+    let at = now();
+    let id = PostingId::generate();
+    let posting = Posting {
+        id,
+        company_id: company,
+        slug: posting_slug(&content.title, id),
+        content,
+        status: PostingStatus::Draft,
+        published_at: None,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    };
+    let txn = state.db.conn.begin().await.map_err(AppError::internal)?;
+    postings::insert(&posting, &txn).await?;
+    txn.commit().await.map_err(AppError::internal)?;
+    Ok(Arc::new(posting))
+}
+
+/// Fields of an update: `None` keeps the stored value; `Some(None)` clears an optional one.
+#[derive(Default)]
+pub struct PostingPatch {
+    pub title: Option<String>,
+    pub summary: Option<Option<String>>,
+    pub description: Option<String>,
+    pub responsibilities: Option<Vec<String>>,
+    pub required_qualifications: Option<Vec<String>>,
+    pub preferred_qualifications: Option<Vec<String>>,
+    pub employment_type: Option<Option<hiregraph_domain::postings::EmploymentType>>,
+    pub seniority: Option<Option<hiregraph_domain::postings::Seniority>>,
+    pub min_years_experience: Option<Option<i32>>,
+    pub workplace: Option<Option<hiregraph_domain::postings::Workplace>>,
+    pub locations: Option<Vec<LocationInput>>,
+    pub salary: Option<Option<SalaryInput>>,
+    pub equity: Option<bool>,
+    pub skills: Option<Vec<hiregraph_domain::postings::PostingSkill>>,
+    pub benefits: Option<Vec<String>>,
+    pub expires_at: Option<Option<chrono::DateTime<chrono::Utc>>>,
+}
+
+fn as_input(content: &PostingContent) -> PostingContentInput {
+    PostingContentInput {
+        title: content.title.clone(),
+        summary: content.summary.clone(),
+        description: content.description.clone(),
+        responsibilities: content.responsibilities.clone(),
+        required_qualifications: content.required_qualifications.clone(),
+        preferred_qualifications: content.preferred_qualifications.clone(),
+        employment_type: content.employment_type,
+        seniority: content.seniority,
+        min_years_experience: content.min_years_experience,
+        workplace: content.workplace,
+        locations: content
+            .locations
+            .iter()
+            .map(|l| LocationInput {
+                city: l.city().map(str::to_owned),
+                region: l.region().map(str::to_owned),
+                country: l.country().as_str().to_owned(),
+                remote: l.is_remote(),
+            })
+            .collect(),
+        salary: content.salary.map(|s| SalaryInput {
+            min: s.min(),
+            max: s.max(),
+            currency: s.currency().as_str().to_owned(),
+            period: s.period(),
+        }),
+        equity: content.equity,
+        skills: content.skills.clone(),
+        benefits: content.benefits.clone(),
+        expires_at: content.expires_at,
+    }
+}
+
+fn stale(current: i32, expected: i32) -> AppError {
+    AppError::Conflict(format!("the posting is at version {current}, not {expected}: reload it and apply your change again"))
+}
+
+pub async fn update(state: &AppState, viewer: &Viewer, id: PostingId, expected_version: i32, patch: PostingPatch) -> AppResult<Arc<Posting>> {
+    let current = for_write(state, viewer, id).await?;
+    if current.version != expected_version {
+        return Err(stale(current.version, expected_version));
+    }
+    if !current.status.is_editable() {
+        return Err(AppError::bad_input(
+            "input.id",
+            format!("a {} posting can no longer be edited", current.status.as_str()),
+        ));
+    }
+    let mut input = as_input(&current.content);
+    macro_rules! apply {
+        ($($field:ident),+) => { $(if let Some(v) = patch.$field { input.$field = v; })+ };
+    }
+    apply!(
+        title, summary, description, responsibilities, required_qualifications, preferred_qualifications, employment_type,
+        seniority, min_years_experience, workplace, locations, salary, equity, skills, benefits, expires_at
+    );
+    let content = PostingContent::try_from(input).map_err(|e| AppError::invalid_under(e, "input"))?;
+    if matches!(current.status, PostingStatus::Published | PostingStatus::Paused) {
+        let missing = content.missing_for_publication(now());
+        if !missing.is_empty() {
+            let errors = ValidationErrors(missing);
+            return Err(AppError::BadInput(
+                format!("a {} posting must stay complete: {errors}", current.status.as_str()),
+                errors.0.into_iter().map(|e| e.under("input")).collect(),
+            ));
+        }
+    }
+    let txn = state.db.conn.begin().await.map_err(AppError::internal)?;
+    match postings::update_content(id, expected_version, &content, now(), &txn).await {
+        Ok(_) => {}
+        Err(hiregraph_persistence::StoreError::StaleVersion) => {
+            let version = postings::current_version(id, &txn).await?.unwrap_or(expected_version);
+            return Err(stale(version, expected_version));
+        }
+        Err(other) => return Err(other.into()),
+    }
+    txn.commit().await.map_err(AppError::internal)?;
+    state.cache.invalidate(&[CacheKey::Posting(id)]).await;
+    loading::posting(state, id).await?.ok_or_else(not_found)
+}
+
+pub async fn transition(state: &AppState, viewer: &Viewer, id: PostingId, action: PostingAction) -> AppResult<Arc<Posting>> {
+    let current = for_write(state, viewer, id).await?;
+    let to = current.status.apply(action).map_err(|e| {
+        AppError::BadInput(
+            format!("{e} (from {} to {} is not allowed)", e.from.as_str(), action.target().as_str()),
+            vec![hiregraph_domain::FieldError::new("input.id", format!("status {} cannot become {}", e.from.as_str(), action.target().as_str()))],
+        )
+    })?;
+    let at = now();
+    if action == PostingAction::Publish {
+        let missing = current.content.missing_for_publication(at);
+        if !missing.is_empty() {
+            let names: Vec<&str> = missing.iter().map(|e| e.field.as_str()).collect();
+            return Err(AppError::BadInput(
+                format!("the posting cannot be published until these are filled: {}", names.join(", ")),
+                missing,
+            ));
+        }
+    }
+    let published_at = match to {
+        PostingStatus::Published => Some(current.published_at.unwrap_or(at)),
+        _ => current.published_at,
+    };
+    postings::set_status(id, current.status, to, published_at, at, &state.db.conn).await.map_err(|e| match e {
+        hiregraph_persistence::StoreError::StaleVersion => {
+            AppError::Conflict("the posting's status changed meanwhile: reload it and try again".into())
+        }
+        other => other.into(),
+    })?;
+    state.cache.invalidate(&[CacheKey::Posting(id)]).await;
+    loading::posting(state, id).await?.ok_or_else(not_found)
+}

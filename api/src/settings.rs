@@ -1,0 +1,321 @@
+//! Typed settings, loaded once from environment variables with defaults for the embedded mode.
+//! An invalid value stops start-up with a message naming the variable.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A value that must not reach logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// A connection URL whose password is redacted when printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DbUrl(String);
+
+impl DbUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_sqlite(&self) -> bool {
+        self.0.starts_with("sqlite:")
+    }
+}
+
+impl fmt::Debug for DbUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact_url(&self.0))
+    }
+}
+
+/// `postgres://user:pw@host/db` → `postgres://user:[redacted]@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:[redacted]@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// When to load the demo dataset into an empty database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoData {
+    /// Into an empty SQLite database (the embedded default); never into Postgres.
+    Auto,
+    /// Into any empty database.
+    On,
+    Off,
+}
+
+/// Bounds on what one request may ask for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_aliases: usize,
+    pub max_body_bytes: usize,
+    pub max_batch: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub database_url: DbUrl,
+    pub redis_url: Option<DbUrl>,
+    pub db_max_connections: u32,
+    pub data_dir: PathBuf,
+    /// The HS256 signing key; `None` means "generate one under `data_dir`".
+    pub jwt_secret: Option<Secret>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub migrate_on_start: bool,
+    pub demo_data: DemoData,
+    pub cache_prefix: String,
+    pub workers: usize,
+    pub log_filter: String,
+    pub limits: Limits,
+}
+
+/// A setting that could not be used; the message names the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting {name}: {message}")]
+pub struct SettingsError {
+    pub name: &'static str,
+    pub message: String,
+}
+
+fn err(name: &'static str, message: impl Into<String>) -> SettingsError {
+    SettingsError { name, message: message.into() }
+}
+
+/// Every variable `Settings` reads, with its default and meaning (the README's table).
+pub const VARIABLES: &[(&str, &str, &str)] = &[
+    ("DATABASE_URL", "sqlite://<HIREGRAPH_DATA_DIR>/hiregraph.db", "SQLite file or postgres:// URL"),
+    ("REDIS_URL", "(none: in-process cache)", "redis:// URL of the shared cache"),
+    ("HIREGRAPH_BIND", "127.0.0.1:8080", "address the server listens on"),
+    ("HIREGRAPH_DATA_DIR", "./data", "folder for the SQLite file and the generated JWT key"),
+    ("HIREGRAPH_JWT_SECRET", "(generated once into the data folder)", "HS256 signing key, at least 32 bytes"),
+    ("HIREGRAPH_JWT_SECRET_FILE", "(none)", "file holding the signing key, instead of the variable"),
+    ("HIREGRAPH_ACCESS_TOKEN_TTL_SECS", "900", "lifetime of an access token"),
+    ("HIREGRAPH_REFRESH_TOKEN_TTL_SECS", "2592000", "lifetime of a refresh token (30 days)"),
+    ("HIREGRAPH_MIGRATE", "true", "apply migrations at start-up"),
+    ("HIREGRAPH_DEMO_DATA", "auto", "auto (empty SQLite only), on (any empty database), off"),
+    ("HIREGRAPH_DB_MAX_CONNECTIONS", "10", "database pool size"),
+    ("HIREGRAPH_CACHE_PREFIX", "hg", "prefix of every cache key"),
+    ("HIREGRAPH_WORKERS", "(number of cores)", "HTTP worker threads"),
+    ("HIREGRAPH_LOG", "info", "log filter, e.g. info,hiregraph_api=debug"),
+    ("HIREGRAPH_MAX_DEPTH", "12", "deepest selection nesting (introspection excepted)"),
+    ("HIREGRAPH_MAX_COMPLEXITY", "5000", "query cost; list fields cost first × their selection"),
+    ("HIREGRAPH_MAX_ALIASES", "30", "aliases in one operation"),
+    ("HIREGRAPH_MAX_BODY_BYTES", "1048576", "largest request body"),
+    ("HIREGRAPH_MAX_BATCH", "10", "operations in one batched request"),
+];
+
+impl Settings {
+    /// From the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_map(&std::env::vars().collect())
+    }
+
+    /// From any map of variables (tests use this instead of mutating the process environment).
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, SettingsError> {
+        let get = |name: &str| vars.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        fn number<T: std::str::FromStr>(name: &'static str, raw: Option<String>, default: T, min: T) -> Result<T, SettingsError>
+        where
+            T: PartialOrd + fmt::Display + Copy,
+        {
+            match raw {
+                None => Ok(default),
+                Some(raw) => match raw.parse::<T>() {
+                    Ok(v) if v >= min => Ok(v),
+                    Ok(v) => Err(err(name, format!("must be at least {min}, was {v}"))),
+                    Err(_) => Err(err(name, format!("`{raw}` is not a whole number"))),
+                },
+            }
+        }
+        let boolean = |name: &'static str, default: bool| match get(name).as_deref() {
+            None => Ok(default),
+            Some("1" | "true" | "yes" | "on") => Ok(true),
+            Some("0" | "false" | "no" | "off") => Ok(false),
+            Some(other) => Err(err(name, format!("`{other}` is not true or false"))),
+        };
+
+        let bind = match get("HIREGRAPH_BIND") {
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            Some(raw) => raw.parse().map_err(|_| err("HIREGRAPH_BIND", format!("`{raw}` is not an address like 127.0.0.1:8080")))?,
+        };
+        let data_dir = PathBuf::from(get("HIREGRAPH_DATA_DIR").unwrap_or_else(|| "./data".to_owned()));
+        let database_url = match get("DATABASE_URL") {
+            None => format!("sqlite://{}/hiregraph.db?mode=rwc", data_dir.display()),
+            Some(url) => check_database_url(&url)?,
+        };
+        let redis_url = match get("REDIS_URL") {
+            None => None,
+            Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                redis_url_valid(&url)?;
+                Some(DbUrl(url))
+            }
+            Some(url) => return Err(err("REDIS_URL", format!("`{}` is not a redis:// URL", redact_url(&url)))),
+        };
+        let jwt_secret = match (get("HIREGRAPH_JWT_SECRET"), get("HIREGRAPH_JWT_SECRET_FILE")) {
+            (Some(_), Some(_)) => return Err(err("HIREGRAPH_JWT_SECRET", "set it or HIREGRAPH_JWT_SECRET_FILE, not both")),
+            (Some(secret), None) => Some(check_secret("HIREGRAPH_JWT_SECRET", secret)?),
+            (None, Some(path)) => {
+                let secret = std::fs::read_to_string(&path)
+                    .map_err(|e| err("HIREGRAPH_JWT_SECRET_FILE", format!("cannot read {path}: {e}")))?;
+                Some(check_secret("HIREGRAPH_JWT_SECRET_FILE", secret.trim().to_owned())?)
+            }
+            (None, None) => None,
+        };
+        let demo_data = match get("HIREGRAPH_DEMO_DATA").as_deref() {
+            None | Some("auto") => DemoData::Auto,
+            Some("on" | "true" | "1") => DemoData::On,
+            Some("off" | "false" | "0") => DemoData::Off,
+            Some(other) => return Err(err("HIREGRAPH_DEMO_DATA", format!("`{other}` is not auto, on or off"))),
+        };
+        let cache_prefix = get("HIREGRAPH_CACHE_PREFIX").unwrap_or_else(|| "hg".to_owned());
+        if !cache_prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(err("HIREGRAPH_CACHE_PREFIX", "may contain only letters, digits, - and _"));
+        }
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Ok(Self {
+            bind,
+            database_url: DbUrl(database_url),
+            redis_url,
+            db_max_connections: number("HIREGRAPH_DB_MAX_CONNECTIONS", get("HIREGRAPH_DB_MAX_CONNECTIONS"), 10, 1)?,
+            data_dir,
+            jwt_secret,
+            access_token_ttl: Duration::from_secs(number(
+                "HIREGRAPH_ACCESS_TOKEN_TTL_SECS",
+                get("HIREGRAPH_ACCESS_TOKEN_TTL_SECS"),
+                900,
+                30,
+            )?),
+            refresh_token_ttl: Duration::from_secs(number(
+                "HIREGRAPH_REFRESH_TOKEN_TTL_SECS",
+                get("HIREGRAPH_REFRESH_TOKEN_TTL_SECS"),
+                30 * 24 * 3600,
+                60,
+            )?),
+            migrate_on_start: boolean("HIREGRAPH_MIGRATE", true)?,
+            demo_data,
+            cache_prefix,
+            workers: number("HIREGRAPH_WORKERS", get("HIREGRAPH_WORKERS"), cores, 1)?,
+            log_filter: get("HIREGRAPH_LOG").unwrap_or_else(|| "info".to_owned()),
+            limits: Limits {
+                max_depth: number("HIREGRAPH_MAX_DEPTH", get("HIREGRAPH_MAX_DEPTH"), 12, 2)?,
+                max_complexity: number("HIREGRAPH_MAX_COMPLEXITY", get("HIREGRAPH_MAX_COMPLEXITY"), 5000, 10)?,
+                max_aliases: number("HIREGRAPH_MAX_ALIASES", get("HIREGRAPH_MAX_ALIASES"), 30, 0)?,
+                max_body_bytes: number("HIREGRAPH_MAX_BODY_BYTES", get("HIREGRAPH_MAX_BODY_BYTES"), 1 << 20, 1024)?,
+                max_batch: number("HIREGRAPH_MAX_BATCH", get("HIREGRAPH_MAX_BATCH"), 10, 1)?,
+            },
+        })
+    }
+}
+
+fn check_secret(name: &'static str, secret: String) -> Result<Secret, SettingsError> {
+    if secret.len() < 32 {
+        return Err(err(name, format!("must be at least 32 bytes, was {}", secret.len())));
+    }
+    Ok(Secret(secret))
+}
+
+fn redis_url_valid(url: &str) -> Result<(), SettingsError> {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or_default();
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(err("REDIS_URL", "names no host"));
+    }
+    Ok(())
+}
+
+/// Accepts `sqlite:` and `postgres(ql)://` URLs. Postgres gets `sslmode=disable` unless the URL
+/// says otherwise: this build has no TLS client, so TLS must end before the database (a sidecar
+/// or a private network), and asking for it is refused rather than silently skipped.
+fn check_database_url(url: &str) -> Result<String, SettingsError> {
+    if url.starts_with("sqlite:") {
+        return Ok(url.to_owned());
+    }
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(err("DATABASE_URL", format!("`{}` is neither sqlite: nor postgres://", redact_url(url))));
+    }
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    let sslmode = query.split('&').find_map(|kv| kv.strip_prefix("sslmode="));
+    match sslmode {
+        None => Ok(format!("{url}{}sslmode=disable", if url.contains('?') { "&" } else { "?" })),
+        Some("disable" | "allow" | "prefer") => Ok(url.to_owned()),
+        Some(other) => Err(err(
+            "DATABASE_URL",
+            format!("sslmode={other} needs TLS, which this build does not include; use sslmode=disable behind a TLS-terminating proxy"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        Settings::from_map(&pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+    }
+
+    #[test]
+    fn defaults_serve_the_embedded_mode() {
+        let s = with(&[]).unwrap();
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert!(s.database_url.is_sqlite());
+        assert!(s.redis_url.is_none());
+        assert_eq!(s.limits.max_body_bytes, 1 << 20);
+        assert_eq!(s.demo_data, DemoData::Auto);
+    }
+
+    #[test]
+    fn invalid_values_name_their_variable() {
+        for (name, value) in [
+            ("HIREGRAPH_BIND", "localhost"),
+            ("DATABASE_URL", "mysql://x"),
+            ("REDIS_URL", "http://x"),
+            ("HIREGRAPH_JWT_SECRET", "short"),
+            ("HIREGRAPH_MAX_DEPTH", "deep"),
+            ("HIREGRAPH_MIGRATE", "maybe"),
+            ("HIREGRAPH_DEMO_DATA", "sometimes"),
+        ] {
+            let e = with(&[(name, value)]).unwrap_err();
+            assert_eq!(e.name, name);
+            assert!(e.to_string().contains(name));
+        }
+    }
+
+    #[test]
+    fn postgres_gets_a_deliberate_sslmode() {
+        let s = with(&[("DATABASE_URL", "postgres://u:pw@db/x")]).unwrap();
+        assert_eq!(s.database_url.expose(), "postgres://u:pw@db/x?sslmode=disable");
+        assert_eq!(format!("{:?}", s.database_url), "postgres://u:[redacted]@db/x?sslmode=disable");
+        assert!(with(&[("DATABASE_URL", "postgres://db/x?sslmode=require")]).is_err());
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = with(&[("HIREGRAPH_JWT_SECRET", &"k".repeat(40))]).unwrap();
+        assert!(!format!("{s:?}").contains("kkkk"));
+    }
+}

@@ -1,0 +1,152 @@
+//! `Application::build`: the one way a server comes to life, for `main` and for the tests alike.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use hiregraph_migrations::{Migrator, MigratorTrait};
+use hiregraph_persistence::cache::Cache;
+use hiregraph_persistence::{Backend, Database};
+
+use crate::auth::{JwtKeys, refresh};
+use crate::demo;
+use crate::graphql;
+use crate::http::{self, HttpContext};
+use crate::settings::{DemoData, Settings};
+use crate::state::AppState;
+
+/// Why the server could not start; each names what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot create the data folder {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("cannot connect to the database {url}: {source}")]
+    Database { url: String, source: hiregraph_persistence::DbErr },
+    #[error("migrations failed: {0}")]
+    Migrate(hiregraph_persistence::DbErr),
+    #[error("invalid setting REDIS_URL: {0}")]
+    Redis(String),
+    #[error("cannot read or write the JWT key file {path}: {source}")]
+    KeyFile { path: String, source: std::io::Error },
+    #[error("loading the demo data failed: {0}")]
+    Demo(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: Arc<AppState>,
+}
+
+/// Connects to the configured database, creating the SQLite folder first.
+pub async fn connect(settings: &Settings) -> Result<Database, StartupError> {
+    if settings.database_url.is_sqlite() && settings.database_url.expose().contains(&*settings.data_dir.to_string_lossy()) {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|source| StartupError::DataDir { path: settings.data_dir.display().to_string(), source })?;
+    }
+    Database::connect(settings.database_url.expose(), settings.db_max_connections)
+        .await
+        .map_err(|source| StartupError::Database { url: format!("{:?}", settings.database_url), source })
+}
+
+pub async fn migrate(db: &Database) -> Result<(), StartupError> {
+    Migrator::up(&db.conn, None).await.map_err(StartupError::Migrate)
+}
+
+/// The configured signing key, or one generated once and kept in the data folder.
+fn jwt_secret(settings: &Settings) -> Result<String, StartupError> {
+    if let Some(secret) = &settings.jwt_secret {
+        return Ok(secret.expose().to_owned());
+    }
+    let path = settings.data_dir.join("jwt-secret");
+    let key_error = |source| StartupError::KeyFile { path: path.display().to_string(), source };
+    if path.exists() {
+        return Ok(std::fs::read_to_string(&path).map_err(key_error)?.trim().to_owned());
+    }
+    std::fs::create_dir_all(&settings.data_dir).map_err(key_error)?;
+    let secret = refresh::random_key();
+    write_private(&path, &secret).map_err(key_error)?;
+    tracing::warn!(path = %path.display(), "no HIREGRAPH_JWT_SECRET set: generated a signing key into the data folder; set one in production");
+    Ok(secret)
+}
+
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(content.as_bytes())
+}
+
+impl Application {
+    /// Connects, migrates, seeds, builds the schema once and binds the listener (port 0 picks a
+    /// free port). The server runs once `run_until_stopped` is awaited.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let db = connect(&settings).await?;
+        if settings.migrate_on_start {
+            migrate(&db).await?;
+        }
+        let cache = match &settings.redis_url {
+            Some(url) => Cache::redis(url.expose(), &settings.cache_prefix).map_err(|e| StartupError::Redis(e.to_string()))?,
+            None => Cache::in_memory(&settings.cache_prefix, 50_000),
+        };
+        let jwt = JwtKeys::new(jwt_secret(&settings)?.as_bytes(), settings.access_token_ttl);
+        let seed = match settings.demo_data {
+            DemoData::Off => false,
+            DemoData::On => true,
+            DemoData::Auto => db.backend == Backend::Sqlite,
+        };
+        if seed {
+            demo::load_if_empty(&db).await.map_err(|e| StartupError::Demo(format!("{e:?}")))?;
+        }
+        let listener = TcpListener::bind(settings.bind)
+            .map_err(|source| StartupError::Bind { addr: settings.bind.to_string(), source })?;
+        let port = listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.bind.to_string(), source })?.port();
+        let workers = settings.workers;
+        let state = Arc::new(AppState { db, cache, jwt, settings });
+        let context = web::Data::new(HttpContext { schema: graphql::build(state.clone()), state: state.clone() });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(context.clone())
+                .route("/", web::get().to(http::graphiql))
+                .service(
+                    web::resource("/graphql")
+                        .route(web::post().to(http::graphql_post))
+                        .route(web::get().to(http::graphql_get))
+                        .default_service(web::to(http::method_not_allowed)),
+                )
+                .route("/healthz", web::get().to(http::healthz))
+                .route("/readyz", web::get().to(http::readyz))
+        })
+        .workers(workers)
+        .listen(listener)
+        .map_err(|source| StartupError::Bind { addr: "listener".into(), source })?
+        .run();
+        Ok(Self { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
+    /// A handle that stops the server.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

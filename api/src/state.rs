@@ -1,0 +1,58 @@
+//! What every request shares: the database, the cache, the token keys, the settings.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use hiregraph_domain::companies::CompanyRole;
+use hiregraph_domain::{CompanyId, Principal};
+use hiregraph_persistence::cache::Cache;
+use hiregraph_persistence::{Database, companies};
+use tokio::sync::OnceCell;
+
+use crate::auth::JwtKeys;
+use crate::error::AppResult;
+use crate::settings::Settings;
+
+pub struct AppState {
+    pub db: Database,
+    pub cache: Cache,
+    pub jwt: JwtKeys,
+    pub settings: Settings,
+}
+
+/// The current time at the precision both databases store (microseconds), so a value read back
+/// equals the value written.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// The caller of one request and, loaded at most once, the companies they belong to.
+pub struct Viewer {
+    pub principal: Principal,
+    memberships: OnceCell<HashMap<CompanyId, CompanyRole>>,
+}
+
+impl Viewer {
+    pub fn new(principal: Principal) -> Arc<Self> {
+        Arc::new(Self { principal, memberships: OnceCell::new() })
+    }
+
+    /// The viewer's role in `company`, if any.
+    pub async fn role_in(&self, state: &AppState, company: CompanyId) -> AppResult<Option<CompanyRole>> {
+        let Some(user) = self.principal.user_id() else { return Ok(None) };
+        let map = self
+            .memberships
+            .get_or_try_init(|| async {
+                let list = companies::memberships_of(user, &state.db.conn).await?;
+                Ok::<_, crate::error::AppError>(list.into_iter().map(|m| (m.company_id, m.role)).collect())
+            })
+            .await?;
+        Ok(map.get(&company).copied())
+    }
+
+    /// Forgets the loaded memberships (after the viewer changed them in this request).
+    pub fn forget_memberships(&mut self) {
+        self.memberships = OnceCell::new();
+    }
+}

@@ -1,0 +1,16 @@
+//! The language of the hiring business. Pure: no I/O, no async runtime, no ORM, no GraphQL.
+//!
+//! Values are parsed at the edge (`Email::parse`, `Slug::parse`, `SalaryRange::new`) and carry
+//! their invariants in their type, so use cases only ever see valid data.
+
+pub mod accounts;
+pub mod companies;
+pub mod error;
+pub mod ids;
+pub mod postings;
+pub mod principal;
+pub mod values;
+
+pub use error::{FieldError, ValidationErrors};
+pub use ids::{CompanyId, PostingId, UserId};
+pub use principal::Principal;

@@ -1,0 +1,360 @@
+//! Value objects that refuse bad values. Fields are private; construct with `parse`/`new`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{FieldError, ValidationErrors};
+
+/// An email address, trimmed and lower-cased so that uniqueness is case-insensitive.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let value = raw.trim().to_lowercase();
+        let bad = |why: &str| Err(FieldError::new("email", why));
+        if value.is_empty() {
+            return bad("must not be empty");
+        }
+        if value.len() > 254 {
+            return bad("must be at most 254 characters");
+        }
+        let Some((local, domain)) = value.rsplit_once('@') else {
+            return bad("must contain exactly one @");
+        };
+        if local.is_empty() || local.len() > 64 || local.contains('@') {
+            return bad("must have a local part of 1 to 64 characters before the @");
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        let label_ok = |l: &&str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        };
+        if labels.len() < 2 || !labels.iter().all(label_ok) {
+            return bad("must have a domain such as example.com after the @");
+        }
+        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return bad("must not contain spaces");
+        }
+        Ok(Self(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A URL-safe identifier: lower-case ASCII letters, digits and single dashes, 2 to 80 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Slug(String);
+
+impl Slug {
+    pub const MAX_LEN: usize = 80;
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let value = raw.trim();
+        let bad = |why: &str| Err(FieldError::new("slug", why));
+        if value.len() < 2 || value.len() > Self::MAX_LEN {
+            return bad("must be 2 to 80 characters");
+        }
+        if !value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+            return bad("may contain only lower-case letters a-z, digits and dashes");
+        }
+        if value.starts_with('-') || value.ends_with('-') || value.contains("--") {
+            return bad("must not start or end with a dash, nor contain two dashes in a row");
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    /// A slug made from free text ("Acme Corp." becomes "acme-corp"), or `None` when the text has
+    /// no letters or digits to make one from.
+    pub fn from_text(text: &str) -> Option<Self> {
+        let mut out = String::new();
+        for c in text.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_alphanumeric() {
+                out.push(c);
+            } else if !out.is_empty() && !out.ends_with('-') {
+                out.push('-');
+            }
+            if out.len() >= Self::MAX_LEN - 8 {
+                break;
+            }
+        }
+        let trimmed = out.trim_end_matches('-');
+        Self::parse(trimmed).ok()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Active ISO 4217 currency codes.
+const CURRENCIES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG";
+
+/// An ISO 4217 currency code such as `USD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CurrencyCode([u8; 3]);
+
+impl CurrencyCode {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let value = raw.trim().to_ascii_uppercase();
+        if value.len() == 3 && CURRENCIES.split(' ').any(|c| c == value) {
+            let b = value.as_bytes();
+            Ok(Self([b[0], b[1], b[2]]))
+        } else {
+            Err(FieldError::new("currency", format!("`{raw}` is not an ISO 4217 currency code")))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("XXX")
+    }
+}
+
+/// ISO 3166-1 alpha-2 country codes.
+const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+/// An ISO 3166-1 alpha-2 country code such as `US`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CountryCode([u8; 2]);
+
+impl CountryCode {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let value = raw.trim().to_ascii_uppercase();
+        if value.len() == 2 && COUNTRIES.split(' ').any(|c| c == value) {
+            let b = value.as_bytes();
+            Ok(Self([b[0], b[1]]))
+        } else {
+            Err(FieldError::new("country", format!("`{raw}` is not an ISO 3166-1 alpha-2 country code")))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("ZZ")
+    }
+}
+
+/// What a salary amount is paid per.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SalaryPeriod {
+    Year,
+    Month,
+    Hour,
+}
+
+impl SalaryPeriod {
+    pub const ALL: [SalaryPeriod; 3] = [Self::Year, Self::Month, Self::Hour];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Year => "YEAR",
+            Self::Month => "MONTH",
+            Self::Hour => "HOUR",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == raw)
+    }
+}
+
+/// A pay range in whole units of its currency: `min <= max`, both positive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalaryRange {
+    min: i64,
+    max: i64,
+    currency: CurrencyCode,
+    period: SalaryPeriod,
+}
+
+impl SalaryRange {
+    /// The largest amount accepted; beyond it a value is a typo, not a salary.
+    pub const MAX_AMOUNT: i64 = 1_000_000_000;
+
+    pub fn new(min: i64, max: i64, currency: &str, period: SalaryPeriod) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        if min <= 0 {
+            errors.push(FieldError::new("min", "must be greater than 0"));
+        }
+        if max > Self::MAX_AMOUNT {
+            errors.push(FieldError::new("max", format!("must be at most {}", Self::MAX_AMOUNT)));
+        }
+        if min > max {
+            errors.push(FieldError::new("max", format!("must be at least min ({min}), was {max}")));
+        }
+        let currency = errors.take(CurrencyCode::parse(currency));
+        match currency {
+            Some(currency) if errors.is_empty() => Ok(Self { min, max, currency, period }),
+            _ => Err(errors),
+        }
+    }
+
+    pub fn min(&self) -> i64 {
+        self.min
+    }
+    pub fn max(&self) -> i64 {
+        self.max
+    }
+    pub fn currency(&self) -> CurrencyCode {
+        self.currency
+    }
+    pub fn period(&self) -> SalaryPeriod {
+        self.period
+    }
+}
+
+/// Where the work happens: a place (city, optional region, country), or remote within a country.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    city: Option<String>,
+    region: Option<String>,
+    country: CountryCode,
+    remote: bool,
+}
+
+impl Location {
+    pub fn new(city: Option<&str>, region: Option<&str>, country: &str, remote: bool) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let clean = |v: Option<&str>| v.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        let city = clean(city);
+        let region = clean(region);
+        if !remote && city.is_none() {
+            errors.push(FieldError::new("city", "is required for a location that is not remote"));
+        }
+        for (name, value) in [("city", &city), ("region", &region)] {
+            if value.as_ref().is_some_and(|v| v.chars().count() > 100) {
+                errors.push(FieldError::new(name, "must be at most 100 characters"));
+            }
+        }
+        let country = errors.take(CountryCode::parse(country));
+        match country {
+            Some(country) if errors.is_empty() => Ok(Self { city, region, country, remote }),
+            _ => Err(errors),
+        }
+    }
+
+    pub fn city(&self) -> Option<&str> {
+        self.city.as_deref()
+    }
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+    pub fn country(&self) -> CountryCode {
+        self.country
+    }
+    pub fn is_remote(&self) -> bool {
+        self.remote
+    }
+}
+
+/// An http(s) URL, checked for shape only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebUrl(String);
+
+impl WebUrl {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let value = raw.trim();
+        let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
+        match rest {
+            Some(rest) if !rest.is_empty() && value.len() <= 2048 && !value.chars().any(char::is_whitespace) => {
+                let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+                if host.contains('.') || host.starts_with("localhost") {
+                    return Ok(Self(value.to_owned()));
+                }
+                Err(FieldError::new("website", "must name a host, as in https://example.com"))
+            }
+            _ => Err(FieldError::new("website", "must be an http:// or https:// URL without spaces")),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Trimmed text of bounded length; `field` names the input in the error.
+pub fn bounded_text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, FieldError> {
+    let value = raw.trim();
+    let len = value.chars().count();
+    if len < min {
+        return Err(FieldError::new(
+            field,
+            if min == 1 { "must not be empty".to_owned() } else { format!("must be at least {min} characters") },
+        ));
+    }
+    if len > max {
+        return Err(FieldError::new(field, format!("must be at most {max} characters, was {len}")));
+    }
+    Ok(value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_bad_ones_refused() {
+        assert_eq!(Email::parse("  Ada@Example.COM ").map(|e| e.as_str().to_owned()), Ok("ada@example.com".into()));
+        for bad in ["", "ada", "@example.com", "ada@", "ada@example", "ada@@example.com", "a da@example.com", "ada@-x.com"] {
+            assert!(Email::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn slugs_are_url_safe() {
+        assert!(Slug::parse("acme-corp").is_ok());
+        for bad in ["A", "Acme", "acme corp", "-acme", "acme-", "acme--corp", "acmé"] {
+            assert!(Slug::parse(bad).is_err(), "{bad} should be refused");
+        }
+        assert_eq!(Slug::from_text("Acme Corp. (EU)").map(|s| s.as_str().to_owned()), Some("acme-corp-eu".into()));
+        assert_eq!(Slug::from_text("!!!"), None);
+    }
+
+    #[test]
+    fn currencies_and_countries_follow_iso() {
+        assert_eq!(CurrencyCode::parse("usd").map(|c| c.as_str().to_owned()), Ok("USD".into()));
+        assert!(CurrencyCode::parse("XYZ").is_err());
+        assert!(CurrencyCode::parse("US").is_err());
+        assert_eq!(CountryCode::parse("de").map(|c| c.as_str().to_owned()), Ok("DE".into()));
+        assert!(CountryCode::parse("XX").is_err());
+        assert!(CountryCode::parse("USA").is_err());
+    }
+
+    #[test]
+    fn salary_ranges_need_min_at_most_max() {
+        assert!(SalaryRange::new(100, 200, "EUR", SalaryPeriod::Year).is_ok());
+        assert!(SalaryRange::new(100, 100, "EUR", SalaryPeriod::Year).is_ok());
+        let err = SalaryRange::new(300, 200, "EUR", SalaryPeriod::Year).err().unwrap_or_default();
+        assert_eq!(err.0[0].field, "max");
+        let err = SalaryRange::new(0, 200, "EURO", SalaryPeriod::Hour).err().unwrap_or_default();
+        let fields: Vec<&str> = err.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["min", "currency"]);
+    }
+
+    #[test]
+    fn onsite_locations_need_a_city() {
+        assert!(Location::new(None, None, "US", true).is_ok());
+        assert!(Location::new(Some("Berlin"), None, "DE", false).is_ok());
+        let err = Location::new(Some(" "), None, "DE", false).err().unwrap_or_default();
+        assert_eq!(err.0[0].field, "city");
+        assert!(Location::new(Some("Nowhere"), None, "QQ", false).is_err());
+    }
+
+    #[test]
+    fn web_urls_need_a_scheme_and_host() {
+        assert!(WebUrl::parse("https://acme.example").is_ok());
+        assert!(WebUrl::parse("ftp://acme.example").is_err());
+        assert!(WebUrl::parse("https://").is_err());
+        assert!(WebUrl::parse("https://acme").is_err());
+    }
+
+    #[test]
+    fn bounded_text_trims_and_counts_characters() {
+        assert_eq!(bounded_text("title", "  Hi  ", 1, 10), Ok("Hi".into()));
+        assert!(bounded_text("title", "   ", 1, 10).is_err());
+        assert!(bounded_text("title", "ééééé", 1, 4).is_err());
+    }
+}

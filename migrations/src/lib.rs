@@ -1,0 +1,15 @@
+//! Schema migrations. Every migration uses sea-query's portable schema builders and runs on SQLite
+//! and on Postgres: UUIDs, UTC timestamps, statuses as text, no native enums.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,18 @@
+//! The `posting_benefits` table.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "posting_benefits")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub posting_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub position: i32,
+    pub text: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,35 @@
+//! The `postings` table.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "postings")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub company_id: Uuid,
+    pub slug: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub description: String,
+    pub employment_type: Option<String>,
+    pub seniority: Option<String>,
+    pub min_years_experience: Option<i32>,
+    pub workplace: Option<String>,
+    pub salary_min: Option<i64>,
+    pub salary_max: Option<i64>,
+    pub salary_currency: Option<String>,
+    pub salary_period: Option<String>,
+    pub equity: bool,
+    pub status: String,
+    pub published_at: Option<DateTimeUtc>,
+    pub expires_at: Option<DateTimeUtc>,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,17 @@
+//! Persistence: the only place that speaks SQL. Repositories take the connection as their last
+//! argument (`&impl ConnectionTrait`) so one function runs on the pool or inside a transaction;
+//! use cases open the transaction, commit once, then invalidate the cache.
+
+pub mod cache;
+pub mod companies;
+pub mod db;
+mod entities;
+pub mod error;
+pub mod page;
+pub mod postings;
+pub mod tokens;
+pub mod users;
+
+pub use db::{Backend, Database};
+pub use error::StoreError;
+pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};

@@ -1,0 +1,450 @@
+//! Postings and their child rows (locations, skills, benefits, responsibilities and
+//! qualifications). Loads are batched: one query per table for any number of postings.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use hiregraph_domain::postings::{EmploymentType, Posting, PostingContent, PostingSkill, PostingStatus, Seniority, Workplace};
+use hiregraph_domain::values::{CountryCode, CurrencyCode, Location, SalaryPeriod, SalaryRange};
+use hiregraph_domain::{CompanyId, PostingId};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select,
+};
+use uuid::Uuid;
+
+use crate::entities::{posting_benefits, posting_items, posting_locations, posting_skills, postings};
+use crate::error::StoreError;
+use crate::page::{Cursor, Keyset, Page, PageRequest, SortKey};
+
+const RESPONSIBILITY: &str = "RESPONSIBILITY";
+const REQUIRED: &str = "REQUIRED";
+const PREFERRED: &str = "PREFERRED";
+
+fn parse_opt<T>(raw: Option<&str>, parse: impl Fn(&str) -> Option<T>, what: &str) -> Result<Option<T>, StoreError> {
+    raw.map(|r| parse(r).ok_or_else(|| StoreError::corrupt(format!("{what} {r}")))).transpose()
+}
+
+/// Maps a postings row and its child rows to the domain posting.
+fn assemble(row: postings::Model, children: &mut Children) -> Result<Posting, StoreError> {
+    let salary = match (row.salary_min, row.salary_max, &row.salary_currency, &row.salary_period) {
+        (Some(min), Some(max), Some(currency), Some(period)) => {
+            let period = SalaryPeriod::parse(period).ok_or_else(|| StoreError::corrupt(format!("period {period}")))?;
+            Some(SalaryRange::new(min, max, currency, period).map_err(StoreError::corrupt)?)
+        }
+        _ => None,
+    };
+    let mut items = children.items.remove(&row.id).unwrap_or_default();
+    items.sort_by_key(|i| i.position);
+    let texts = |kind: &str| items.iter().filter(|i| i.kind == kind).map(|i| i.text.clone()).collect::<Vec<_>>();
+    let mut locations = children.locations.remove(&row.id).unwrap_or_default();
+    locations.sort_by_key(|l| l.position);
+    let mut skills = children.skills.remove(&row.id).unwrap_or_default();
+    skills.sort_by_key(|s| s.position);
+    let mut benefits = children.benefits.remove(&row.id).unwrap_or_default();
+    benefits.sort_by_key(|b| b.position);
+    let content = PostingContent {
+        title: row.title,
+        summary: row.summary,
+        description: row.description,
+        responsibilities: texts(RESPONSIBILITY),
+        required_qualifications: texts(REQUIRED),
+        preferred_qualifications: texts(PREFERRED),
+        employment_type: parse_opt(row.employment_type.as_deref(), EmploymentType::parse, "employment type")?,
+        seniority: parse_opt(row.seniority.as_deref(), Seniority::parse, "seniority")?,
+        min_years_experience: row.min_years_experience,
+        workplace: parse_opt(row.workplace.as_deref(), Workplace::parse, "workplace")?,
+        locations: locations
+            .into_iter()
+            .map(|l| Location::new(l.city.as_deref(), l.region.as_deref(), &l.country, l.remote).map_err(StoreError::corrupt))
+            .collect::<Result<_, _>>()?,
+        salary,
+        equity: row.equity,
+        skills: skills.into_iter().map(|s| PostingSkill { name: s.name, required: s.required }).collect(),
+        benefits: benefits.into_iter().map(|b| b.text).collect(),
+        expires_at: row.expires_at,
+    };
+    Ok(Posting {
+        id: PostingId(row.id),
+        company_id: CompanyId(row.company_id),
+        slug: row.slug,
+        content,
+        status: PostingStatus::parse(&row.status).ok_or_else(|| StoreError::corrupt(format!("status {}", row.status)))?,
+        published_at: row.published_at,
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+#[derive(Default)]
+struct Children {
+    locations: HashMap<Uuid, Vec<posting_locations::Model>>,
+    skills: HashMap<Uuid, Vec<posting_skills::Model>>,
+    benefits: HashMap<Uuid, Vec<posting_benefits::Model>>,
+    items: HashMap<Uuid, Vec<posting_items::Model>>,
+}
+
+fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
+    let mut map: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for row in rows {
+        map.entry(key(&row)).or_default().push(row);
+    }
+    map
+}
+
+/// Postings with all their child data, in no particular order: five queries whatever the count.
+pub async fn find_by_ids(ids: &[PostingId], conn: &impl ConnectionTrait) -> Result<Vec<Posting>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let uuids: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+    let rows = postings::Entity::find().filter(postings::Column::Id.is_in(uuids.clone())).all(conn).await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut children = Children {
+        locations: group(
+            posting_locations::Entity::find()
+                .filter(posting_locations::Column::PostingId.is_in(uuids.clone()))
+                .all(conn)
+                .await?,
+            |r| r.posting_id,
+        ),
+        skills: group(
+            posting_skills::Entity::find().filter(posting_skills::Column::PostingId.is_in(uuids.clone())).all(conn).await?,
+            |r| r.posting_id,
+        ),
+        benefits: group(
+            posting_benefits::Entity::find().filter(posting_benefits::Column::PostingId.is_in(uuids.clone())).all(conn).await?,
+            |r| r.posting_id,
+        ),
+        items: group(
+            posting_items::Entity::find().filter(posting_items::Column::PostingId.is_in(uuids)).all(conn).await?,
+            |r| r.posting_id,
+        ),
+    };
+    rows.into_iter().map(|row| assemble(row, &mut children)).collect()
+}
+
+pub async fn find_id_by_slug(slug: &str, conn: &impl ConnectionTrait) -> Result<Option<PostingId>, StoreError> {
+    let id: Option<Uuid> = postings::Entity::find()
+        .select_only()
+        .column(postings::Column::Id)
+        .filter(postings::Column::Slug.eq(slug))
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(id.map(PostingId))
+}
+
+fn content_columns(row: &mut postings::ActiveModel, content: &PostingContent) {
+    row.title = Set(content.title.clone());
+    row.summary = Set(content.summary.clone());
+    row.description = Set(content.description.clone());
+    row.employment_type = Set(content.employment_type.map(|v| v.as_str().to_owned()));
+    row.seniority = Set(content.seniority.map(|v| v.as_str().to_owned()));
+    row.min_years_experience = Set(content.min_years_experience);
+    row.workplace = Set(content.workplace.map(|v| v.as_str().to_owned()));
+    row.salary_min = Set(content.salary.map(|s| s.min()));
+    row.salary_max = Set(content.salary.map(|s| s.max()));
+    row.salary_currency = Set(content.salary.map(|s| s.currency().as_str().to_owned()));
+    row.salary_period = Set(content.salary.map(|s| s.period().as_str().to_owned()));
+    row.equity = Set(content.equity);
+    row.expires_at = Set(content.expires_at);
+}
+
+fn position(i: usize) -> i32 {
+    i32::try_from(i).unwrap_or(i32::MAX)
+}
+
+async fn insert_children(id: PostingId, content: &PostingContent, conn: &impl ConnectionTrait) -> Result<(), StoreError> {
+    let locations: Vec<_> = content
+        .locations
+        .iter()
+        .enumerate()
+        .map(|(i, l)| posting_locations::ActiveModel {
+            posting_id: Set(id.0),
+            position: Set(position(i)),
+            city: Set(l.city().map(str::to_owned)),
+            region: Set(l.region().map(str::to_owned)),
+            country: Set(l.country().as_str().to_owned()),
+            remote: Set(l.is_remote()),
+        })
+        .collect();
+    if !locations.is_empty() {
+        posting_locations::Entity::insert_many(locations).exec_without_returning(conn).await?;
+    }
+    let skills: Vec<_> = content
+        .skills
+        .iter()
+        .enumerate()
+        .map(|(i, s)| posting_skills::ActiveModel {
+            posting_id: Set(id.0),
+            skill_key: Set(PostingSkill::key(&s.name)),
+            name: Set(s.name.clone()),
+            required: Set(s.required),
+            position: Set(position(i)),
+        })
+        .collect();
+    if !skills.is_empty() {
+        posting_skills::Entity::insert_many(skills).exec_without_returning(conn).await?;
+    }
+    let benefits: Vec<_> = content
+        .benefits
+        .iter()
+        .enumerate()
+        .map(|(i, text)| posting_benefits::ActiveModel { posting_id: Set(id.0), position: Set(position(i)), text: Set(text.clone()) })
+        .collect();
+    if !benefits.is_empty() {
+        posting_benefits::Entity::insert_many(benefits).exec_without_returning(conn).await?;
+    }
+    let lists = [
+        (RESPONSIBILITY, &content.responsibilities),
+        (REQUIRED, &content.required_qualifications),
+        (PREFERRED, &content.preferred_qualifications),
+    ];
+    let items: Vec<_> = lists
+        .iter()
+        .flat_map(|(kind, texts)| {
+            texts.iter().enumerate().map(move |(i, text)| posting_items::ActiveModel {
+                posting_id: Set(id.0),
+                kind: Set((*kind).to_owned()),
+                position: Set(position(i)),
+                text: Set(text.clone()),
+            })
+        })
+        .collect();
+    if !items.is_empty() {
+        posting_items::Entity::insert_many(items).exec_without_returning(conn).await?;
+    }
+    Ok(())
+}
+
+async fn delete_children(id: PostingId, conn: &impl ConnectionTrait) -> Result<(), StoreError> {
+    posting_locations::Entity::delete_many().filter(posting_locations::Column::PostingId.eq(id.0)).exec(conn).await?;
+    posting_skills::Entity::delete_many().filter(posting_skills::Column::PostingId.eq(id.0)).exec(conn).await?;
+    posting_benefits::Entity::delete_many().filter(posting_benefits::Column::PostingId.eq(id.0)).exec(conn).await?;
+    posting_items::Entity::delete_many().filter(posting_items::Column::PostingId.eq(id.0)).exec(conn).await?;
+    Ok(())
+}
+
+/// Inserts a new posting with its children; call inside a transaction.
+pub async fn insert(posting: &Posting, conn: &impl ConnectionTrait) -> Result<(), StoreError> {
+    let mut row = postings::ActiveModel {
+        id: Set(posting.id.0),
+        company_id: Set(posting.company_id.0),
+        slug: Set(posting.slug.clone()),
+        status: Set(posting.status.as_str().to_owned()),
+        published_at: Set(posting.published_at),
+        version: Set(posting.version),
+        created_at: Set(posting.created_at),
+        updated_at: Set(posting.updated_at),
+        ..Default::default()
+    };
+    content_columns(&mut row, &posting.content);
+    postings::Entity::insert(row).exec_without_returning(conn).await.map_err(|e| StoreError::on_write(e, "posting slug"))?;
+    insert_children(posting.id, &posting.content, conn).await
+}
+
+/// Replaces the content if the stored version is still `expected_version`, and bumps it.
+/// `StaleVersion` when someone else wrote first. Call inside a transaction.
+pub async fn update_content(
+    id: PostingId,
+    expected_version: i32,
+    content: &PostingContent,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<i32, StoreError> {
+    let mut row = postings::ActiveModel { updated_at: Set(now), ..Default::default() };
+    content_columns(&mut row, content);
+    let result = postings::Entity::update_many()
+        .set(row)
+        .col_expr(postings::Column::Version, Expr::value(expected_version + 1))
+        .filter(postings::Column::Id.eq(id.0))
+        .filter(postings::Column::Version.eq(expected_version))
+        .exec(conn)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(StoreError::StaleVersion);
+    }
+    delete_children(id, conn).await?;
+    insert_children(id, content, conn).await?;
+    Ok(expected_version + 1)
+}
+
+/// Moves the status from `from` to `to` atomically (the row must still be in `from`), bumping the
+/// version. `StaleVersion` when the status changed meanwhile.
+pub async fn set_status(
+    id: PostingId,
+    from: PostingStatus,
+    to: PostingStatus,
+    published_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<(), StoreError> {
+    let result = postings::Entity::update_many()
+        .col_expr(postings::Column::Status, Expr::value(to.as_str()))
+        .col_expr(postings::Column::PublishedAt, Expr::value(published_at))
+        .col_expr(postings::Column::UpdatedAt, Expr::value(now))
+        .col_expr(postings::Column::Version, Expr::col(postings::Column::Version).add(1))
+        .filter(postings::Column::Id.eq(id.0))
+        .filter(postings::Column::Status.eq(from.as_str()))
+        .exec(conn)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(StoreError::StaleVersion);
+    }
+    Ok(())
+}
+
+/// The public feed's filters. Every present filter must hold; lists mean "any of".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct FeedFilter {
+    pub company_ids: Vec<CompanyId>,
+    pub workplaces: Vec<Workplace>,
+    pub employment_types: Vec<EmploymentType>,
+    pub seniorities: Vec<Seniority>,
+    /// Postings with a location in any of these countries (remote-in-country counts).
+    pub countries: Vec<CountryCode>,
+    /// Postings in this currency and period whose range reaches at least this amount.
+    pub min_salary: Option<(i64, CurrencyCode, SalaryPeriod)>,
+    /// Postings that list every one of these skills (case-insensitive).
+    pub skills: Vec<String>,
+}
+
+/// How the feed is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FeedOrder {
+    Newest,
+    Oldest,
+}
+
+fn feed_select(filter: &FeedFilter, now: DateTime<Utc>) -> Select<postings::Entity> {
+    use postings::Column as C;
+    let mut select = postings::Entity::find()
+        .filter(C::Status.eq(PostingStatus::Published.as_str()))
+        .filter(Condition::any().add(C::ExpiresAt.is_null()).add(C::ExpiresAt.gt(now)));
+    if !filter.company_ids.is_empty() {
+        select = select.filter(C::CompanyId.is_in(filter.company_ids.iter().map(|c| c.0)));
+    }
+    if !filter.workplaces.is_empty() {
+        select = select.filter(C::Workplace.is_in(filter.workplaces.iter().map(|v| v.as_str())));
+    }
+    if !filter.employment_types.is_empty() {
+        select = select.filter(C::EmploymentType.is_in(filter.employment_types.iter().map(|v| v.as_str())));
+    }
+    if !filter.seniorities.is_empty() {
+        select = select.filter(C::Seniority.is_in(filter.seniorities.iter().map(|v| v.as_str())));
+    }
+    if !filter.countries.is_empty() {
+        let sub = Query::select()
+            .column(posting_locations::Column::PostingId)
+            .from(posting_locations::Entity)
+            .and_where(posting_locations::Column::Country.is_in(filter.countries.iter().map(|c| c.as_str())))
+            .to_owned();
+        select = select.filter(C::Id.in_subquery(sub));
+    }
+    if let Some((amount, currency, period)) = filter.min_salary {
+        select = select
+            .filter(C::SalaryCurrency.eq(currency.as_str()))
+            .filter(C::SalaryPeriod.eq(period.as_str()))
+            .filter(C::SalaryMax.gte(amount));
+    }
+    for skill in &filter.skills {
+        let sub = Query::select()
+            .column(posting_skills::Column::PostingId)
+            .from(posting_skills::Entity)
+            .and_where(posting_skills::Column::SkillKey.eq(PostingSkill::key(skill)))
+            .to_owned();
+        select = select.filter(C::Id.in_subquery(sub));
+    }
+    select
+}
+
+/// One page of the public feed (published, unexpired), ids only: the postings themselves come
+/// through the cache.
+pub async fn feed(
+    filter: &FeedFilter,
+    order: FeedOrder,
+    request: &PageRequest,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<Page<PostingId>, StoreError> {
+    let keyset = Keyset { sort: postings::Column::PublishedAt, id: postings::Column::Id, ascending: order == FeedOrder::Oldest };
+    let select = feed_select(filter, now).select_only().column(postings::Column::Id).column(postings::Column::PublishedAt);
+    keyset.page(select, request, |select| fetch_time_keyed(select, conn)).await
+}
+
+async fn fetch_time_keyed(
+    select: Select<postings::Entity>,
+    conn: &impl ConnectionTrait,
+) -> Result<Vec<(PostingId, Cursor)>, StoreError> {
+    let rows: Vec<(Uuid, Option<DateTime<Utc>>)> = select.into_tuple().all(conn).await?;
+    rows.into_iter()
+        .map(|(id, at)| {
+            let at = at.ok_or_else(|| StoreError::corrupt("a listed posting has no sort time"))?;
+            Ok((PostingId(id), Cursor { key: SortKey::Time(at), id }))
+        })
+        .collect()
+}
+
+/// How many postings the feed holds for this filter (run only when a client asks).
+pub async fn feed_count(filter: &FeedFilter, now: DateTime<Utc>, conn: &impl ConnectionTrait) -> Result<u64, StoreError> {
+    Ok(feed_select(filter, now).count(conn).await?)
+}
+
+/// Which postings of one company a caller may list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompanyScope {
+    /// Published and unexpired only.
+    Public,
+    /// Every status (members of the company).
+    All,
+}
+
+fn company_select(company: CompanyId, scope: CompanyScope, now: DateTime<Utc>) -> Select<postings::Entity> {
+    match scope {
+        CompanyScope::Public => feed_select(&FeedFilter { company_ids: vec![company], ..Default::default() }, now),
+        CompanyScope::All => postings::Entity::find().filter(postings::Column::CompanyId.eq(company.0)),
+    }
+}
+
+/// A company's postings, newest first by creation.
+pub async fn company_postings(
+    company: CompanyId,
+    scope: CompanyScope,
+    request: &PageRequest,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<Page<PostingId>, StoreError> {
+    let keyset = Keyset { sort: postings::Column::CreatedAt, id: postings::Column::Id, ascending: false };
+    let select = company_select(company, scope, now).select_only().column(postings::Column::Id).column(postings::Column::CreatedAt);
+    keyset
+        .page(select, request, |select| async move {
+            let rows: Vec<(Uuid, DateTime<Utc>)> = select.into_tuple().all(conn).await?;
+            Ok::<_, StoreError>(rows.into_iter().map(|(id, at)| (PostingId(id), Cursor { key: SortKey::Time(at), id })).collect())
+        })
+        .await
+}
+
+pub async fn company_postings_count(company: CompanyId, scope: CompanyScope, now: DateTime<Utc>, conn: &impl ConnectionTrait) -> Result<u64, StoreError> {
+    Ok(company_select(company, scope, now).count(conn).await?)
+}
+
+/// How many postings exist in any status (for the command line and the demo loader).
+pub async fn count_all(conn: &impl ConnectionTrait) -> Result<u64, StoreError> {
+    Ok(postings::Entity::find().count(conn).await?)
+}
+
+/// The stored version, or `None` when the posting does not exist: tells a stale write from a
+/// missing row.
+pub async fn current_version(id: PostingId, conn: &impl ConnectionTrait) -> Result<Option<i32>, StoreError> {
+    let version: Option<i32> = postings::Entity::find_by_id(id.0)
+        .select_only()
+        .column(postings::Column::Version)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(version)
+}

@@ -1,0 +1,74 @@
+//! User accounts.
+
+use chrono::{DateTime, Utc};
+use hiregraph_domain::accounts::{PlatformRole, User};
+use hiregraph_domain::values::Email;
+use hiregraph_domain::UserId;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::entities::users;
+use crate::error::StoreError;
+
+fn to_domain(row: users::Model) -> Result<User, StoreError> {
+    Ok(User {
+        id: UserId(row.id),
+        email: Email::parse(&row.email).map_err(StoreError::corrupt)?,
+        role: PlatformRole::parse(&row.role).ok_or_else(|| StoreError::corrupt(format!("role {}", row.role)))?,
+        created_at: row.created_at,
+    })
+}
+
+/// Inserts a new account; a taken email is `Duplicate("email")`.
+pub async fn insert(
+    id: UserId,
+    email: &Email,
+    password_hash: &str,
+    role: PlatformRole,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<User, StoreError> {
+    let row = users::ActiveModel {
+        id: Set(id.0),
+        email: Set(email.as_str().to_owned()),
+        password_hash: Set(password_hash.to_owned()),
+        role: Set(role.as_str().to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    users::Entity::insert(row).exec_without_returning(conn).await.map_err(|e| StoreError::on_write(e, "email"))?;
+    Ok(User { id, email: email.clone(), role, created_at: now })
+}
+
+/// The account and its password hash, for signing in.
+pub async fn find_credentials(email: &Email, conn: &impl ConnectionTrait) -> Result<Option<(User, String)>, StoreError> {
+    let row = users::Entity::find().filter(users::Column::Email.eq(email.as_str())).one(conn).await?;
+    row.map(|row| {
+        let hash = row.password_hash.clone();
+        to_domain(row).map(|user| (user, hash))
+    })
+    .transpose()
+}
+
+pub async fn find_by_ids(ids: &[UserId], conn: &impl ConnectionTrait) -> Result<Vec<User>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = users::Entity::find().filter(users::Column::Id.is_in(ids.iter().map(|i| i.0))).all(conn).await?;
+    rows.into_iter().map(to_domain).collect()
+}
+
+pub async fn find_by_email(email: &Email, conn: &impl ConnectionTrait) -> Result<Option<User>, StoreError> {
+    Ok(find_credentials(email, conn).await?.map(|(user, _)| user))
+}
+
+/// Makes a user a platform admin (used by the command line and the demo data).
+pub async fn set_role(id: UserId, role: PlatformRole, now: DateTime<Utc>, conn: &impl ConnectionTrait) -> Result<(), StoreError> {
+    let row = users::ActiveModel {
+        id: sea_orm::ActiveValue::Unchanged(id.0),
+        role: Set(role.as_str().to_owned()),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    users::Entity::update(row).exec(conn).await?;
+    Ok(())
+}
