@@ -1,0 +1,1 @@
+//! The black-box tests live in `api/`; this library is empty.

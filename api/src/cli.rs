@@ -60,7 +60,11 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), String>
         Command::Serve { migrate } => {
             settings.migrate_on_start &= migrate;
             let app = Application::build(settings).await.map_err(|e| e.to_string())?;
-            tracing::info!(port = app.port(), "GraphiQL at http://{}/ , GraphQL at /graphql", app.state().settings.bind);
+            tracing::info!(
+                port = app.port(),
+                "GraphiQL at http://{}/ , GraphQL at /graphql",
+                app.state().settings.bind
+            );
             app.run_until_stopped().await.map_err(|e| e.to_string())
         }
     }

@@ -6,7 +6,9 @@
 use chrono::Duration;
 use hiregraph_domain::accounts::PlatformRole;
 use hiregraph_domain::companies::{CompanyProfile, CompanyRole, Membership, SizeBand};
-use hiregraph_domain::postings::{EmploymentType, Posting, PostingContent, PostingSkill, PostingStatus, Seniority, Workplace};
+use hiregraph_domain::postings::{
+    EmploymentType, Posting, PostingContent, PostingSkill, PostingStatus, Seniority, Workplace,
+};
 use hiregraph_domain::values::{Email, Location, SalaryPeriod, SalaryRange, Slug, WebUrl};
 use hiregraph_domain::{CompanyId, PostingId, UserId};
 use hiregraph_persistence::{Database, TransactionTrait, companies, postings, users};
@@ -32,14 +34,102 @@ struct DemoCompany {
 }
 
 const COMPANIES: &[DemoCompany] = &[
-    DemoCompany { slug: "northwind-systems", name: "Northwind Systems", industry: "Cloud infrastructure", size: SizeBand::S1001To5000, city: "San Francisco", region: Some("CA"), country: "US", currency: "USD", mid_salary: 165_000, description: "Distributed systems that power critical infrastructure for millions of users." },
-    DemoCompany { slug: "acme-robotics", name: "Acme Robotics", industry: "Robotics", size: SizeBand::S201To1000, city: "Berlin", region: None, country: "DE", currency: "EUR", mid_salary: 75_000, description: "Warehouse robots that pick, pack and learn." },
-    DemoCompany { slug: "lumen-health", name: "Lumen Health", industry: "Health technology", size: SizeBand::S51To200, city: "London", region: None, country: "GB", currency: "GBP", mid_salary: 70_000, description: "Clinical software that gives nurses their evenings back." },
-    DemoCompany { slug: "fjord-payments", name: "Fjord Payments", industry: "Financial services", size: SizeBand::S201To1000, city: "Oslo", region: None, country: "NO", currency: "NOK", mid_salary: 850_000, description: "Instant payments for the Nordics." },
-    DemoCompany { slug: "kite-logistics", name: "Kite Logistics", industry: "Logistics", size: SizeBand::S51To200, city: "Amsterdam", region: None, country: "NL", currency: "EUR", mid_salary: 70_000, description: "Route planning for city couriers." },
-    DemoCompany { slug: "saffron-labs", name: "Saffron Labs", industry: "Artificial intelligence", size: SizeBand::S11To50, city: "Bengaluru", region: Some("KA"), country: "IN", currency: "INR", mid_salary: 3_200_000, description: "Speech models for the languages of India." },
-    DemoCompany { slug: "maple-learning", name: "Maple Learning", industry: "Education", size: SizeBand::S51To200, city: "Toronto", region: Some("ON"), country: "CA", currency: "CAD", mid_salary: 120_000, description: "Tutoring that adapts to every student." },
-    DemoCompany { slug: "solstice-energy", name: "Solstice Energy", industry: "Climate technology", size: SizeBand::S201To1000, city: "Austin", region: Some("TX"), country: "US", currency: "USD", mid_salary: 150_000, description: "Software for grid-scale batteries." },
+    DemoCompany {
+        slug: "northwind-systems",
+        name: "Northwind Systems",
+        industry: "Cloud infrastructure",
+        size: SizeBand::S1001To5000,
+        city: "San Francisco",
+        region: Some("CA"),
+        country: "US",
+        currency: "USD",
+        mid_salary: 165_000,
+        description: "Distributed systems that power critical infrastructure for millions of users.",
+    },
+    DemoCompany {
+        slug: "acme-robotics",
+        name: "Acme Robotics",
+        industry: "Robotics",
+        size: SizeBand::S201To1000,
+        city: "Berlin",
+        region: None,
+        country: "DE",
+        currency: "EUR",
+        mid_salary: 75_000,
+        description: "Warehouse robots that pick, pack and learn.",
+    },
+    DemoCompany {
+        slug: "lumen-health",
+        name: "Lumen Health",
+        industry: "Health technology",
+        size: SizeBand::S51To200,
+        city: "London",
+        region: None,
+        country: "GB",
+        currency: "GBP",
+        mid_salary: 70_000,
+        description: "Clinical software that gives nurses their evenings back.",
+    },
+    DemoCompany {
+        slug: "fjord-payments",
+        name: "Fjord Payments",
+        industry: "Financial services",
+        size: SizeBand::S201To1000,
+        city: "Oslo",
+        region: None,
+        country: "NO",
+        currency: "NOK",
+        mid_salary: 850_000,
+        description: "Instant payments for the Nordics.",
+    },
+    DemoCompany {
+        slug: "kite-logistics",
+        name: "Kite Logistics",
+        industry: "Logistics",
+        size: SizeBand::S51To200,
+        city: "Amsterdam",
+        region: None,
+        country: "NL",
+        currency: "EUR",
+        mid_salary: 70_000,
+        description: "Route planning for city couriers.",
+    },
+    DemoCompany {
+        slug: "saffron-labs",
+        name: "Saffron Labs",
+        industry: "Artificial intelligence",
+        size: SizeBand::S11To50,
+        city: "Bengaluru",
+        region: Some("KA"),
+        country: "IN",
+        currency: "INR",
+        mid_salary: 3_200_000,
+        description: "Speech models for the languages of India.",
+    },
+    DemoCompany {
+        slug: "maple-learning",
+        name: "Maple Learning",
+        industry: "Education",
+        size: SizeBand::S51To200,
+        city: "Toronto",
+        region: Some("ON"),
+        country: "CA",
+        currency: "CAD",
+        mid_salary: 120_000,
+        description: "Tutoring that adapts to every student.",
+    },
+    DemoCompany {
+        slug: "solstice-energy",
+        name: "Solstice Energy",
+        industry: "Climate technology",
+        size: SizeBand::S201To1000,
+        city: "Austin",
+        region: Some("TX"),
+        country: "US",
+        currency: "USD",
+        mid_salary: 150_000,
+        description: "Software for grid-scale batteries.",
+    },
 ];
 
 struct Role {
@@ -50,21 +140,82 @@ struct Role {
 }
 
 const ROLES: &[Role] = &[
-    Role { title: "Backend Engineer", summary: "Build the APIs and services behind our product.", required: &["Rust", "PostgreSQL"], preferred: &["Redis", "Kubernetes"] },
-    Role { title: "Frontend Engineer", summary: "Craft fast, accessible interfaces.", required: &["TypeScript", "React"], preferred: &["GraphQL", "CSS"] },
-    Role { title: "Site Reliability Engineer", summary: "Keep production fast, safe and boring.", required: &["Kubernetes", "Terraform"], preferred: &["Go", "Prometheus"] },
-    Role { title: "Data Engineer", summary: "Own the pipelines that feed analytics and models.", required: &["Python", "SQL"], preferred: &["Spark", "Kafka"] },
-    Role { title: "Machine Learning Engineer", summary: "Ship models from notebook to production.", required: &["Python", "PyTorch"], preferred: &["Kubernetes", "MLOps"] },
-    Role { title: "Mobile Engineer", summary: "Build our iOS and Android apps.", required: &["Kotlin", "Swift"], preferred: &["GraphQL"] },
-    Role { title: "Product Designer", summary: "Shape how people experience our product.", required: &["Figma", "User Research"], preferred: &["Prototyping"] },
-    Role { title: "Security Engineer", summary: "Find and fix weaknesses before anyone else does.", required: &["Application Security", "Go"], preferred: &["Threat Modeling"] },
-    Role { title: "Platform Engineer", summary: "Give every team paved roads to production.", required: &["Go", "Kubernetes"], preferred: &["Terraform", "AWS"] },
-    Role { title: "Full-Stack Engineer", summary: "Own features end to end.", required: &["TypeScript", "Node.js"], preferred: &["PostgreSQL", "React"] },
-    Role { title: "Engineering Manager", summary: "Grow a team of six engineers and the systems they own.", required: &["People Management", "System Design"], preferred: &["Rust"] },
-    Role { title: "QA Automation Engineer", summary: "Make every release safe to ship.", required: &["Playwright", "TypeScript"], preferred: &["CI/CD"] },
+    Role {
+        title: "Backend Engineer",
+        summary: "Build the APIs and services behind our product.",
+        required: &["Rust", "PostgreSQL"],
+        preferred: &["Redis", "Kubernetes"],
+    },
+    Role {
+        title: "Frontend Engineer",
+        summary: "Craft fast, accessible interfaces.",
+        required: &["TypeScript", "React"],
+        preferred: &["GraphQL", "CSS"],
+    },
+    Role {
+        title: "Site Reliability Engineer",
+        summary: "Keep production fast, safe and boring.",
+        required: &["Kubernetes", "Terraform"],
+        preferred: &["Go", "Prometheus"],
+    },
+    Role {
+        title: "Data Engineer",
+        summary: "Own the pipelines that feed analytics and models.",
+        required: &["Python", "SQL"],
+        preferred: &["Spark", "Kafka"],
+    },
+    Role {
+        title: "Machine Learning Engineer",
+        summary: "Ship models from notebook to production.",
+        required: &["Python", "PyTorch"],
+        preferred: &["Kubernetes", "MLOps"],
+    },
+    Role {
+        title: "Mobile Engineer",
+        summary: "Build our iOS and Android apps.",
+        required: &["Kotlin", "Swift"],
+        preferred: &["GraphQL"],
+    },
+    Role {
+        title: "Product Designer",
+        summary: "Shape how people experience our product.",
+        required: &["Figma", "User Research"],
+        preferred: &["Prototyping"],
+    },
+    Role {
+        title: "Security Engineer",
+        summary: "Find and fix weaknesses before anyone else does.",
+        required: &["Application Security", "Go"],
+        preferred: &["Threat Modeling"],
+    },
+    Role {
+        title: "Platform Engineer",
+        summary: "Give every team paved roads to production.",
+        required: &["Go", "Kubernetes"],
+        preferred: &["Terraform", "AWS"],
+    },
+    Role {
+        title: "Full-Stack Engineer",
+        summary: "Own features end to end.",
+        required: &["TypeScript", "Node.js"],
+        preferred: &["PostgreSQL", "React"],
+    },
+    Role {
+        title: "Engineering Manager",
+        summary: "Grow a team of six engineers and the systems they own.",
+        required: &["People Management", "System Design"],
+        preferred: &["Rust"],
+    },
+    Role {
+        title: "QA Automation Engineer",
+        summary: "Make every release safe to ship.",
+        required: &["Playwright", "TypeScript"],
+        preferred: &["CI/CD"],
+    },
 ];
 
-const SENIORITIES: [Seniority; 6] = [Seniority::Junior, Seniority::Mid, Seniority::Senior, Seniority::Mid, Seniority::Staff, Seniority::Intern];
+const SENIORITIES: [Seniority; 6] =
+    [Seniority::Junior, Seniority::Mid, Seniority::Senior, Seniority::Mid, Seniority::Staff, Seniority::Intern];
 const WORKPLACES: [Workplace; 3] = [Workplace::Hybrid, Workplace::Remote, Workplace::Onsite];
 
 fn err(e: impl std::fmt::Display) -> AppError {
@@ -111,7 +262,8 @@ fn generated_posting(i: usize, company: &DemoCompany) -> AppResult<PostingConten
         Seniority::Intern => format!("{} Intern", role.title),
         _ => format!("{}{} {}", level[..1].to_uppercase(), &level[1..], role.title),
     };
-    let mut skills: Vec<PostingSkill> = role.required.iter().map(|s| PostingSkill { name: (*s).to_owned(), required: true }).collect();
+    let mut skills: Vec<PostingSkill> =
+        role.required.iter().map(|s| PostingSkill { name: (*s).to_owned(), required: true }).collect();
     skills.extend(role.preferred.iter().map(|s| PostingSkill { name: (*s).to_owned(), required: false }));
     Ok(PostingContent {
         title,
@@ -142,7 +294,7 @@ fn generated_posting(i: usize, company: &DemoCompany) -> AppResult<PostingConten
         workplace: Some(workplace),
         locations,
         salary,
-        equity: i % 3 == 0,
+        equity: i.is_multiple_of(3),
         skills,
         benefits: vec!["Health insurance".to_owned(), "Learning budget".to_owned(), "30 days of paid leave".to_owned()],
         expires_at: None,
@@ -284,7 +436,8 @@ pub async fn load_if_empty(db: &Database) -> AppResult<bool> {
     let user = |email: &str| Email::parse(email).map_err(err);
     let admin = UserId::generate();
     users::insert(admin, &user("admin@hiregraph.example")?, &hash, PlatformRole::Admin, start, &txn).await?;
-    users::insert(UserId::generate(), &user("candidate@hiregraph.example")?, &hash, PlatformRole::Member, start, &txn).await?;
+    users::insert(UserId::generate(), &user("candidate@hiregraph.example")?, &hash, PlatformRole::Member, start, &txn)
+        .await?;
     let mut company_ids = Vec::new();
     for (n, c) in COMPANIES.iter().enumerate() {
         let id = CompanyId::generate();
@@ -304,21 +457,27 @@ pub async fn load_if_empty(db: &Database) -> AppResult<bool> {
             let member = UserId::generate();
             let email = format!("{}@{}.example", role.as_str().to_lowercase(), c.slug);
             users::insert(member, &user(&email)?, &hash, PlatformRole::Member, start, &txn).await?;
-            companies::insert_member(&Membership { company_id: id, user_id: member, role, created_at: start }, &txn).await?;
+            companies::insert_member(&Membership { company_id: id, user_id: member, role, created_at: start }, &txn)
+                .await?;
         }
         company_ids.push(id);
     }
     let insert = |content: PostingContent, company: CompanyId, status: PostingStatus, age_hours: i64| {
         let id = PostingId::generate();
         let at = start - Duration::hours(age_hours);
-        let slug = format!("{}-{}", Slug::from_text(&content.title).map(|s| s.as_str().to_owned()).unwrap_or_default(), &id.0.simple().to_string()[24..]);
+        let slug = format!(
+            "{}-{}",
+            Slug::from_text(&content.title).map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            &id.0.simple().to_string()[24..]
+        );
         Posting {
             id,
             company_id: company,
             slug,
             content,
             status,
-            published_at: matches!(status, PostingStatus::Published | PostingStatus::Paused | PostingStatus::Closed).then_some(at),
+            published_at: matches!(status, PostingStatus::Published | PostingStatus::Paused | PostingStatus::Closed)
+                .then_some(at),
             version: 1,
             created_at: at,
             updated_at: at,
@@ -340,7 +499,11 @@ pub async fn load_if_empty(db: &Database) -> AppResult<bool> {
         postings::insert(posting, &txn).await?;
     }
     txn.commit().await.map_err(AppError::internal)?;
-    tracing::info!(companies = COMPANIES.len(), postings = all.len(), "loaded the demo data (password for every demo account: {DEMO_PASSWORD})");
+    tracing::info!(
+        companies = COMPANIES.len(),
+        postings = all.len(),
+        "loaded the demo data (password for every demo account: {DEMO_PASSWORD})"
+    );
     Ok(true)
 }
 

@@ -54,7 +54,9 @@ impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Duplicate(what) => Self::Conflict(format!("{what} already exists")),
-            StoreError::StaleVersion => Self::Conflict("the record was changed since you read it; reload and retry".into()),
+            StoreError::StaleVersion => {
+                Self::Conflict("the record was changed since you read it; reload and retry".into())
+            }
             other => Self::internal(other),
         }
     }
@@ -64,7 +66,9 @@ impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {
         let code = err.code();
         let (message, fields) = match err {
-            AppError::Unauthenticated(m) | AppError::Forbidden(m) | AppError::NotFound(m) | AppError::Conflict(m) => (m, Vec::new()),
+            AppError::Unauthenticated(m) | AppError::Forbidden(m) | AppError::NotFound(m) | AppError::Conflict(m) => {
+                (m, Vec::new())
+            }
             AppError::BadInput(m, fields) => (m, fields),
             AppError::Internal(cause) => {
                 let mut chain = cause.to_string();

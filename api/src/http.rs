@@ -8,8 +8,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError, Value};
@@ -40,7 +40,11 @@ enum Media {
 
 fn media(req: &HttpRequest) -> Media {
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if accept.is_empty() || accept.contains(GRAPHQL_RESPONSE) || accept.contains("*/*") || !accept.contains("application/json") {
+    if accept.is_empty()
+        || accept.contains(GRAPHQL_RESPONSE)
+        || accept.contains("*/*")
+        || !accept.contains("application/json")
+    {
         Media::GraphqlResponse
     } else {
         Media::Json
@@ -81,27 +85,36 @@ fn request_id(req: &HttpRequest) -> String {
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
 }
 
-/// Marks `INTERNAL` errors with the request id under which the log holds the detail.
-fn tag_internal(errors: &mut [ServerError], request_id: &str) {
+/// Codes the errors that came without one, and marks `INTERNAL` ones with the request id under
+/// which the log holds the detail. Every error our resolvers raise carries a code; one without is
+/// async-graphql refusing an argument or variable value while executing (a missing variable, a
+/// scalar that does not parse): the client's input, so `BAD_USER_INPUT`. Returns whether every
+/// error was of that kind.
+fn code_errors(errors: &mut [ServerError], request_id: &str) -> bool {
+    let mut all_input = !errors.is_empty();
     for error in errors {
         let ext = error.extensions.get_or_insert_with(Default::default);
         match ext.get("code") {
-            None => {
-                ext.set("code", "INTERNAL");
+            None => ext.set("code", "BAD_USER_INPUT"),
+            Some(Value::String(code)) if code == "INTERNAL" => {
                 ext.set("requestId", request_id);
+                all_input = false;
             }
-            Some(Value::String(code)) if code == "INTERNAL" => ext.set("requestId", request_id),
-            Some(_) => {}
+            Some(_) => all_input = false,
         }
     }
+    all_input
 }
 
+/// Runs one request. The flag says whether it failed as a whole (never executed, or its
+/// variables could not be coerced): GraphQL over HTTP answers those with 400 and no `data`.
 async fn execute(ctx: &HttpContext, viewer: &Arc<Viewer>, request: Request, request_id: &str) -> (Response, bool) {
     let phase = Arc::new(Phase::default());
     let request = request.data(viewer.clone()).data(new_loader(ctx.state.clone())).data(phase.clone());
     let mut response = ctx.schema.execute(request).await;
-    tag_internal(&mut response.errors, request_id);
-    (response, phase.executed())
+    let only_input_errors = code_errors(&mut response.errors, request_id);
+    let failed_whole = !phase.executed() && response.is_err() || (only_input_errors && response.data == Value::Null);
+    (response, failed_whole)
 }
 
 async fn respond(req: &HttpRequest, ctx: &HttpContext, batch: BatchRequest, request_id: String) -> HttpResponse {
@@ -116,8 +129,7 @@ async fn respond(req: &HttpRequest, ctx: &HttpContext, batch: BatchRequest, requ
     let mode = media(req);
     let (status, body) = match batch {
         BatchRequest::Single(request) => {
-            let (response, executed) = execute(ctx, &viewer, request, &request_id).await;
-            let failed_whole = !executed && response.is_err();
+            let (response, failed_whole) = execute(ctx, &viewer, request, &request_id).await;
             if failed_whole {
                 // A request error carries no `data` entry at all, as the spec asks.
                 let body = serde_json::json!({ "errors": response.errors });
@@ -137,11 +149,35 @@ async fn respond(req: &HttpRequest, ctx: &HttpContext, batch: BatchRequest, requ
     };
     let content_type = if mode == Media::GraphqlResponse { GRAPHQL_RESPONSE } else { "application/json" };
     match body {
-        Ok(body) => HttpResponse::build(status).content_type(content_type).insert_header(("x-request-id", request_id)).body(body),
+        Ok(body) => HttpResponse::build(status)
+            .content_type(content_type)
+            .insert_header(("x-request-id", request_id))
+            .body(body),
         Err(err) => {
             tracing::error!(error = %err, "could not serialise a response");
             refuse(req, StatusCode::INTERNAL_SERVER_ERROR, "internal error", "INTERNAL")
         }
+    }
+}
+
+/// A response body that holds the request's unread payload until the response is sent.
+struct HoldingPayload {
+    body: Option<web::Bytes>,
+    _unread: web::Payload,
+}
+
+impl actix_web::body::MessageBody for HoldingPayload {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> actix_web::body::BodySize {
+        actix_web::body::BodySize::Sized(self.body.as_ref().map_or(0, |b| b.len() as u64))
+    }
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<web::Bytes, Self::Error>>> {
+        std::task::Poll::Ready(self.get_mut().body.take().map(Ok))
     }
 }
 
@@ -151,19 +187,33 @@ pub async fn graphql_post(req: HttpRequest, mut payload: web::Payload, ctx: web:
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if !(essence.is_empty() || essence == "application/json" || essence == GRAPHQL_RESPONSE) {
-        return refuse(&req, StatusCode::UNSUPPORTED_MEDIA_TYPE, &format!("send the request as application/json, not `{essence}`"), "BAD_REQUEST");
-    }
-    let too_large = || {
-        refuse(
+        return refuse(
             &req,
-            StatusCode::PAYLOAD_TOO_LARGE,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &format!("send the request as application/json, not `{essence}`"),
+            "BAD_REQUEST",
+        );
+    }
+    // A 413 must not drain the rest of the body: actix drains an unread chunked body once its
+    // payload is dropped, without bound. The response body keeps the payload alive until it has
+    // been sent, so the server closes the connection instead.
+    let too_large = |payload: web::Payload| {
+        let body = error_body(
             &format!("the request body is larger than {} bytes", limits.max_body_bytes),
             "PAYLOAD_TOO_LARGE",
-        )
+        );
+        HttpResponse::build(StatusCode::PAYLOAD_TOO_LARGE)
+            .content_type(match media(&req) {
+                Media::GraphqlResponse => GRAPHQL_RESPONSE,
+                Media::Json => "application/json",
+            })
+            .force_close()
+            .body(HoldingPayload { body: Some(web::Bytes::from(body.to_string())), _unread: payload })
     };
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > limits.max_body_bytes) {
-        return too_large();
+        return too_large(payload);
     }
     // Read at most the limit, chunk by chunk: a lying or absent Content-Length changes nothing.
     let mut body = web::BytesMut::with_capacity(declared.unwrap_or(1024).min(limits.max_body_bytes));
@@ -172,19 +222,23 @@ pub async fn graphql_post(req: HttpRequest, mut payload: web::Payload, ctx: web:
             return refuse(&req, StatusCode::BAD_REQUEST, "the request body could not be read", "BAD_REQUEST");
         };
         if body.len() + chunk.len() > limits.max_body_bytes {
-            return too_large();
+            return too_large(payload);
         }
         body.extend_from_slice(&chunk);
     }
     let batch: BatchRequest = match serde_json::from_slice::<serde_json::Value>(&body) {
-        Err(err) => return refuse(&req, StatusCode::BAD_REQUEST, &format!("the body is not valid JSON: {err}"), "BAD_REQUEST"),
+        Err(err) => {
+            return refuse(&req, StatusCode::BAD_REQUEST, &format!("the body is not valid JSON: {err}"), "BAD_REQUEST");
+        }
         Ok(value) => match serde_json::from_value(value) {
             Ok(batch) => batch,
             Err(err) => {
                 return refuse(
                     &req,
                     StatusCode::BAD_REQUEST,
-                    &format!("the body is not a GraphQL request (an object with a string `query`, optional `variables` object and `operationName`): {err}"),
+                    &format!(
+                        "the body is not a GraphQL request (an object with a string `query`, optional `variables` object and `operationName`): {err}"
+                    ),
                     "BAD_REQUEST",
                 );
             }
@@ -224,7 +278,8 @@ pub async fn graphql_get(req: HttpRequest, ctx: web::Data<HttpContext>) -> HttpR
         Err(err) => return refuse(&req, StatusCode::BAD_REQUEST, &format!("bad query string: {err}"), "BAD_REQUEST"),
     };
     let Some(query) = params.query else {
-        let wants_html = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+        let wants_html =
+            req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
         if wants_html {
             return graphiql().await;
         }
@@ -236,7 +291,9 @@ pub async fn graphql_get(req: HttpRequest, ctx: web::Data<HttpContext>) -> HttpR
     }
     if let Some(variables) = params.variables.as_deref().filter(|v| !v.is_empty()) {
         match serde_json::from_str::<serde_json::Value>(variables) {
-            Ok(value @ serde_json::Value::Object(_)) => request = request.variables(async_graphql::Variables::from_json(value)),
+            Ok(value @ serde_json::Value::Object(_)) => {
+                request = request.variables(async_graphql::Variables::from_json(value))
+            }
             _ => return refuse(&req, StatusCode::BAD_REQUEST, "`variables` must be a JSON object", "BAD_REQUEST"),
         }
     }
@@ -250,7 +307,12 @@ pub async fn graphql_get(req: HttpRequest, ctx: web::Data<HttpContext>) -> HttpR
             selected && op.node.ty != OperationType::Query
         });
         if is_mutation {
-            let mut response = refuse(&req, StatusCode::METHOD_NOT_ALLOWED, "mutations and subscriptions need POST", "METHOD_NOT_ALLOWED");
+            let mut response = refuse(
+                &req,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "mutations and subscriptions need POST",
+                "METHOD_NOT_ALLOWED",
+            );
             response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
             return response;
         }
@@ -262,7 +324,12 @@ pub async fn graphql_get(req: HttpRequest, ctx: web::Data<HttpContext>) -> HttpR
 
 /// Any other method on `/graphql`.
 pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    let mut response = refuse(&req, StatusCode::METHOD_NOT_ALLOWED, &format!("{} is not supported; use POST or GET", req.method()), "METHOD_NOT_ALLOWED");
+    let mut response = refuse(
+        &req,
+        StatusCode::METHOD_NOT_ALLOWED,
+        &format!("{} is not supported; use POST or GET", req.method()),
+        "METHOD_NOT_ALLOWED",
+    );
     response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
     response
 }

@@ -140,9 +140,9 @@ impl Settings {
     /// From any map of variables (tests use this instead of mutating the process environment).
     pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, SettingsError> {
         let get = |name: &str| vars.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        fn number<T: std::str::FromStr>(name: &'static str, raw: Option<String>, default: T, min: T) -> Result<T, SettingsError>
+        fn number<T>(name: &'static str, raw: Option<String>, default: T, min: T) -> Result<T, SettingsError>
         where
-            T: PartialOrd + fmt::Display + Copy,
+            T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
         {
             match raw {
                 None => Ok(default),
@@ -162,7 +162,9 @@ impl Settings {
 
         let bind = match get("HIREGRAPH_BIND") {
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
-            Some(raw) => raw.parse().map_err(|_| err("HIREGRAPH_BIND", format!("`{raw}` is not an address like 127.0.0.1:8080")))?,
+            Some(raw) => raw
+                .parse()
+                .map_err(|_| err("HIREGRAPH_BIND", format!("`{raw}` is not an address like 127.0.0.1:8080")))?,
         };
         let data_dir = PathBuf::from(get("HIREGRAPH_DATA_DIR").unwrap_or_else(|| "./data".to_owned()));
         let database_url = match get("DATABASE_URL") {
@@ -178,7 +180,9 @@ impl Settings {
             Some(url) => return Err(err("REDIS_URL", format!("`{}` is not a redis:// URL", redact_url(&url)))),
         };
         let jwt_secret = match (get("HIREGRAPH_JWT_SECRET"), get("HIREGRAPH_JWT_SECRET_FILE")) {
-            (Some(_), Some(_)) => return Err(err("HIREGRAPH_JWT_SECRET", "set it or HIREGRAPH_JWT_SECRET_FILE, not both")),
+            (Some(_), Some(_)) => {
+                return Err(err("HIREGRAPH_JWT_SECRET", "set it or HIREGRAPH_JWT_SECRET_FILE, not both"));
+            }
             (Some(secret), None) => Some(check_secret("HIREGRAPH_JWT_SECRET", secret)?),
             (None, Some(path)) => {
                 let secret = std::fs::read_to_string(&path)
@@ -265,7 +269,9 @@ fn check_database_url(url: &str) -> Result<String, SettingsError> {
         Some("disable" | "allow" | "prefer") => Ok(url.to_owned()),
         Some(other) => Err(err(
             "DATABASE_URL",
-            format!("sslmode={other} needs TLS, which this build does not include; use sslmode=disable behind a TLS-terminating proxy"),
+            format!(
+                "sslmode={other} needs TLS, which this build does not include; use sslmode=disable behind a TLS-terminating proxy"
+            ),
         )),
     }
 }

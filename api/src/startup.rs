@@ -44,7 +44,9 @@ pub struct Application {
 
 /// Connects to the configured database, creating the SQLite folder first.
 pub async fn connect(settings: &Settings) -> Result<Database, StartupError> {
-    if settings.database_url.is_sqlite() && settings.database_url.expose().contains(&*settings.data_dir.to_string_lossy()) {
+    if settings.database_url.is_sqlite()
+        && settings.database_url.expose().contains(&*settings.data_dir.to_string_lossy())
+    {
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|source| StartupError::DataDir { path: settings.data_dir.display().to_string(), source })?;
     }
@@ -95,7 +97,9 @@ impl Application {
             migrate(&db).await?;
         }
         let cache = match &settings.redis_url {
-            Some(url) => Cache::redis(url.expose(), &settings.cache_prefix).map_err(|e| StartupError::Redis(e.to_string()))?,
+            Some(url) => {
+                Cache::redis(url.expose(), &settings.cache_prefix).map_err(|e| StartupError::Redis(e.to_string()))?
+            }
             None => Cache::in_memory(&settings.cache_prefix, 50_000),
         };
         let jwt = JwtKeys::new(jwt_secret(&settings)?.as_bytes(), settings.access_token_ttl);
@@ -109,7 +113,10 @@ impl Application {
         }
         let listener = TcpListener::bind(settings.bind)
             .map_err(|source| StartupError::Bind { addr: settings.bind.to_string(), source })?;
-        let port = listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.bind.to_string(), source })?.port();
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { addr: settings.bind.to_string(), source })?
+            .port();
         let workers = settings.workers;
         let state = Arc::new(AppState { db, cache, jwt, settings });
         let context = web::Data::new(HttpContext { schema: graphql::build(state.clone()), state: state.clone() });
@@ -127,6 +134,8 @@ impl Application {
                 .route("/readyz", web::get().to(http::readyz))
         })
         .workers(workers)
+        // Close at once after a refused body instead of lingering to read (and discard) the rest.
+        .client_disconnect_timeout(std::time::Duration::ZERO)
         .listen(listener)
         .map_err(|source| StartupError::Bind { addr: "listener".into(), source })?
         .run();

@@ -175,7 +175,8 @@ impl TryFrom<CompanyProfileInput> for CompanyProfile {
         let name = errors.take(bounded_text("name", &input.name, 1, 120));
         let description = input.description.map(|d| bounded_text("description", &d, 0, 20_000)).transpose();
         let description = errors.take(description).flatten().filter(|d| !d.is_empty());
-        let website = errors.take(input.website.filter(|w| !w.trim().is_empty()).map(|w| WebUrl::parse(&w)).transpose());
+        let website =
+            errors.take(input.website.filter(|w| !w.trim().is_empty()).map(|w| WebUrl::parse(&w)).transpose());
         let industry = input.industry.map(|i| bounded_text("industry", &i, 0, 80)).transpose();
         let industry = errors.take(industry).flatten().filter(|i| !i.is_empty());
         let headquarters = match input.headquarters.as_ref().map(LocationInput::parse).transpose() {
@@ -186,14 +187,9 @@ impl TryFrom<CompanyProfileInput> for CompanyProfile {
             }
         };
         match (name, website) {
-            (Some(name), Some(website)) if errors.is_empty() => Ok(Self {
-                name,
-                description,
-                website,
-                industry,
-                size: input.size,
-                headquarters,
-            }),
+            (Some(name), Some(website)) if errors.is_empty() => {
+                Ok(Self { name, description, website, industry, size: input.size, headquarters })
+            }
             _ => Err(errors),
         }
     }

@@ -204,14 +204,15 @@ impl TryFrom<PostingContentInput> for PostingContent {
         let summary = errors.take(summary).flatten().filter(|s| !s.is_empty());
         let description = errors.take(bounded_text("description", &input.description, 0, 50_000)).unwrap_or_default();
         let responsibilities = text_list(&mut errors, "responsibilities", input.responsibilities, 500);
-        let required_qualifications = text_list(&mut errors, "requiredQualifications", input.required_qualifications, 500);
+        let required_qualifications =
+            text_list(&mut errors, "requiredQualifications", input.required_qualifications, 500);
         let preferred_qualifications =
             text_list(&mut errors, "preferredQualifications", input.preferred_qualifications, 500);
         let benefits = text_list(&mut errors, "benefits", input.benefits, 200);
-        if let Some(years) = input.min_years_experience {
-            if !(0..=50).contains(&years) {
-                errors.push(FieldError::new("minYearsExperience", format!("must be between 0 and 50, was {years}")));
-            }
+        if let Some(years) = input.min_years_experience
+            && !(0..=50).contains(&years)
+        {
+            errors.push(FieldError::new("minYearsExperience", format!("must be between 0 and 50, was {years}")));
         }
         if input.locations.len() > MAX_LIST {
             errors.push(FieldError::new("locations", format!("must have at most {MAX_LIST} items")));
@@ -328,7 +329,9 @@ mod tests {
                 let expected = allowed.iter().find(|(f, a, _)| *f == from && *a == action).map(|(_, _, to)| *to);
                 match expected {
                     Some(to) => assert_eq!(from.apply(action), Ok(to), "{from:?} {action:?}"),
-                    None => assert_eq!(from.apply(action), Err(InvalidTransition { from, action }), "{from:?} {action:?}"),
+                    None => {
+                        assert_eq!(from.apply(action), Err(InvalidTransition { from, action }), "{from:?} {action:?}")
+                    }
                 }
             }
         }
@@ -361,7 +364,8 @@ mod tests {
 
     #[test]
     fn publishing_names_each_missing_field() {
-        let content = PostingContent::try_from(PostingContentInput { title: "Engineer".into(), ..Default::default() }).unwrap();
+        let content =
+            PostingContent::try_from(PostingContentInput { title: "Engineer".into(), ..Default::default() }).unwrap();
         let missing: Vec<String> = content.missing_for_publication(Utc::now()).into_iter().map(|e| e.field).collect();
         assert_eq!(missing, ["description", "employmentType", "seniority", "workplace", "skills"]);
     }

@@ -8,7 +8,10 @@ use crate::ids::UserId;
 pub enum Principal {
     #[default]
     Anonymous,
-    User { id: UserId, role: PlatformRole },
+    User {
+        id: UserId,
+        role: PlatformRole,
+    },
 }
 
 impl Principal {

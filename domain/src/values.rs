@@ -216,7 +216,12 @@ pub struct Location {
 }
 
 impl Location {
-    pub fn new(city: Option<&str>, region: Option<&str>, country: &str, remote: bool) -> Result<Self, ValidationErrors> {
+    pub fn new(
+        city: Option<&str>,
+        region: Option<&str>,
+        country: &str,
+        remote: bool,
+    ) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let clean = |v: Option<&str>| v.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
         let city = clean(city);
@@ -298,7 +303,9 @@ mod tests {
     #[test]
     fn emails_are_normalised_and_bad_ones_refused() {
         assert_eq!(Email::parse("  Ada@Example.COM ").map(|e| e.as_str().to_owned()), Ok("ada@example.com".into()));
-        for bad in ["", "ada", "@example.com", "ada@", "ada@example", "ada@@example.com", "a da@example.com", "ada@-x.com"] {
+        for bad in
+            ["", "ada", "@example.com", "ada@", "ada@example", "ada@@example.com", "a da@example.com", "ada@-x.com"]
+        {
             assert!(Email::parse(bad).is_err(), "{bad} should be refused");
         }
     }

@@ -3,14 +3,14 @@
 //! counted error), never a request error. Keys are typed; each kind's TTL is decided in one match.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use hiregraph_domain::{CompanyId, PostingId};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// Bumped whenever a cached type's layout changes, so old entries are never read as new ones.
 const LAYOUT_VERSION: u32 = 1;
@@ -131,7 +131,9 @@ impl Cache {
     pub async fn put_many<T: Serialize>(&self, entries: &[(CacheKey, &T)]) {
         let encoded: Vec<(String, Vec<u8>, Duration)> = entries
             .iter()
-            .filter_map(|(key, value)| serde_json::to_vec(value).ok().map(|bytes| (key.render(&self.prefix), bytes, key.ttl())))
+            .filter_map(|(key, value)| {
+                serde_json::to_vec(value).ok().map(|bytes| (key.render(&self.prefix), bytes, key.ttl()))
+            })
             .collect();
         if encoded.is_empty() {
             return;
@@ -186,9 +188,7 @@ impl MemoryStore {
     fn get_many(&self, keys: &[String]) -> Vec<Option<Vec<u8>>> {
         let now = Instant::now();
         let Ok(entries) = self.entries.lock() else { return vec![None; keys.len()] };
-        keys.iter()
-            .map(|k| entries.get(k).filter(|(expires, _)| *expires > now).map(|(_, v)| v.clone()))
-            .collect()
+        keys.iter().map(|k| entries.get(k).filter(|(expires, _)| *expires > now).map(|(_, v)| v.clone())).collect()
     }
 
     fn put_many(&self, values: Vec<(String, Vec<u8>, Duration)>) {
@@ -241,10 +241,10 @@ impl Breaker {
             if let Ok(mut guard) = self.open_until.lock() {
                 *guard = None;
             }
-        } else if self.failures.fetch_add(1, Ordering::Relaxed) + 1 >= Self::THRESHOLD {
-            if let Ok(mut guard) = self.open_until.lock() {
-                *guard = Some(Instant::now() + Self::COOL_DOWN);
-            }
+        } else if self.failures.fetch_add(1, Ordering::Relaxed) + 1 >= Self::THRESHOLD
+            && let Ok(mut guard) = self.open_until.lock()
+        {
+            *guard = Some(Instant::now() + Self::COOL_DOWN);
         }
     }
 }

@@ -72,15 +72,30 @@ pub async fn insert(
     Ok(())
 }
 
-pub async fn update_profile(id: CompanyId, profile: &CompanyProfile, now: DateTime<Utc>, conn: &impl ConnectionTrait) -> Result<(), StoreError> {
+pub async fn update_profile(
+    id: CompanyId,
+    profile: &CompanyProfile,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<(), StoreError> {
     let mut row = companies::ActiveModel { id: Unchanged(id.0), updated_at: Set(now), ..Default::default() };
     profile_columns(&mut row, profile);
     companies::Entity::update(row).exec(conn).await?;
     Ok(())
 }
 
-pub async fn set_verified(id: CompanyId, verified: bool, now: DateTime<Utc>, conn: &impl ConnectionTrait) -> Result<(), StoreError> {
-    let row = companies::ActiveModel { id: Unchanged(id.0), verified: Set(verified), updated_at: Set(now), ..Default::default() };
+pub async fn set_verified(
+    id: CompanyId,
+    verified: bool,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<(), StoreError> {
+    let row = companies::ActiveModel {
+        id: Unchanged(id.0),
+        verified: Set(verified),
+        updated_at: Set(now),
+        ..Default::default()
+    };
     companies::Entity::update(row).exec(conn).await?;
     Ok(())
 }
@@ -124,7 +139,9 @@ pub async fn list(request: &PageRequest, conn: &impl ConnectionTrait) -> Result<
     keyset
         .page(select, request, |select| async move {
             let rows: Vec<(uuid::Uuid, String)> = select.into_tuple().all(conn).await?;
-            Ok::<_, StoreError>(rows.into_iter().map(|(id, name)| (CompanyId(id), Cursor { key: SortKey::Text(name), id })).collect())
+            Ok::<_, StoreError>(
+                rows.into_iter().map(|(id, name)| (CompanyId(id), Cursor { key: SortKey::Text(name), id })).collect(),
+            )
         })
         .await
 }
@@ -157,7 +174,12 @@ pub async fn insert_member(member: &Membership, conn: &impl ConnectionTrait) -> 
     Ok(())
 }
 
-pub async fn set_member_role(company: CompanyId, user: UserId, role: CompanyRole, conn: &impl ConnectionTrait) -> Result<(), StoreError> {
+pub async fn set_member_role(
+    company: CompanyId,
+    user: UserId,
+    role: CompanyRole,
+    conn: &impl ConnectionTrait,
+) -> Result<(), StoreError> {
     company_members::Entity::update_many()
         .col_expr(company_members::Column::Role, Expr::value(role.as_str()))
         .filter(company_members::Column::CompanyId.eq(company.0))
@@ -176,7 +198,11 @@ pub async fn delete_member(company: CompanyId, user: UserId, conn: &impl Connect
     Ok(())
 }
 
-pub async fn find_member(company: CompanyId, user: UserId, conn: &impl ConnectionTrait) -> Result<Option<Membership>, StoreError> {
+pub async fn find_member(
+    company: CompanyId,
+    user: UserId,
+    conn: &impl ConnectionTrait,
+) -> Result<Option<Membership>, StoreError> {
     let row = company_members::Entity::find_by_id((company.0, user.0)).one(conn).await?;
     row.map(member_to_domain).transpose()
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::IntoCondition;
-use sea_orm::{ColumnTrait, Condition, Order, QueryFilter, QueryOrder, QuerySelect, Select, EntityTrait};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -73,14 +73,17 @@ impl<C: ColumnTrait> Keyset<C> {
         } else {
             (self.sort.lt(key.clone()), self.id.lt(cursor.id))
         };
-        Condition::any()
-            .add(past_key)
-            .add(Condition::all().add(self.sort.eq(key)).add(past_id).into_condition())
+        Condition::any().add(past_key).add(Condition::all().add(self.sort.eq(key)).add(past_id).into_condition())
     }
 
     /// Applies bounds, order and limit to `select`; `fetch` runs it and gives (item, cursor) rows
     /// in query order. Returns the page in display order.
-    pub async fn page<E, T, F, Fut, Err>(&self, mut select: Select<E>, request: &PageRequest, fetch: F) -> Result<Page<T>, Err>
+    pub async fn page<E, T, F, Fut, Err>(
+        &self,
+        mut select: Select<E>,
+        request: &PageRequest,
+        fetch: F,
+    ) -> Result<Page<T>, Err>
     where
         E: EntityTrait,
         F: FnOnce(Select<E>) -> Fut,

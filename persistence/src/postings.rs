@@ -4,12 +4,15 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use hiregraph_domain::postings::{EmploymentType, Posting, PostingContent, PostingSkill, PostingStatus, Seniority, Workplace};
+use hiregraph_domain::postings::{
+    EmploymentType, Posting, PostingContent, PostingSkill, PostingStatus, Seniority, Workplace,
+};
 use hiregraph_domain::values::{CountryCode, CurrencyCode, Location, SalaryPeriod, SalaryRange};
 use hiregraph_domain::{CompanyId, PostingId};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    Select,
 };
 use uuid::Uuid;
 
@@ -56,7 +59,9 @@ fn assemble(row: postings::Model, children: &mut Children) -> Result<Posting, St
         workplace: parse_opt(row.workplace.as_deref(), Workplace::parse, "workplace")?,
         locations: locations
             .into_iter()
-            .map(|l| Location::new(l.city.as_deref(), l.region.as_deref(), &l.country, l.remote).map_err(StoreError::corrupt))
+            .map(|l| {
+                Location::new(l.city.as_deref(), l.region.as_deref(), &l.country, l.remote).map_err(StoreError::corrupt)
+            })
             .collect::<Result<_, _>>()?,
         salary,
         equity: row.equity,
@@ -69,7 +74,8 @@ fn assemble(row: postings::Model, children: &mut Children) -> Result<Posting, St
         company_id: CompanyId(row.company_id),
         slug: row.slug,
         content,
-        status: PostingStatus::parse(&row.status).ok_or_else(|| StoreError::corrupt(format!("status {}", row.status)))?,
+        status: PostingStatus::parse(&row.status)
+            .ok_or_else(|| StoreError::corrupt(format!("status {}", row.status)))?,
         published_at: row.published_at,
         version: row.version,
         created_at: row.created_at,
@@ -112,11 +118,17 @@ pub async fn find_by_ids(ids: &[PostingId], conn: &impl ConnectionTrait) -> Resu
             |r| r.posting_id,
         ),
         skills: group(
-            posting_skills::Entity::find().filter(posting_skills::Column::PostingId.is_in(uuids.clone())).all(conn).await?,
+            posting_skills::Entity::find()
+                .filter(posting_skills::Column::PostingId.is_in(uuids.clone()))
+                .all(conn)
+                .await?,
             |r| r.posting_id,
         ),
         benefits: group(
-            posting_benefits::Entity::find().filter(posting_benefits::Column::PostingId.is_in(uuids.clone())).all(conn).await?,
+            posting_benefits::Entity::find()
+                .filter(posting_benefits::Column::PostingId.is_in(uuids.clone()))
+                .all(conn)
+                .await?,
             |r| r.posting_id,
         ),
         items: group(
@@ -158,7 +170,11 @@ fn position(i: usize) -> i32 {
     i32::try_from(i).unwrap_or(i32::MAX)
 }
 
-async fn insert_children(id: PostingId, content: &PostingContent, conn: &impl ConnectionTrait) -> Result<(), StoreError> {
+async fn insert_children(
+    id: PostingId,
+    content: &PostingContent,
+    conn: &impl ConnectionTrait,
+) -> Result<(), StoreError> {
     let locations: Vec<_> = content
         .locations
         .iter()
@@ -194,7 +210,11 @@ async fn insert_children(id: PostingId, content: &PostingContent, conn: &impl Co
         .benefits
         .iter()
         .enumerate()
-        .map(|(i, text)| posting_benefits::ActiveModel { posting_id: Set(id.0), position: Set(position(i)), text: Set(text.clone()) })
+        .map(|(i, text)| posting_benefits::ActiveModel {
+            posting_id: Set(id.0),
+            position: Set(position(i)),
+            text: Set(text.clone()),
+        })
         .collect();
     if !benefits.is_empty() {
         posting_benefits::Entity::insert_many(benefits).exec_without_returning(conn).await?;
@@ -243,7 +263,10 @@ pub async fn insert(posting: &Posting, conn: &impl ConnectionTrait) -> Result<()
         ..Default::default()
     };
     content_columns(&mut row, &posting.content);
-    postings::Entity::insert(row).exec_without_returning(conn).await.map_err(|e| StoreError::on_write(e, "posting slug"))?;
+    postings::Entity::insert(row)
+        .exec_without_returning(conn)
+        .await
+        .map_err(|e| StoreError::on_write(e, "posting slug"))?;
     insert_children(posting.id, &posting.content, conn).await
 }
 
@@ -371,8 +394,10 @@ pub async fn feed(
     now: DateTime<Utc>,
     conn: &impl ConnectionTrait,
 ) -> Result<Page<PostingId>, StoreError> {
-    let keyset = Keyset { sort: postings::Column::PublishedAt, id: postings::Column::Id, ascending: order == FeedOrder::Oldest };
-    let select = feed_select(filter, now).select_only().column(postings::Column::Id).column(postings::Column::PublishedAt);
+    let keyset =
+        Keyset { sort: postings::Column::PublishedAt, id: postings::Column::Id, ascending: order == FeedOrder::Oldest };
+    let select =
+        feed_select(filter, now).select_only().column(postings::Column::Id).column(postings::Column::PublishedAt);
     keyset.page(select, request, |select| fetch_time_keyed(select, conn)).await
 }
 
@@ -390,7 +415,11 @@ async fn fetch_time_keyed(
 }
 
 /// How many postings the feed holds for this filter (run only when a client asks).
-pub async fn feed_count(filter: &FeedFilter, now: DateTime<Utc>, conn: &impl ConnectionTrait) -> Result<u64, StoreError> {
+pub async fn feed_count(
+    filter: &FeedFilter,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<u64, StoreError> {
     Ok(feed_select(filter, now).count(conn).await?)
 }
 
@@ -419,16 +448,26 @@ pub async fn company_postings(
     conn: &impl ConnectionTrait,
 ) -> Result<Page<PostingId>, StoreError> {
     let keyset = Keyset { sort: postings::Column::CreatedAt, id: postings::Column::Id, ascending: false };
-    let select = company_select(company, scope, now).select_only().column(postings::Column::Id).column(postings::Column::CreatedAt);
+    let select = company_select(company, scope, now)
+        .select_only()
+        .column(postings::Column::Id)
+        .column(postings::Column::CreatedAt);
     keyset
         .page(select, request, |select| async move {
             let rows: Vec<(Uuid, DateTime<Utc>)> = select.into_tuple().all(conn).await?;
-            Ok::<_, StoreError>(rows.into_iter().map(|(id, at)| (PostingId(id), Cursor { key: SortKey::Time(at), id })).collect())
+            Ok::<_, StoreError>(
+                rows.into_iter().map(|(id, at)| (PostingId(id), Cursor { key: SortKey::Time(at), id })).collect(),
+            )
         })
         .await
 }
 
-pub async fn company_postings_count(company: CompanyId, scope: CompanyScope, now: DateTime<Utc>, conn: &impl ConnectionTrait) -> Result<u64, StoreError> {
+pub async fn company_postings_count(
+    company: CompanyId,
+    scope: CompanyScope,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<u64, StoreError> {
     Ok(company_select(company, scope, now).count(conn).await?)
 }
 

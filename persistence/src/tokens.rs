@@ -1,8 +1,8 @@
 //! Refresh tokens: stored as hashes, rotated on every use, revoked by family.
 
 use chrono::{DateTime, Utc};
-use hiregraph_domain::ids::TokenFamilyId;
 use hiregraph_domain::UserId;
+use hiregraph_domain::ids::TokenFamilyId;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -46,11 +46,11 @@ pub async fn insert(
     Ok(())
 }
 
-pub async fn find_by_hash(token_hash: &str, conn: &impl ConnectionTrait) -> Result<Option<StoredRefreshToken>, StoreError> {
-    let row = refresh_tokens::Entity::find()
-        .filter(refresh_tokens::Column::TokenHash.eq(token_hash))
-        .one(conn)
-        .await?;
+pub async fn find_by_hash(
+    token_hash: &str,
+    conn: &impl ConnectionTrait,
+) -> Result<Option<StoredRefreshToken>, StoreError> {
+    let row = refresh_tokens::Entity::find().filter(refresh_tokens::Column::TokenHash.eq(token_hash)).one(conn).await?;
     Ok(row.map(|r| StoredRefreshToken {
         id: r.id,
         user_id: UserId(r.user_id),
@@ -75,7 +75,11 @@ pub async fn claim(id: Uuid, now: DateTime<Utc>, conn: &impl ConnectionTrait) ->
 }
 
 /// Revokes every token of a family (sign-out, or reuse of a rotated token).
-pub async fn revoke_family(family_id: TokenFamilyId, now: DateTime<Utc>, conn: &impl ConnectionTrait) -> Result<u64, StoreError> {
+pub async fn revoke_family(
+    family_id: TokenFamilyId,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<u64, StoreError> {
     let result = refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
         .filter(refresh_tokens::Column::FamilyId.eq(family_id.0))

@@ -1,9 +1,9 @@
 //! User accounts.
 
 use chrono::{DateTime, Utc};
+use hiregraph_domain::UserId;
 use hiregraph_domain::accounts::{PlatformRole, User};
 use hiregraph_domain::values::Email;
-use hiregraph_domain::UserId;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::entities::users;
@@ -40,7 +40,10 @@ pub async fn insert(
 }
 
 /// The account and its password hash, for signing in.
-pub async fn find_credentials(email: &Email, conn: &impl ConnectionTrait) -> Result<Option<(User, String)>, StoreError> {
+pub async fn find_credentials(
+    email: &Email,
+    conn: &impl ConnectionTrait,
+) -> Result<Option<(User, String)>, StoreError> {
     let row = users::Entity::find().filter(users::Column::Email.eq(email.as_str())).one(conn).await?;
     row.map(|row| {
         let hash = row.password_hash.clone();
@@ -62,7 +65,12 @@ pub async fn find_by_email(email: &Email, conn: &impl ConnectionTrait) -> Result
 }
 
 /// Makes a user a platform admin (used by the command line and the demo data).
-pub async fn set_role(id: UserId, role: PlatformRole, now: DateTime<Utc>, conn: &impl ConnectionTrait) -> Result<(), StoreError> {
+pub async fn set_role(
+    id: UserId,
+    role: PlatformRole,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<(), StoreError> {
     let row = users::ActiveModel {
         id: sea_orm::ActiveValue::Unchanged(id.0),
         role: Set(role.as_str().to_owned()),

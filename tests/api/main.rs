@@ -1,1 +1,14 @@
-fn main(){}
+//! Black-box tests of hiregraph: the real server over HTTP, on SQLite by default and on Postgres +
+//! Redis when `HIREGRAPH_TEST_DATABASE_URL` and `HIREGRAPH_TEST_REDIS_URL` are set.
+
+// A failed expectation in a test is the point: it panics with the body that was wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod accounts;
+mod backend;
+mod companies;
+mod feed;
+mod helpers;
+mod http;
+mod postings;
+mod schema;

@@ -59,7 +59,8 @@ impl JwtKeys {
 
     /// The principal a token speaks for, or why it is refused.
     pub fn verify(&self, token: &str) -> Result<Principal, String> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| e.to_string())?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| e.to_string())?;
         let id = uuid::Uuid::parse_str(&data.claims.sub).map_err(|_| "sub is not a user id".to_owned())?;
         let role = PlatformRole::parse(&data.claims.role).ok_or_else(|| "unknown role".to_owned())?;
         Ok(Principal::User { id: UserId(id), role })
@@ -72,7 +73,12 @@ mod tests {
     use hiregraph_domain::values::Email;
 
     fn user() -> User {
-        User { id: UserId::generate(), email: Email::parse("a@b.co").unwrap(), role: PlatformRole::Member, created_at: Utc::now() }
+        User {
+            id: UserId::generate(),
+            email: Email::parse("a@b.co").unwrap(),
+            role: PlatformRole::Member,
+            created_at: Utc::now(),
+        }
     }
 
     #[test]

@@ -95,9 +95,15 @@ impl Company {
         } else {
             CompanyScope::Public
         };
-        let page = hiregraph_persistence::postings::company_postings(self.0.id, scope, &request, crate::state::now(), &state.db.conn)
-            .await
-            .map_err(AppError::from)?;
+        let page = hiregraph_persistence::postings::company_postings(
+            self.0.id,
+            scope,
+            &request,
+            crate::state::now(),
+            &state.db.conn,
+        )
+        .await
+        .map_err(AppError::from)?;
         postings_page(ctx, page, PostingCount::Company(self.0.id, scope)).await
     }
 }
@@ -248,7 +254,11 @@ impl CompanyQuery {
         let ids: Vec<_> = page.items.iter().map(|(id, _)| *id).collect();
         let found = loader(ctx).load_many(ids).await?;
         let page = hiregraph_persistence::page::Page {
-            items: page.items.into_iter().filter_map(|(id, c)| found.get(&id).map(|v| (Company(v.clone()), c))).collect(),
+            items: page
+                .items
+                .into_iter()
+                .filter_map(|(id, c)| found.get(&id).map(|v| (Company(v.clone()), c)))
+                .collect(),
             has_next_page: page.has_next_page,
             has_previous_page: page.has_previous_page,
         };
@@ -298,14 +308,22 @@ impl CompanyMutation {
     }
 
     /// Adds a registered user to a company (ADMIN or OWNER; only owners add owners).
-    async fn add_company_member(&self, ctx: &Context<'_>, input: AddCompanyMemberInput) -> Result<CompanyMemberPayload> {
+    async fn add_company_member(
+        &self,
+        ctx: &Context<'_>,
+        input: AddCompanyMemberInput,
+    ) -> Result<CompanyMemberPayload> {
         let id = ids::company_id(&input.company_id, "input.companyId")?;
         let member = service::add_member(state(ctx), viewer(ctx), id, &input.email, input.role.into()).await?;
         Ok(CompanyMemberPayload { member: CompanyMember(member) })
     }
 
     /// Changes a member's role (ADMIN or OWNER; only owners touch owners; the last owner stays).
-    async fn change_company_member_role(&self, ctx: &Context<'_>, input: ChangeCompanyMemberRoleInput) -> Result<CompanyMemberPayload> {
+    async fn change_company_member_role(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangeCompanyMemberRoleInput,
+    ) -> Result<CompanyMemberPayload> {
         let company = ids::company_id(&input.company_id, "input.companyId")?;
         let user = ids::user_id(&input.user_id, "input.userId")?;
         let member = service::change_member(state(ctx), viewer(ctx), company, user, Some(input.role.into()))
@@ -315,7 +333,11 @@ impl CompanyMutation {
     }
 
     /// Removes a member, or leaves when it is yourself. The last owner cannot be removed.
-    async fn remove_company_member(&self, ctx: &Context<'_>, input: RemoveCompanyMemberInput) -> Result<RemoveCompanyMemberPayload> {
+    async fn remove_company_member(
+        &self,
+        ctx: &Context<'_>,
+        input: RemoveCompanyMemberInput,
+    ) -> Result<RemoveCompanyMemberPayload> {
         let company = ids::company_id(&input.company_id, "input.companyId")?;
         let user = ids::user_id(&input.user_id, "input.userId")?;
         service::change_member(state(ctx), viewer(ctx), company, user, None).await?;

@@ -13,7 +13,12 @@ pub const MAX_PAGE: i32 = 100;
 pub const DEFAULT_PAGE: i32 = 20;
 
 /// Checks `first`/`after`/`last`/`before` and turns them into a keyset request.
-pub fn page_request(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<PageRequest, AppError> {
+pub fn page_request(
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<PageRequest, AppError> {
     if first.is_some() && last.is_some() {
         return Err(AppError::bad_input("last", "pass first or last, not both"));
     }
@@ -42,7 +47,10 @@ pub fn page_size(first: Option<i32>, last: Option<i32>) -> usize {
 }
 
 /// Builds a connection of `nodes` (in page order, missing ones dropped by the caller).
-pub fn build<N: OutputType, F: async_graphql::ObjectType>(page: Page<N>, fields: F) -> Connection<String, N, F, EmptyFields> {
+pub fn build<N: OutputType, F: async_graphql::ObjectType>(
+    page: Page<N>,
+    fields: F,
+) -> Connection<String, N, F, EmptyFields> {
     let mut connection = Connection::with_additional_fields(page.has_previous_page, page.has_next_page, fields);
     connection.edges.extend(page.items.into_iter().map(|(node, cursor)| Edge::new(encode_cursor(&cursor), node)));
     connection

@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+};
 use async_graphql::parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet};
 use async_graphql::{Name, Positioned, Response, ServerError, ServerResult, ValidationResult, Variables};
 
@@ -48,37 +50,62 @@ fn coded(mut error: ServerError, code: &str) -> ServerError {
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for LimitsExtension {
-    async fn parse_query(&self, ctx: &ExtensionContext<'_>, query: &str, variables: &Variables, next: NextParseQuery<'_>) -> ServerResult<ExecutableDocument> {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await.map_err(|e| coded(e, "GRAPHQL_PARSE_FAILED"))?;
         let shape = Shape::of(&doc);
         if shape.depth > self.max_depth {
             return Err(coded(
-                ServerError::new(format!("the query is nested {} levels deep; the limit is {}", shape.depth, self.max_depth), None),
+                ServerError::new(
+                    format!("the query is nested {} levels deep; the limit is {}", shape.depth, self.max_depth),
+                    None,
+                ),
                 "QUERY_TOO_COMPLEX",
             ));
         }
         if shape.aliases > self.max_aliases {
             return Err(coded(
-                ServerError::new(format!("the query uses {} aliases; the limit is {}", shape.aliases, self.max_aliases), None),
+                ServerError::new(
+                    format!("the query uses {} aliases; the limit is {}", shape.aliases, self.max_aliases),
+                    None,
+                ),
                 "QUERY_TOO_COMPLEX",
             ));
         }
         Ok(doc)
     }
 
-    async fn validation(&self, ctx: &ExtensionContext<'_>, next: NextValidation<'_>) -> Result<ValidationResult, Vec<ServerError>> {
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
         next.run(ctx).await.map_err(|errors| {
             errors
                 .into_iter()
                 .map(|e| {
-                    let code = if e.message.contains("too complex") { "QUERY_TOO_COMPLEX" } else { "GRAPHQL_VALIDATION_FAILED" };
+                    let code = if e.message.contains("too complex") {
+                        "QUERY_TOO_COMPLEX"
+                    } else {
+                        "GRAPHQL_VALIDATION_FAILED"
+                    };
                     coded(e, code)
                 })
                 .collect()
         })
     }
 
-    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
         if let Some(phase) = ctx.data_opt::<Arc<Phase>>() {
             phase.executed.store(true, Ordering::Relaxed);
         }
@@ -105,7 +132,13 @@ impl Shape {
     }
 }
 
-fn walk(set: &Positioned<SelectionSet>, doc: &ExecutableDocument, level: usize, aliases: &mut usize, seen: &mut HashSet<Name>) -> usize {
+fn walk(
+    set: &Positioned<SelectionSet>,
+    doc: &ExecutableDocument,
+    level: usize,
+    aliases: &mut usize,
+    seen: &mut HashSet<Name>,
+) -> usize {
     let mut deepest = level - 1;
     for selection in &set.node.items {
         match &selection.node {

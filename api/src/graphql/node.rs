@@ -37,7 +37,9 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             }
             loader(ctx).load_one(user_id).await?.map(|u| Node::User(User(u)))
         }
-        Kind::Company => loader(ctx).load_one(hiregraph_domain::CompanyId(uuid)).await?.map(|c| Node::Company(Company(c))),
+        Kind::Company => {
+            loader(ctx).load_one(hiregraph_domain::CompanyId(uuid)).await?.map(|c| Node::Company(Company(c)))
+        }
         Kind::Posting => match loader(ctx).load_one(hiregraph_domain::PostingId(uuid)).await? {
             Some(p) if posting_rules::may_read(state(ctx), viewer, &p).await? => Some(Node::Posting(Posting(p))),
             _ => None,

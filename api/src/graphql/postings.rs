@@ -5,7 +5,10 @@ use std::sync::Arc;
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use hiregraph_domain::postings::{Posting as DomainPosting, PostingAction, PostingContentInput, PostingSkill as DomainSkill, SalaryInput as DomainSalaryInput};
+use hiregraph_domain::postings::{
+    Posting as DomainPosting, PostingAction, PostingContentInput, PostingSkill as DomainSkill,
+    SalaryInput as DomainSalaryInput,
+};
 use hiregraph_domain::{CompanyId, PostingId};
 use hiregraph_persistence::page::Page;
 use hiregraph_persistence::postings::{self as store, CompanyScope, FeedFilter, FeedOrder};
@@ -14,7 +17,10 @@ use super::companies::Company;
 use super::connection::{self, page_request};
 use super::context::{loader, state, viewer};
 use super::ids::{self, Kind};
-use super::types::{CountryCode, CurrencyCode, EmploymentType, Location, LocationInput, PostingStatus, SalaryPeriod, Seniority, Workplace};
+use super::types::{
+    CountryCode, CurrencyCode, EmploymentType, Location, LocationInput, PostingStatus, SalaryPeriod, Seniority,
+    Workplace,
+};
 use crate::error::AppError;
 use crate::services::postings::{self as service, PostingPatch};
 use crate::state::now;
@@ -153,15 +159,19 @@ impl PostingCount {
 }
 
 /// Loads a page of posting ids through the loader and keeps those the viewer may read.
-pub async fn postings_page(ctx: &Context<'_>, page: Page<PostingId>, count: PostingCount) -> Result<Connection<String, Posting, PostingCount, EmptyFields>> {
+pub async fn postings_page(
+    ctx: &Context<'_>,
+    page: Page<PostingId>,
+    count: PostingCount,
+) -> Result<Connection<String, Posting, PostingCount, EmptyFields>> {
     let ids: Vec<PostingId> = page.items.iter().map(|(id, _)| *id).collect();
     let found = loader(ctx).load_many(ids).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for (id, cursor) in page.items {
-        if let Some(posting) = found.get(&id) {
-            if service::may_read(state(ctx), viewer(ctx), posting).await? {
-                items.push((Posting(posting.clone()), cursor));
-            }
+        if let Some(posting) = found.get(&id)
+            && service::may_read(state(ctx), viewer(ctx), posting).await?
+        {
+            items.push((Posting(posting.clone()), cursor));
         }
     }
     let page = Page { items, has_next_page: page.has_next_page, has_previous_page: page.has_previous_page };
@@ -202,11 +212,19 @@ impl PostingFilter {
             .map(|(i, id)| ids::company_id(id, &format!("filter.companyIds.{i}")))
             .collect::<Result<Vec<_>, _>>()?;
         let min_salary = match self.min_salary {
-            Some(m) if m.amount < 0 => return Err(AppError::bad_input("filter.minSalary.amount", "must not be negative")),
+            Some(m) if m.amount < 0 => {
+                return Err(AppError::bad_input("filter.minSalary.amount", "must not be negative"));
+            }
             Some(m) => Some((m.amount, m.currency.0, m.period.into())),
             None => None,
         };
-        let skills: Vec<String> = self.skills.unwrap_or_default().into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+        let skills: Vec<String> = self
+            .skills
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
         if skills.len() > 20 {
             return Err(AppError::bad_input("filter.skills", "may name at most 20 skills"));
         }
@@ -350,7 +368,8 @@ impl PostingQuery {
                 .ok_or_else(|| AppError::NotFound(format!("no posting has the slug `{slug}`")))?,
             _ => return Err(AppError::bad_input("id", "give exactly one of id and slug").into()),
         };
-        let posting = loader(ctx).load_one(id).await?.ok_or_else(|| AppError::NotFound("no posting has this id".into()))?;
+        let posting =
+            loader(ctx).load_one(id).await?.ok_or_else(|| AppError::NotFound("no posting has this id".into()))?;
         if !service::may_read(state, viewer(ctx), &posting).await? {
             return Err(AppError::NotFound("no posting has this id".into()).into());
         }
@@ -364,7 +383,7 @@ impl PostingQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<PostingFilter>,
-        #[graphql(default)] order_by: PostingOrder,
+        #[graphql(desc = "Defaults to NEWEST.")] order_by: Option<PostingOrder>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -372,7 +391,7 @@ impl PostingQuery {
     ) -> Result<Connection<String, Posting, PostingCount, EmptyFields>> {
         let request = page_request(first, after, last, before)?;
         let filter = filter.unwrap_or_default().into_feed_filter()?;
-        let order = match order_by {
+        let order = match order_by.unwrap_or_default() {
             PostingOrder::Newest => FeedOrder::Newest,
             PostingOrder::Oldest => FeedOrder::Oldest,
         };

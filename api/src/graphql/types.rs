@@ -2,7 +2,9 @@
 //! `domain` or `persistence`.
 
 use async_graphql::{Enum, InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value};
-use hiregraph_domain::values::{CountryCode as DomainCountry, CurrencyCode as DomainCurrency, Location as DomainLocation};
+use hiregraph_domain::values::{
+    CountryCode as DomainCountry, CurrencyCode as DomainCurrency, Location as DomainLocation,
+};
 use hiregraph_domain::{accounts, companies, postings, values};
 
 macro_rules! mirror_enum {

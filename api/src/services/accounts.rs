@@ -26,7 +26,12 @@ fn bad_refresh() -> AppError {
     AppError::Unauthenticated("the refresh token is not valid; sign in again".into())
 }
 
-async fn open_session(state: &AppState, user: User, family: TokenFamilyId, conn: &impl hiregraph_persistence::ConnectionTrait) -> AppResult<Session> {
+async fn open_session(
+    state: &AppState,
+    user: User,
+    family: TokenFamilyId,
+    conn: &impl hiregraph_persistence::ConnectionTrait,
+) -> AppResult<Session> {
     let at = now();
     let refresh_token = refresh::generate();
     let ttl = Duration::from_std(state.settings.refresh_token_ttl).map_err(AppError::internal)?;
@@ -44,12 +49,14 @@ pub async fn register(state: &AppState, email: &str, password: &str) -> AppResul
     };
     let hash = password::hash(password.expose().to_owned()).await?;
     let txn = state.db.conn.begin().await.map_err(AppError::internal)?;
-    let user = users::insert(UserId::generate(), &email, &hash, PlatformRole::Member, now(), &txn)
-        .await
-        .map_err(|e| match e {
-            hiregraph_persistence::StoreError::Duplicate(_) => AppError::Conflict("an account with this email already exists".into()),
+    let user = users::insert(UserId::generate(), &email, &hash, PlatformRole::Member, now(), &txn).await.map_err(
+        |e| match e {
+            hiregraph_persistence::StoreError::Duplicate(_) => {
+                AppError::Conflict("an account with this email already exists".into())
+            }
             other => other.into(),
-        })?;
+        },
+    )?;
     let session = open_session(state, user, TokenFamilyId::generate(), &txn).await?;
     txn.commit().await.map_err(AppError::internal)?;
     Ok(session)

@@ -20,8 +20,14 @@ pub fn signed_in(viewer: &Viewer) -> AppResult<UserId> {
 
 /// The company, if it exists, and whether the viewer may do `action` in it. Companies are public,
 /// so a refusal is `FORBIDDEN` (or `UNAUTHENTICATED` for an anonymous caller).
-pub async fn authorize(state: &AppState, viewer: &Viewer, id: CompanyId, action: CompanyAction) -> AppResult<(Arc<Company>, Option<CompanyRole>)> {
-    let company = loading::company(state, id).await?.ok_or_else(|| AppError::NotFound("no company has this id".into()))?;
+pub async fn authorize(
+    state: &AppState,
+    viewer: &Viewer,
+    id: CompanyId,
+    action: CompanyAction,
+) -> AppResult<(Arc<Company>, Option<CompanyRole>)> {
+    let company =
+        loading::company(state, id).await?.ok_or_else(|| AppError::NotFound("no company has this id".into()))?;
     let role = viewer.role_in(state, id).await?;
     if !rules::may(&viewer.principal, role, action) {
         signed_in(viewer)?;
@@ -30,7 +36,12 @@ pub async fn authorize(state: &AppState, viewer: &Viewer, id: CompanyId, action:
     Ok((company, role))
 }
 
-pub async fn create(state: &AppState, viewer: &Viewer, slug: Option<&str>, input: CompanyProfileInput) -> AppResult<Arc<Company>> {
+pub async fn create(
+    state: &AppState,
+    viewer: &Viewer,
+    slug: Option<&str>,
+    input: CompanyProfileInput,
+) -> AppResult<Arc<Company>> {
     let owner = signed_in(viewer)?;
     let name = input.name.clone();
     let profile = CompanyProfile::try_from(input).map_err(|e| AppError::invalid_under(e, "input"))?;
@@ -39,10 +50,16 @@ pub async fn create(state: &AppState, viewer: &Viewer, slug: Option<&str>, input
     let at = now();
     let txn = state.db.conn.begin().await.map_err(AppError::internal)?;
     companies::insert(id, &slug, &profile, at, &txn).await.map_err(|e| match e {
-        hiregraph_persistence::StoreError::Duplicate(_) => AppError::Conflict(format!("the slug `{}` is taken", slug.as_str())),
+        hiregraph_persistence::StoreError::Duplicate(_) => {
+            AppError::Conflict(format!("the slug `{}` is taken", slug.as_str()))
+        }
         other => other.into(),
     })?;
-    companies::insert_member(&Membership { company_id: id, user_id: owner, role: CompanyRole::Owner, created_at: at }, &txn).await?;
+    companies::insert_member(
+        &Membership { company_id: id, user_id: owner, role: CompanyRole::Owner, created_at: at },
+        &txn,
+    )
+    .await?;
     txn.commit().await.map_err(AppError::internal)?;
     loading::company(state, id).await?.ok_or_else(|| AppError::Internal("created company vanished".into()))
 }
@@ -92,7 +109,13 @@ fn member_refused() -> AppError {
     AppError::Forbidden("only owners may give, change or remove the OWNER role".into())
 }
 
-pub async fn add_member(state: &AppState, viewer: &Viewer, id: CompanyId, email: &str, role: CompanyRole) -> AppResult<Membership> {
+pub async fn add_member(
+    state: &AppState,
+    viewer: &Viewer,
+    id: CompanyId,
+    email: &str,
+    role: CompanyRole,
+) -> AppResult<Membership> {
     let (_, actor) = authorize(state, viewer, id, CompanyAction::ManageMembers).await?;
     if !rules::may_manage_member(&viewer.principal, actor, None, Some(role)) {
         return Err(member_refused());
@@ -111,7 +134,13 @@ pub async fn add_member(state: &AppState, viewer: &Viewer, id: CompanyId, email:
 
 /// Changes a role (`Some`) or removes the member (`None`). Both keep at least one owner, checked
 /// under the company's write lock so two concurrent demotions cannot leave none.
-pub async fn change_member(state: &AppState, viewer: &Viewer, id: CompanyId, user: UserId, to: Option<CompanyRole>) -> AppResult<Option<Membership>> {
+pub async fn change_member(
+    state: &AppState,
+    viewer: &Viewer,
+    id: CompanyId,
+    user: UserId,
+    to: Option<CompanyRole>,
+) -> AppResult<Option<Membership>> {
     let me = signed_in(viewer)?;
     let actor = viewer.role_in(state, id).await?;
     let leaving = to.is_none() && user == me && actor.is_some();
@@ -129,7 +158,10 @@ pub async fn change_member(state: &AppState, viewer: &Viewer, id: CompanyId, use
     if !leaving && !rules::may_manage_member(&viewer.principal, actor, Some(current.role), to) {
         return Err(member_refused());
     }
-    if current.role == CompanyRole::Owner && to != Some(CompanyRole::Owner) && companies::count_owners(id, &txn).await? <= 1 {
+    if current.role == CompanyRole::Owner
+        && to != Some(CompanyRole::Owner)
+        && companies::count_owners(id, &txn).await? <= 1
+    {
         return Err(AppError::Conflict("a company keeps at least one owner: make someone else owner first".into()));
     }
     let result = match to {

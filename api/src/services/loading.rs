@@ -52,16 +52,24 @@ where
 }
 
 pub async fn postings_by_id(state: &AppState, ids: &[PostingId]) -> AppResult<HashMap<PostingId, Arc<Posting>>> {
-    read_through(state, ids, CacheKey::Posting, |p: &Posting| p.id, |missing| async move {
-        postings::find_by_ids(&missing, &state.db.conn).await
-    })
+    read_through(
+        state,
+        ids,
+        CacheKey::Posting,
+        |p: &Posting| p.id,
+        |missing| async move { postings::find_by_ids(&missing, &state.db.conn).await },
+    )
     .await
 }
 
 pub async fn companies_by_id(state: &AppState, ids: &[CompanyId]) -> AppResult<HashMap<CompanyId, Arc<Company>>> {
-    read_through(state, ids, CacheKey::Company, |c: &Company| c.id, |missing| async move {
-        companies::find_by_ids(&missing, &state.db.conn).await
-    })
+    read_through(
+        state,
+        ids,
+        CacheKey::Company,
+        |c: &Company| c.id,
+        |missing| async move { companies::find_by_ids(&missing, &state.db.conn).await },
+    )
     .await
 }
 

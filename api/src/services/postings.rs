@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use hiregraph_domain::companies::{self as rules, CompanyAction, LocationInput};
-use hiregraph_domain::postings::{Posting, PostingAction, PostingContent, PostingContentInput, PostingStatus, SalaryInput};
+use hiregraph_domain::postings::{
+    Posting, PostingAction, PostingContent, PostingContentInput, PostingStatus, SalaryInput,
+};
 use hiregraph_domain::values::Slug;
 use hiregraph_domain::{CompanyId, PostingId, ValidationErrors};
 use hiregraph_persistence::cache::CacheKey;
@@ -44,7 +46,9 @@ async fn for_write(state: &AppState, viewer: &Viewer, id: PostingId) -> AppResul
     }
     let role = viewer.role_in(state, posting.company_id).await?;
     if !rules::may(&viewer.principal, role, CompanyAction::ManagePostings) {
-        return Err(AppError::Forbidden("only the company's recruiters, admins and owners may change its postings".into()));
+        return Err(AppError::Forbidden(
+            "only the company's recruiters, admins and owners may change its postings".into(),
+        ));
     }
     Ok(posting)
 }
@@ -56,7 +60,12 @@ fn posting_slug(title: &str, id: PostingId) -> String {
     format!("{}-{suffix}", base.trim_end_matches('-'))
 }
 
-pub async fn create(state: &AppState, viewer: &Viewer, company: CompanyId, input: PostingContentInput) -> AppResult<Arc<Posting>> {
+pub async fn create(
+    state: &AppState,
+    viewer: &Viewer,
+    company: CompanyId,
+    input: PostingContentInput,
+) -> AppResult<Arc<Posting>> {
     authorize(state, viewer, company, CompanyAction::ManagePostings).await?;
     let content = PostingContent::try_from(input).map_err(|e| AppError::invalid_under(e, "input"))?;
     let at = now();
@@ -135,10 +144,18 @@ fn as_input(content: &PostingContent) -> PostingContentInput {
 }
 
 fn stale(current: i32, expected: i32) -> AppError {
-    AppError::Conflict(format!("the posting is at version {current}, not {expected}: reload it and apply your change again"))
+    AppError::Conflict(format!(
+        "the posting is at version {current}, not {expected}: reload it and apply your change again"
+    ))
 }
 
-pub async fn update(state: &AppState, viewer: &Viewer, id: PostingId, expected_version: i32, patch: PostingPatch) -> AppResult<Arc<Posting>> {
+pub async fn update(
+    state: &AppState,
+    viewer: &Viewer,
+    id: PostingId,
+    expected_version: i32,
+    patch: PostingPatch,
+) -> AppResult<Arc<Posting>> {
     let current = for_write(state, viewer, id).await?;
     if current.version != expected_version {
         return Err(stale(current.version, expected_version));
@@ -154,8 +171,22 @@ pub async fn update(state: &AppState, viewer: &Viewer, id: PostingId, expected_v
         ($($field:ident),+) => { $(if let Some(v) = patch.$field { input.$field = v; })+ };
     }
     apply!(
-        title, summary, description, responsibilities, required_qualifications, preferred_qualifications, employment_type,
-        seniority, min_years_experience, workplace, locations, salary, equity, skills, benefits, expires_at
+        title,
+        summary,
+        description,
+        responsibilities,
+        required_qualifications,
+        preferred_qualifications,
+        employment_type,
+        seniority,
+        min_years_experience,
+        workplace,
+        locations,
+        salary,
+        equity,
+        skills,
+        benefits,
+        expires_at
     );
     let content = PostingContent::try_from(input).map_err(|e| AppError::invalid_under(e, "input"))?;
     if matches!(current.status, PostingStatus::Published | PostingStatus::Paused) {
@@ -182,12 +213,20 @@ pub async fn update(state: &AppState, viewer: &Viewer, id: PostingId, expected_v
     loading::posting(state, id).await?.ok_or_else(not_found)
 }
 
-pub async fn transition(state: &AppState, viewer: &Viewer, id: PostingId, action: PostingAction) -> AppResult<Arc<Posting>> {
+pub async fn transition(
+    state: &AppState,
+    viewer: &Viewer,
+    id: PostingId,
+    action: PostingAction,
+) -> AppResult<Arc<Posting>> {
     let current = for_write(state, viewer, id).await?;
     let to = current.status.apply(action).map_err(|e| {
         AppError::BadInput(
             format!("{e} (from {} to {} is not allowed)", e.from.as_str(), action.target().as_str()),
-            vec![hiregraph_domain::FieldError::new("input.id", format!("status {} cannot become {}", e.from.as_str(), action.target().as_str()))],
+            vec![hiregraph_domain::FieldError::new(
+                "input.id",
+                format!("status {} cannot become {}", e.from.as_str(), action.target().as_str()),
+            )],
         )
     })?;
     let at = now();

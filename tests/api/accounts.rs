@@ -1,0 +1,165 @@
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::json;
+
+use crate::helpers::{JWT_SECRET, PASSWORD, error_code, spawn_app, unique_email};
+
+const VIEWER: &str = "{ viewer { id email } }";
+const REFRESH: &str =
+    "mutation($i: RefreshTokenInput!) { refreshToken(input: $i) { accessToken refreshToken user { id } } }";
+
+#[tokio::test]
+async fn registering_signs_in_and_the_viewer_is_the_new_user() {
+    let app = spawn_app().await;
+    let me = app.register("ada").await;
+    let data = app.ok(VIEWER, json!({}), Some(&me.access)).await;
+    assert_eq!(data["viewer"]["id"], me.user_id);
+    assert_eq!(data["viewer"]["email"], me.email);
+    assert_eq!(app.ok(VIEWER, json!({}), None).await["viewer"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn registering_an_email_twice_is_a_conflict_whatever_its_case() {
+    let app = spawn_app().await;
+    let me = app.register("ada").await;
+    let body = app
+        .graphql(
+            "mutation($i: RegisterInput!) { register(input: $i) { user { id } } }",
+            json!({ "i": { "email": me.email.to_uppercase(), "password": PASSWORD } }),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+}
+
+#[tokio::test]
+async fn registering_with_bad_input_names_each_field() {
+    let app = spawn_app().await;
+    let body = app
+        .graphql(
+            "mutation($i: RegisterInput!) { register(input: $i) { user { id } } }",
+            json!({ "i": { "email": "not-an-email", "password": "short" } }),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+    let fields: Vec<&str> = body["errors"][0]["extensions"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["input.email", "input.password"]);
+}
+
+#[tokio::test]
+async fn login_works_and_bad_credentials_do_not_say_which_part_was_wrong() {
+    let app = spawn_app().await;
+    let me = app.register("ada").await;
+    let login = "mutation($i: LoginInput!) { login(input: $i) { accessToken user { id } } }";
+    let data = app.ok(login, json!({ "i": { "email": me.email, "password": PASSWORD } }), None).await;
+    assert_eq!(data["login"]["user"]["id"], me.user_id);
+
+    let wrong_password =
+        app.graphql(login, json!({ "i": { "email": me.email, "password": "not the password" } }), None).await;
+    let no_account =
+        app.graphql(login, json!({ "i": { "email": unique_email("nobody"), "password": PASSWORD } }), None).await;
+    assert_eq!(error_code(&wrong_password), Some("UNAUTHENTICATED"));
+    assert_eq!(error_code(&no_account), Some("UNAUTHENTICATED"));
+    assert_eq!(wrong_password["errors"][0]["message"], no_account["errors"][0]["message"]);
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_whole_family() {
+    let app = spawn_app().await;
+    let me = app.register("ada").await;
+    let first = app.ok(REFRESH, json!({ "i": { "refreshToken": me.refresh } }), None).await;
+    let second_token = first["refreshToken"]["refreshToken"].as_str().unwrap().to_owned();
+    assert_ne!(second_token, me.refresh);
+    let access = first["refreshToken"]["accessToken"].as_str().unwrap();
+    assert_eq!(app.ok(VIEWER, json!({}), Some(access)).await["viewer"]["id"], me.user_id);
+
+    // The first token was rotated: using it again is theft, and ends the family.
+    let reuse = app.graphql(REFRESH, json!({ "i": { "refreshToken": me.refresh } }), None).await;
+    assert_eq!(error_code(&reuse), Some("UNAUTHENTICATED"));
+    let after = app.graphql(REFRESH, json!({ "i": { "refreshToken": second_token } }), None).await;
+    assert_eq!(error_code(&after), Some("UNAUTHENTICATED"), "the newest token of a revoked family must not work");
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_but_not_other_sign_ins() {
+    let app = spawn_app().await;
+    let me = app.register("ada").await;
+    let other = app
+        .ok(
+            "mutation($i: LoginInput!) { login(input: $i) { refreshToken } }",
+            json!({ "i": { "email": me.email, "password": PASSWORD } }),
+            None,
+        )
+        .await["login"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = app
+        .ok(
+            "mutation($i: LogoutInput!) { logout(input: $i) { success } }",
+            json!({ "i": { "refreshToken": me.refresh } }),
+            None,
+        )
+        .await;
+    assert_eq!(out["logout"]["success"], true);
+    let refused = app.graphql(REFRESH, json!({ "i": { "refreshToken": me.refresh } }), None).await;
+    assert_eq!(error_code(&refused), Some("UNAUTHENTICATED"));
+    app.ok(REFRESH, json!({ "i": { "refreshToken": other } }), None).await;
+}
+
+fn forge(claims: serde_json::Value, secret: &[u8], alg: Algorithm) -> String {
+    jsonwebtoken::encode(&Header::new(alg), &claims, &EncodingKey::from_secret(secret)).unwrap()
+}
+
+#[tokio::test]
+async fn tampered_tokens_are_refused_with_401() {
+    let app = spawn_app().await;
+    let me = app.register("ada").await;
+    let sub = app.app.jwt.verify(&me.access).unwrap().user_id().unwrap().to_string();
+    let now = chrono::Utc::now().timestamp();
+    let good = json!({ "sub": sub, "role": "ADMIN", "iss": "hiregraph", "aud": "hiregraph-api", "exp": now + 300, "nbf": now, "iat": now });
+    let secret = JWT_SECRET.as_bytes();
+    let with = |key: &str, value: serde_json::Value| {
+        let mut claims = good.clone();
+        claims[key] = value;
+        claims
+    };
+    let without = |key: &str| {
+        let mut claims = good.clone();
+        claims.as_object_mut().unwrap().remove(key);
+        claims
+    };
+    // Sanity: a correctly signed token with these claims is accepted.
+    app.ok(VIEWER, json!({}), Some(&forge(good.clone(), secret, Algorithm::HS256))).await;
+
+    use base64::Engine;
+    let b64 = |v: &serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let alg_none = format!("{}.{}.", b64(&json!({ "alg": "none", "typ": "JWT" })), b64(&good));
+    let mut flipped = me.access.clone();
+    let last = flipped.pop().unwrap();
+    flipped.push(if last == 'A' { 'B' } else { 'A' });
+    let cases = [
+        ("alg none", alg_none),
+        ("wrong key", forge(good.clone(), b"another-secret-another-secret-another-secret", Algorithm::HS256)),
+        ("other HMAC algorithm", forge(good.clone(), secret, Algorithm::HS512)),
+        ("expired", forge(with("exp", json!(now - 120)), secret, Algorithm::HS256)),
+        ("not yet valid", forge(with("nbf", json!(now + 120)), secret, Algorithm::HS256)),
+        ("wrong audience", forge(with("aud", json!("someone-else")), secret, Algorithm::HS256)),
+        ("wrong issuer", forge(with("iss", json!("mallory")), secret, Algorithm::HS256)),
+        ("no audience", forge(without("aud"), secret, Algorithm::HS256)),
+        ("no issuer", forge(without("iss"), secret, Algorithm::HS256)),
+        ("no expiry", forge(without("exp"), secret, Algorithm::HS256)),
+        ("flipped signature", flipped),
+        ("garbage", "not-a-jwt".to_owned()),
+    ];
+    for (name, token) in cases {
+        let (status, body) = app.post(VIEWER, json!({}), Some(&token)).await;
+        assert_eq!(status, 401, "{name}: {body}");
+        assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{name}");
+    }
+}

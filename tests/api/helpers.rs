@@ -1,0 +1,251 @@
+//! `spawn_app()` and a `TestApp` whose helpers are named after what users do.
+//!
+//! Each test gets its own server on a free port, built by the same `Application::build` as `main`,
+//! and its own database: a temporary SQLite file, or — when `HIREGRAPH_TEST_DATABASE_URL` names a
+//! Postgres server — a uniquely named database dropped afterwards. With `HIREGRAPH_TEST_REDIS_URL`
+//! the cache is Redis, under a key prefix of its own.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use hiregraph_api::settings::Settings;
+use hiregraph_api::startup::Application;
+use hiregraph_persistence::ConnectionTrait;
+use serde_json::{Value, json};
+
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub app: std::sync::Arc<hiregraph_api::state::AppState>,
+    handle: actix_web::dev::ServerHandle,
+    data_dir: PathBuf,
+    postgres: Option<(String, String)>,
+}
+
+/// The Postgres server to test against, if any: a URL to an existing database with the right to
+/// create databases.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("HIREGRAPH_TEST_DATABASE_URL").ok().filter(|v| !v.is_empty())
+}
+
+pub fn redis_url() -> Option<String> {
+    std::env::var("HIREGRAPH_TEST_REDIS_URL").ok().filter(|v| !v.is_empty())
+}
+
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let base = base.rsplit_once('/').map(|(host, _)| host).unwrap_or(base);
+    format!("{base}/{database}{query}")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// A server with extra settings (e.g. tighter limits).
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let unique = uuid::Uuid::now_v7().simple().to_string();
+    let data_dir = std::env::temp_dir().join(format!("hiregraph-test-{unique}"));
+    let mut vars: HashMap<String, String> = HashMap::new();
+    vars.insert("HIREGRAPH_BIND".into(), "127.0.0.1:0".into());
+    vars.insert("HIREGRAPH_DATA_DIR".into(), data_dir.display().to_string());
+    vars.insert("HIREGRAPH_JWT_SECRET".into(), JWT_SECRET.into());
+    vars.insert("HIREGRAPH_DEMO_DATA".into(), "off".into());
+    vars.insert("HIREGRAPH_WORKERS".into(), "1".into());
+    vars.insert("HIREGRAPH_DB_MAX_CONNECTIONS".into(), "5".into());
+    vars.insert("HIREGRAPH_CACHE_PREFIX".into(), format!("t{unique}"));
+    let mut postgres = None;
+    if let Some(admin) = postgres_admin_url() {
+        let name = format!("hgt_{unique}");
+        let conn =
+            hiregraph_persistence::Database::connect(&admin, 1).await.expect("connect to the Postgres test server");
+        conn.conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create the test database");
+        vars.insert("DATABASE_URL".into(), with_database(&admin, &name));
+        postgres = Some((admin, name));
+    }
+    if let Some(redis) = redis_url() {
+        vars.insert("REDIS_URL".into(), redis);
+    }
+    for (k, v) in extra {
+        vars.insert((*k).to_owned(), (*v).to_owned());
+    }
+    let settings = Settings::from_map(&vars).expect("test settings");
+    let app = Application::build(settings).await.expect("build the application");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    TestApp { address, client: reqwest::Client::new(), app: state, handle, data_dir, postgres }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sends the stop command now; awaiting it here would block the runtime that must run it.
+        drop(self.handle.stop(false));
+        let postgres = self.postgres.take();
+        let data_dir = self.data_dir.clone();
+        // Drop runs outside any runtime we may block: clean up on a thread of its own.
+        let cleanup = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            runtime.block_on(async move {
+                if let Some((admin, name)) = postgres
+                    && let Ok(conn) = hiregraph_persistence::Database::connect(&admin, 1).await
+                {
+                    let _ = conn.conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                }
+            });
+            let _ = std::fs::remove_dir_all(data_dir);
+        });
+        let _ = cleanup.join();
+    }
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: String,
+    pub email: String,
+}
+
+pub fn unique_email(who: &str) -> String {
+    format!("{who}-{}@example.com", &uuid::Uuid::now_v7().simple().to_string()[20..])
+}
+
+pub const PASSWORD: &str = "a long enough password";
+
+/// The input of a posting that can be published as it is.
+pub fn complete_posting(company_id: &str, title: &str) -> Value {
+    json!({
+        "companyId": company_id,
+        "title": title,
+        "summary": "Build the matching engine.",
+        "description": "You will build the services that match candidates with companies, in Rust, with a small team.",
+        "responsibilities": ["Design services", "Review code"],
+        "requiredQualifications": ["3 years of backend work"],
+        "employmentType": "FULL_TIME",
+        "seniority": "SENIOR",
+        "minYearsExperience": 5,
+        "workplace": "REMOTE",
+        "locations": [{ "country": "DE", "remote": true }],
+        "salary": { "min": 70000, "max": 90000, "currency": "EUR", "period": "YEAR" },
+        "skills": [{ "name": "Rust", "required": true }, { "name": "PostgreSQL", "required": false }],
+        "benefits": ["Learning budget"]
+    })
+}
+
+/// The `extensions.code` of the first error, if any.
+pub fn error_code(response: &Value) -> Option<&str> {
+    response["errors"][0]["extensions"]["code"].as_str()
+}
+
+impl TestApp {
+    /// POSTs a GraphQL request; returns the HTTP status and the JSON body.
+    pub async fn post(&self, query: &str, variables: Value, token: Option<&str>) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A GraphQL request whose HTTP status must be 200; returns the body.
+    pub async fn graphql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let (status, body) = self.post(query, variables, token).await;
+        assert_eq!(status, 200, "unexpected status for {query}: {body}");
+        body
+    }
+
+    /// Like `graphql`, but the response must have no errors.
+    pub async fn ok(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let body = self.graphql(query, variables, token).await;
+        assert!(body.get("errors").is_none(), "unexpected errors for {query}: {body}");
+        body["data"].clone()
+    }
+
+    pub async fn register(&self, who: &str) -> Session {
+        let email = unique_email(who);
+        let data = self
+            .ok(
+                "mutation($i: RegisterInput!) { register(input: $i) { accessToken refreshToken user { id email } } }",
+                json!({ "i": { "email": email, "password": PASSWORD } }),
+                None,
+            )
+            .await;
+        let r = &data["register"];
+        Session {
+            access: r["accessToken"].as_str().unwrap().to_owned(),
+            refresh: r["refreshToken"].as_str().unwrap().to_owned(),
+            user_id: r["user"]["id"].as_str().unwrap().to_owned(),
+            email,
+        }
+    }
+
+    /// Creates a company owned by `owner`; returns its id.
+    pub async fn create_company(&self, owner: &Session, name: &str) -> String {
+        let data = self
+            .ok(
+                "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { company { id } } }",
+                json!({ "i": { "name": name, "slug": format!("c-{}", &uuid::Uuid::now_v7().simple().to_string()[18..]) } }),
+                Some(&owner.access),
+            )
+            .await;
+        data["createCompany"]["company"]["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn add_member(&self, owner: &Session, company: &str, member: &Session, role: &str) {
+        self.ok(
+            "mutation($i: AddCompanyMemberInput!) { addCompanyMember(input: $i) { member { role } } }",
+            json!({ "i": { "companyId": company, "email": member.email, "role": role } }),
+            Some(&owner.access),
+        )
+        .await;
+    }
+
+    /// Creates a draft from `input`; returns the posting's id.
+    pub async fn create_posting(&self, token: &Session, input: Value) -> String {
+        let data = self
+            .ok(
+                "mutation($i: CreatePostingInput!) { createPosting(input: $i) { posting { id status } } }",
+                json!({ "i": input }),
+                Some(&token.access),
+            )
+            .await;
+        data["createPosting"]["posting"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Runs one of publishPosting, pausePosting, closePosting, archivePosting; returns the body.
+    pub async fn transition(&self, token: &Session, mutation: &str, id: &str) -> Value {
+        self.graphql(
+            &format!(
+                "mutation($i: PostingStatusInput!) {{ {mutation}(input: $i) {{ posting {{ id status version }} }} }}"
+            ),
+            json!({ "i": { "id": id } }),
+            Some(&token.access),
+        )
+        .await
+    }
+
+    pub async fn publish(&self, token: &Session, id: &str) {
+        let body = self.transition(token, "publishPosting", id).await;
+        assert_eq!(body["data"]["publishPosting"]["posting"]["status"], "PUBLISHED", "{body}");
+    }
+
+    /// Creates and publishes a complete posting; returns its id.
+    pub async fn published_posting(&self, token: &Session, company: &str, title: &str) -> String {
+        let id = self.create_posting(token, complete_posting(company, title)).await;
+        self.publish(token, &id).await;
+        id
+    }
+}
