@@ -5,6 +5,7 @@
 
 use chrono::Duration;
 use hiregraph_domain::accounts::PlatformRole;
+use hiregraph_domain::candidates::Visibility;
 use hiregraph_domain::companies::{CompanyProfile, CompanyRole, Membership, SizeBand};
 use hiregraph_domain::postings::{
     EmploymentType, Posting, PostingContent, PostingSkill, PostingStatus, Seniority, Workplace,
@@ -439,6 +440,7 @@ pub async fn load_if_empty(db: &Database) -> AppResult<bool> {
     users::insert(UserId::generate(), &user("candidate@hiregraph.example")?, &hash, PlatformRole::Member, start, &txn)
         .await?;
     let mut company_ids = Vec::new();
+    let mut recruiters = std::collections::HashMap::new();
     for (n, c) in COMPANIES.iter().enumerate() {
         let id = CompanyId::generate();
         let profile = CompanyProfile {
@@ -459,6 +461,9 @@ pub async fn load_if_empty(db: &Database) -> AppResult<bool> {
             users::insert(member, &user(&email)?, &hash, PlatformRole::Member, start, &txn).await?;
             companies::insert_member(&Membership { company_id: id, user_id: member, role, created_at: start }, &txn)
                 .await?;
+            if role == CompanyRole::Recruiter {
+                recruiters.insert(id, member);
+            }
         }
         company_ids.push(id);
     }
@@ -498,13 +503,230 @@ pub async fn load_if_empty(db: &Database) -> AppResult<bool> {
     for posting in &all {
         postings::insert(posting, &txn).await?;
     }
+    let candidates = load_candidates(&all, &recruiters, &hash, start, &txn).await?;
     txn.commit().await.map_err(AppError::internal)?;
     tracing::info!(
         companies = COMPANIES.len(),
         postings = all.len(),
+        candidates,
         "loaded the demo data (password for every demo account: {DEMO_PASSWORD})"
     );
     Ok(true)
+}
+
+struct DemoCandidate {
+    name: &'static str,
+    headline: &'static str,
+    city: &'static str,
+    country: &'static str,
+    years: i32,
+    seniority: Seniority,
+    skills: &'static [(&'static str, i32)],
+    visibility: Visibility,
+    open_to: &'static [Workplace],
+}
+
+const CANDIDATES: &[DemoCandidate] = &[
+    DemoCandidate {
+        name: "Ada Okafor",
+        headline: "Backend engineer who loves boring, reliable systems",
+        city: "Berlin",
+        country: "DE",
+        years: 7,
+        seniority: Seniority::Senior,
+        skills: &[("Rust", 4), ("PostgreSQL", 7), ("Kubernetes", 3)],
+        visibility: Visibility::Public,
+        open_to: &[Workplace::Remote, Workplace::Hybrid],
+    },
+    DemoCandidate {
+        name: "Bruno Lima",
+        headline: "Frontend engineer, accessibility nerd",
+        city: "Lisbon",
+        country: "PT",
+        years: 4,
+        seniority: Seniority::Mid,
+        skills: &[("TypeScript", 4), ("React", 4), ("GraphQL", 2)],
+        visibility: Visibility::Employers,
+        open_to: &[Workplace::Remote],
+    },
+    DemoCandidate {
+        name: "Chen Wei",
+        headline: "SRE: on call so you don't have to be",
+        city: "San Francisco",
+        country: "US",
+        years: 9,
+        seniority: Seniority::Staff,
+        skills: &[("Kubernetes", 6), ("Terraform", 5), ("Go", 6)],
+        visibility: Visibility::Public,
+        open_to: &[Workplace::Onsite, Workplace::Hybrid],
+    },
+    DemoCandidate {
+        name: "Dana Cohen",
+        headline: "Data engineer building lakehouses",
+        city: "London",
+        country: "GB",
+        years: 5,
+        seniority: Seniority::Mid,
+        skills: &[("Python", 5), ("SQL", 5), ("Spark", 3)],
+        visibility: Visibility::Private,
+        open_to: &[Workplace::Hybrid],
+    },
+    DemoCandidate {
+        name: "Emeka Eze",
+        headline: "ML engineer shipping speech models",
+        city: "Bengaluru",
+        country: "IN",
+        years: 3,
+        seniority: Seniority::Junior,
+        skills: &[("Python", 3), ("PyTorch", 3)],
+        visibility: Visibility::Public,
+        open_to: &[Workplace::Remote, Workplace::Onsite],
+    },
+    DemoCandidate {
+        name: "Freya Nilsen",
+        headline: "Payments backend, Go and Postgres",
+        city: "Oslo",
+        country: "NO",
+        years: 6,
+        seniority: Seniority::Senior,
+        skills: &[("Go", 5), ("PostgreSQL", 6), ("Kafka", 3)],
+        visibility: Visibility::Employers,
+        open_to: &[Workplace::Hybrid, Workplace::Remote],
+    },
+    DemoCandidate {
+        name: "Gabriel Roy",
+        headline: "Mobile engineer (Kotlin, Swift)",
+        city: "Toronto",
+        country: "CA",
+        years: 5,
+        seniority: Seniority::Mid,
+        skills: &[("Kotlin", 5), ("Swift", 3)],
+        visibility: Visibility::Public,
+        open_to: &[Workplace::Onsite],
+    },
+    DemoCandidate {
+        name: "Hana Sato",
+        headline: "Security engineer and CTF player",
+        city: "Amsterdam",
+        country: "NL",
+        years: 8,
+        seniority: Seniority::Senior,
+        skills: &[("Application Security", 8), ("Go", 4)],
+        visibility: Visibility::Employers,
+        open_to: &[Workplace::Remote],
+    },
+];
+
+/// Demo candidates with profiles, each applying to three postings, with applications in every
+/// pipeline status. Company moves are made by the posting company's recruiter.
+async fn load_candidates(
+    postings_list: &[Posting],
+    recruiters: &std::collections::HashMap<CompanyId, UserId>,
+    hash: &str,
+    start: chrono::DateTime<chrono::Utc>,
+    txn: &impl hiregraph_persistence::ConnectionTrait,
+) -> AppResult<usize> {
+    use hiregraph_domain::CandidateId;
+    use hiregraph_domain::applications::{Application, ApplicationEvent, ApplicationStatus as S, Source};
+    use hiregraph_domain::candidates::{CandidateProfile, CandidateSkill, ProfileContent, WorkExperience};
+    use hiregraph_persistence::{applications, candidates};
+
+    let public: Vec<&Posting> = postings_list.iter().filter(|p| p.status == PostingStatus::Published).take(9).collect();
+    let paths: [&[S]; 7] = [
+        &[],
+        &[S::Screening],
+        &[S::Screening, S::Interview],
+        &[S::Interview, S::Offer],
+        &[S::Screening, S::Interview, S::Offer, S::Hired],
+        &[S::Screening, S::Rejected],
+        &[S::Withdrawn],
+    ];
+    for (i, c) in CANDIDATES.iter().enumerate() {
+        let email =
+            if i == 0 { "candidate@hiregraph.example".to_owned() } else { format!("candidate{i}@hiregraph.example") };
+        let email = Email::parse(&email).map_err(err)?;
+        let user = match users::find_by_email(&email, txn).await? {
+            Some(existing) => existing.id,
+            None => {
+                let id = UserId::generate();
+                users::insert(id, &email, hash, PlatformRole::Member, start, txn).await?;
+                id
+            }
+        };
+        let profile = CandidateProfile {
+            id: CandidateId::generate(),
+            user_id: user,
+            content: ProfileContent {
+                display_name: c.name.to_owned(),
+                headline: Some(c.headline.to_owned()),
+                bio: Some(format!("{}, with {} years of experience.", c.headline, c.years)),
+                location: Some(Location::new(Some(c.city), None, c.country, false).map_err(err)?),
+                years_experience: Some(c.years),
+                seniority: Some(c.seniority),
+                skills: c
+                    .skills
+                    .iter()
+                    .map(|(n, y)| CandidateSkill { name: (*n).to_owned(), years: Some(*y) })
+                    .collect(),
+                work_history: vec![WorkExperience {
+                    company: "Previous Co".to_owned(),
+                    title: c.headline.split([',', ':']).next().unwrap_or(c.headline).to_owned(),
+                    start: format!("{}-01", 2025 - c.years),
+                    end: None,
+                    description: None,
+                }],
+                education: vec![],
+                links: vec![],
+                desired_salary: None,
+                open_to: c.open_to.to_vec(),
+                visibility: c.visibility,
+                contact_email: Some(email.clone()),
+                contact_phone: Some(format!("+1 555 010 {i:04}")),
+            },
+            created_at: start,
+            updated_at: start,
+        };
+        candidates::insert(&profile, txn).await?;
+        for k in 0..3 {
+            let posting = public[(i + k * 3) % public.len()];
+            let at = start - Duration::hours(48 - (i * 3 + k) as i64);
+            let application = Application {
+                id: hiregraph_domain::ApplicationId::generate(),
+                posting_id: posting.id,
+                company_id: posting.company_id,
+                candidate_id: profile.id,
+                cover_letter: Some(format!("I would love to join as {}.", posting.content.title)),
+                source: if k == 2 { Source::Referral } else { Source::Direct },
+                status: S::Applied,
+                created_at: at,
+                updated_at: at,
+            };
+            applications::insert(&application, user, txn).await?;
+            let mut from = S::Applied;
+            for (step, to) in paths[(i + k) % paths.len()].iter().enumerate() {
+                let when = at + Duration::minutes(30 * (step as i64 + 1));
+                applications::set_status(application.id, from, *to, when, txn).await?;
+                let actor = if *to == S::Withdrawn {
+                    user
+                } else {
+                    recruiters.get(&posting.company_id).copied().unwrap_or(user)
+                };
+                let note = (*to == S::Rejected).then(|| "Strong profile; we need more on-call experience.".to_owned());
+                let event = ApplicationEvent {
+                    id: uuid::Uuid::now_v7(),
+                    application_id: application.id,
+                    from: Some(from),
+                    to: *to,
+                    actor,
+                    note,
+                    at: when,
+                };
+                applications::insert_event(&event, txn).await?;
+                from = *to;
+            }
+        }
+    }
+    Ok(CANDIDATES.len())
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use tracing::Instrument;
 
 use crate::graphql::AppSchema;
-use crate::graphql::context::new_loader;
+use crate::graphql::context::{new_loader, new_viewer_loader};
 use crate::graphql::limits::Phase;
 use crate::state::{AppState, Viewer};
 
@@ -110,7 +110,11 @@ fn code_errors(errors: &mut [ServerError], request_id: &str) -> bool {
 /// variables could not be coerced): GraphQL over HTTP answers those with 400 and no `data`.
 async fn execute(ctx: &HttpContext, viewer: &Arc<Viewer>, request: Request, request_id: &str) -> (Response, bool) {
     let phase = Arc::new(Phase::default());
-    let request = request.data(viewer.clone()).data(new_loader(ctx.state.clone())).data(phase.clone());
+    let request = request
+        .data(viewer.clone())
+        .data(new_loader(ctx.state.clone()))
+        .data(new_viewer_loader(ctx.state.clone(), viewer.clone()))
+        .data(phase.clone());
     let mut response = ctx.schema.execute(request).await;
     let only_input_errors = code_errors(&mut response.errors, request_id);
     let failed_whole = !phase.executed() && response.is_err() || (only_input_errors && response.data == Value::Null);

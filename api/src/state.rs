@@ -38,21 +38,25 @@ impl Viewer {
         Arc::new(Self { principal, memberships: OnceCell::new() })
     }
 
-    /// The viewer's role in `company`, if any.
-    pub async fn role_in(&self, state: &AppState, company: CompanyId) -> AppResult<Option<CompanyRole>> {
-        let Some(user) = self.principal.user_id() else { return Ok(None) };
-        let map = self
-            .memberships
+    /// Every company the viewer belongs to, with the role; loaded once per request.
+    pub async fn memberships(&self, state: &AppState) -> AppResult<&HashMap<CompanyId, CompanyRole>> {
+        static NONE: std::sync::OnceLock<HashMap<CompanyId, CompanyRole>> = std::sync::OnceLock::new();
+        let Some(user) = self.principal.user_id() else { return Ok(NONE.get_or_init(HashMap::new)) };
+        self.memberships
             .get_or_try_init(|| async {
                 let list = companies::memberships_of(user, &state.db.conn).await?;
                 Ok::<_, crate::error::AppError>(list.into_iter().map(|m| (m.company_id, m.role)).collect())
             })
-            .await?;
-        Ok(map.get(&company).copied())
+            .await
     }
 
-    /// Forgets the loaded memberships (after the viewer changed them in this request).
-    pub fn forget_memberships(&mut self) {
-        self.memberships = OnceCell::new();
+    /// The viewer's role in `company`, if any.
+    pub async fn role_in(&self, state: &AppState, company: CompanyId) -> AppResult<Option<CompanyRole>> {
+        Ok(self.memberships(state).await?.get(&company).copied())
+    }
+
+    /// Whether the viewer belongs to any company.
+    pub async fn is_employer(&self, state: &AppState) -> AppResult<bool> {
+        Ok(!self.memberships(state).await?.is_empty())
     }
 }

@@ -51,3 +51,11 @@ id_type!(
     /// A refresh-token family: every token rotated from one sign-in.
     TokenFamilyId
 );
+id_type!(
+    /// A candidate profile.
+    CandidateId
+);
+id_type!(
+    /// An application of a candidate to a posting.
+    ApplicationId
+);

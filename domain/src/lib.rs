@@ -4,6 +4,8 @@
 //! their invariants in their type, so use cases only ever see valid data.
 
 pub mod accounts;
+pub mod applications;
+pub mod candidates;
 pub mod companies;
 pub mod error;
 pub mod ids;
@@ -12,5 +14,5 @@ pub mod principal;
 pub mod values;
 
 pub use error::{FieldError, ValidationErrors};
-pub use ids::{CompanyId, PostingId, UserId};
+pub use ids::{ApplicationId, CandidateId, CompanyId, PostingId, UserId};
 pub use principal::Principal;

@@ -2,7 +2,9 @@
 //! argument (`&impl ConnectionTrait`) so one function runs on the pool or inside a transaction;
 //! use cases open the transaction, commit once, then invalidate the cache.
 
+pub mod applications;
 pub mod cache;
+pub mod candidates;
 pub mod companies;
 pub mod db;
 mod entities;

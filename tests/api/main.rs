@@ -5,10 +5,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod applications;
+mod authorization;
 mod backend;
+mod candidates;
 mod companies;
+mod demo;
 mod feed;
 mod helpers;
 mod http;
+mod migrations;
 mod postings;
 mod schema;

@@ -7,12 +7,17 @@ use chrono::{DateTime, Utc};
 use hiregraph_domain::accounts::User as DomainUser;
 use hiregraph_persistence::companies as company_store;
 
+use async_graphql::connection::{Connection, EmptyFields};
+
+use super::applications::{self, Application, ApplicationCount};
+use super::candidates::CandidateProfile;
 use super::companies::CompanyMembership;
 use super::context::{loader, state, viewer};
 use super::ids::{self, Kind};
 use super::types::PlatformRole;
 use crate::error::AppError;
 use crate::services::accounts::{self, Session};
+use crate::services::candidates as candidate_service;
 
 /// A user account. Reachable only by the user themselves, platform admins, and fellow members of
 /// a company (through `Company.members`).
@@ -37,6 +42,37 @@ impl User {
 
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+
+    /// The user's candidate profile: for the user themselves and platform admins (others read
+    /// profiles through `candidate(id)`).
+    async fn candidate_profile(&self, ctx: &Context<'_>) -> Result<Option<CandidateProfile>> {
+        let viewer = viewer(ctx);
+        if viewer.principal.user_id() != Some(self.0.id) && !viewer.principal.is_platform_admin() {
+            return Err(AppError::Forbidden("only you see your own profile here".into()).into());
+        }
+        Ok(candidate_service::own(state(ctx), self.0.id).await?.map(CandidateProfile))
+    }
+
+    /// The user's applications, newest first: for the user themselves.
+    #[graphql(complexity = "super::connection::page_size(first, last) * child_complexity + 1")]
+    async fn applications(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Option<Connection<String, Application, ApplicationCount, EmptyFields>>> {
+        let viewer = viewer(ctx);
+        if viewer.principal.user_id() != Some(self.0.id) && !viewer.principal.is_platform_admin() {
+            return Err(AppError::Forbidden("only you see your own applications".into()).into());
+        }
+        let request = super::connection::page_request(first, after, last, before)?;
+        let Some(profile) = candidate_service::own(state(ctx), self.0.id).await? else {
+            return Ok(Some(Connection::with_additional_fields(false, false, ApplicationCount::None)));
+        };
+        applications::for_candidate(ctx, profile.id, request).await.map(Some)
     }
 
     /// The companies this user belongs to, with the role in each. Only for the user themselves and

@@ -4,12 +4,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::Context;
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use hiregraph_domain::accounts::User;
+use hiregraph_domain::applications::{Application, ApplicationEvent, ApplicationStatus};
+use hiregraph_domain::candidates::CandidateProfile;
 use hiregraph_domain::companies::Company;
 use hiregraph_domain::postings::Posting;
-use hiregraph_domain::{CompanyId, PostingId, UserId};
-use hiregraph_persistence::users;
+use hiregraph_domain::{ApplicationId, CandidateId, CompanyId, PostingId, UserId};
+use hiregraph_persistence::{applications, candidates, users};
 
 use crate::error::AppError;
 use crate::services::loading;
@@ -77,6 +79,87 @@ impl Loader<UserId> for EntityLoader {
     }
 }
 
+impl Loader<CandidateId> for EntityLoader {
+    type Value = Arc<CandidateProfile>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[CandidateId]) -> Result<HashMap<CandidateId, Self::Value>, Self::Error> {
+        let list = candidates::find_by_ids(keys, &self.state.db.conn).await.map_err(AppError::from)?;
+        Ok(list.into_iter().map(|c| (c.id, Arc::new(c))).collect())
+    }
+}
+
+impl Loader<ApplicationId> for EntityLoader {
+    type Value = Arc<Application>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[ApplicationId]) -> Result<HashMap<ApplicationId, Self::Value>, Self::Error> {
+        let list = applications::find_by_ids(keys, &self.state.db.conn).await.map_err(AppError::from)?;
+        Ok(list.into_iter().map(|a| (a.id, Arc::new(a))).collect())
+    }
+}
+
+/// The events of an application.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventsOf(pub ApplicationId);
+
+impl Loader<EventsOf> for EntityLoader {
+    type Value = Arc<Vec<ApplicationEvent>>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[EventsOf]) -> Result<HashMap<EventsOf, Self::Value>, Self::Error> {
+        let ids: Vec<ApplicationId> = keys.iter().map(|k| k.0).collect();
+        let map = applications::events_of(&ids, &self.state.db.conn).await.map_err(AppError::from)?;
+        Ok(map.into_iter().map(|(id, list)| (EventsOf(id), Arc::new(list))).collect())
+    }
+}
+
+/// The applications per status of a posting.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PipelineOf(pub PostingId);
+
+impl Loader<PipelineOf> for EntityLoader {
+    type Value = Arc<Vec<(ApplicationStatus, u64)>>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[PipelineOf]) -> Result<HashMap<PipelineOf, Self::Value>, Self::Error> {
+        let ids: Vec<PostingId> = keys.iter().map(|k| k.0).collect();
+        let map = applications::pipeline_counts(&ids, &self.state.db.conn).await.map_err(AppError::from)?;
+        Ok(map.into_iter().map(|(id, list)| (PipelineOf(id), Arc::new(list))).collect())
+    }
+}
+
+/// Loads that depend on who is asking: built per request with the viewer.
+pub struct ViewerLoader {
+    pub state: Arc<AppState>,
+    pub viewer: Arc<Viewer>,
+}
+
+/// "Did this candidate apply to one of the viewer's companies?" — decides contact fields.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AppliedToViewer(pub CandidateId);
+
+impl Loader<AppliedToViewer> for ViewerLoader {
+    type Value = bool;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[AppliedToViewer]) -> Result<HashMap<AppliedToViewer, bool>, Self::Error> {
+        let companies: Vec<CompanyId> = self.viewer.memberships(&self.state).await?.keys().copied().collect();
+        let ids: Vec<CandidateId> = keys.iter().map(|k| k.0).collect();
+        let applied =
+            applications::applied_to_any(&ids, &companies, &self.state.db.conn).await.map_err(AppError::from)?;
+        Ok(keys.iter().map(|k| (*k, applied.contains(&k.0))).collect())
+    }
+}
+
+pub fn viewer_loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<ViewerLoader, HashMapCache> {
+    ctx.data_unchecked::<DataLoader<ViewerLoader, HashMapCache>>()
+}
+
 pub fn new_loader(state: Arc<AppState>) -> DataLoader<EntityLoader> {
     DataLoader::new(EntityLoader { state }, tokio::spawn)
+}
+
+pub fn new_viewer_loader(state: Arc<AppState>, viewer: Arc<Viewer>) -> DataLoader<ViewerLoader, HashMapCache> {
+    DataLoader::with_cache(ViewerLoader { state, viewer }, tokio::spawn, HashMapCache::default())
 }

@@ -16,6 +16,9 @@ pub enum Kind {
     User,
     Company,
     Posting,
+    Candidate,
+    Application,
+    ApplicationEvent,
 }
 
 impl Kind {
@@ -24,11 +27,16 @@ impl Kind {
             Kind::User => "User",
             Kind::Company => "Company",
             Kind::Posting => "Posting",
+            Kind::Candidate => "CandidateProfile",
+            Kind::Application => "Application",
+            Kind::ApplicationEvent => "ApplicationEvent",
         }
     }
 
     fn parse(raw: &str) -> Option<Self> {
-        [Kind::User, Kind::Company, Kind::Posting].into_iter().find(|k| k.name() == raw)
+        [Kind::User, Kind::Company, Kind::Posting, Kind::Candidate, Kind::Application, Kind::ApplicationEvent]
+            .into_iter()
+            .find(|k| k.name() == raw)
     }
 }
 
@@ -59,6 +67,14 @@ pub fn posting_id(id: &ID, field: &str) -> Result<PostingId, AppError> {
 
 pub fn company_id(id: &ID, field: &str) -> Result<CompanyId, AppError> {
     decode(id, Kind::Company, field).map(CompanyId)
+}
+
+pub fn candidate_id(id: &ID, field: &str) -> Result<hiregraph_domain::CandidateId, AppError> {
+    decode(id, Kind::Candidate, field).map(hiregraph_domain::CandidateId)
+}
+
+pub fn application_id(id: &ID, field: &str) -> Result<hiregraph_domain::ApplicationId, AppError> {
+    decode(id, Kind::Application, field).map(hiregraph_domain::ApplicationId)
 }
 
 pub fn user_id(id: &ID, field: &str) -> Result<UserId, AppError> {

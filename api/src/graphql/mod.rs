@@ -1,6 +1,8 @@
 //! The GraphQL schema: one area per module, merged at the root.
 
 pub mod accounts;
+pub mod applications;
+pub mod candidates;
 pub mod companies;
 pub mod connection;
 pub mod context;
@@ -19,12 +21,25 @@ use crate::state::AppState;
 /// Reads.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(accounts::AccountQuery, companies::CompanyQuery, postings::PostingQuery, node::NodeQuery);
+pub struct QueryRoot(
+    accounts::AccountQuery,
+    companies::CompanyQuery,
+    postings::PostingQuery,
+    candidates::CandidateQuery,
+    applications::ApplicationQuery,
+    node::NodeQuery,
+);
 
 /// Writes: each takes one input object and returns a payload with the changed object.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(accounts::AccountMutation, companies::CompanyMutation, postings::PostingMutation);
+pub struct MutationRoot(
+    accounts::AccountMutation,
+    companies::CompanyMutation,
+    postings::PostingMutation,
+    candidates::CandidateMutation,
+    applications::ApplicationMutation,
+);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

@@ -3,11 +3,15 @@
 use async_graphql::{Context, ID, Interface, Object, Result};
 
 use super::accounts::User;
+use super::applications::{Application, ApplicationEvent};
+use super::candidates::CandidateProfile;
 use super::companies::Company;
 use super::context::{loader, state, viewer};
 use super::ids::{self, Kind};
 use super::postings::Posting;
 use crate::error::AppError;
+use crate::services::applications as application_service;
+use crate::services::candidates as candidate_service;
 use crate::services::postings as posting_rules;
 
 /// An object with a global id.
@@ -17,6 +21,9 @@ pub enum Node {
     User(User),
     Company(Company),
     Posting(Posting),
+    CandidateProfile(CandidateProfile),
+    Application(Application),
+    ApplicationEvent(ApplicationEvent),
 }
 
 fn not_found() -> async_graphql::Error {
@@ -44,6 +51,32 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             Some(p) if posting_rules::may_read(state(ctx), viewer, &p).await? => Some(Node::Posting(Posting(p))),
             _ => None,
         },
+        Kind::Candidate => match candidate_service::read(state(ctx), viewer, hiregraph_domain::CandidateId(uuid)).await
+        {
+            Ok(profile) => Some(Node::CandidateProfile(CandidateProfile(profile))),
+            Err(AppError::NotFound(_)) => None,
+            Err(other) => return Err(other.into()),
+        },
+        Kind::Application => {
+            match application_service::read(state(ctx), viewer, hiregraph_domain::ApplicationId(uuid)).await {
+                Ok((application, _)) => Some(Node::Application(Application(application))),
+                Err(AppError::NotFound(_)) => None,
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Kind::ApplicationEvent => {
+            let Some(event) = hiregraph_persistence::applications::find_event(uuid, &state(ctx).db.conn)
+                .await
+                .map_err(AppError::from)?
+            else {
+                return Ok(None);
+            };
+            match application_service::read(state(ctx), viewer, event.application_id).await {
+                Ok((application, _)) => Some(Node::ApplicationEvent(ApplicationEvent { event, application })),
+                Err(AppError::NotFound(_)) => None,
+                Err(other) => return Err(other.into()),
+            }
+        }
     })
 }
 

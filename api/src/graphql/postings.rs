@@ -13,9 +13,10 @@ use hiregraph_domain::{CompanyId, PostingId};
 use hiregraph_persistence::page::Page;
 use hiregraph_persistence::postings::{self as store, CompanyScope, FeedFilter, FeedOrder};
 
+use super::applications::{self, Application, ApplicationCount, ApplicationStatus, PipelineStage};
 use super::companies::Company;
 use super::connection::{self, page_request};
-use super::context::{loader, state, viewer};
+use super::context::{PipelineOf, loader, state, viewer};
 use super::ids::{self, Kind};
 use super::types::{
     CountryCode, CurrencyCode, EmploymentType, Location, LocationInput, PostingStatus, SalaryPeriod, Seniority,
@@ -35,6 +36,12 @@ pub struct SalaryRange {
     max: i64,
     currency: CurrencyCode,
     period: SalaryPeriod,
+}
+
+impl From<hiregraph_domain::values::SalaryRange> for SalaryRange {
+    fn from(s: hiregraph_domain::values::SalaryRange) -> Self {
+        Self { min: s.min(), max: s.max(), currency: CurrencyCode(s.currency()), period: s.period().into() }
+    }
 }
 
 /// A skill the job asks for.
@@ -91,12 +98,7 @@ impl Posting {
         self.0.content.locations.iter().map(Into::into).collect()
     }
     async fn salary(&self) -> Option<SalaryRange> {
-        self.0.content.salary.map(|s| SalaryRange {
-            min: s.min(),
-            max: s.max(),
-            currency: CurrencyCode(s.currency()),
-            period: s.period().into(),
-        })
+        self.0.content.salary.map(SalaryRange::from)
     }
     /// Whether the offer includes equity.
     async fn equity(&self) -> bool {
@@ -132,11 +134,42 @@ impl Posting {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// Applications to this posting, newest first; for the company's members.
+    #[graphql(complexity = "connection::page_size(first, last) * child_complexity + 1")]
+    #[allow(clippy::too_many_arguments)]
+    async fn applications(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ApplicationFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Option<Connection<String, Application, ApplicationCount, EmptyFields>>> {
+        let request = page_request(first, after, last, before)?;
+        let statuses = filter.and_then(|f| f.status).unwrap_or_default().into_iter().map(Into::into).collect();
+        applications::for_posting(ctx, self.0.id, statuses, request).await.map(Some)
+    }
+
+    /// Applications per status, every status listed; for the company's members.
+    async fn pipeline(&self, ctx: &Context<'_>) -> Result<Option<Vec<PipelineStage>>> {
+        crate::services::applications::may_list_for_posting(state(ctx), viewer(ctx), self.0.id).await?;
+        let counts = loader(ctx).load_one(PipelineOf(self.0.id)).await?.unwrap_or_default();
+        Ok(Some(applications::pipeline(&counts)))
+    }
+
     /// The employer.
     async fn company(&self, ctx: &Context<'_>) -> Result<Company> {
         let company = loader(ctx).load_one(self.0.company_id).await?;
         company.map(Company).ok_or_else(|| AppError::Internal("posting without company".into()).into())
     }
+}
+
+/// Which applications to list.
+#[derive(InputObject, Default)]
+pub struct ApplicationFilter {
+    /// Any of these statuses.
+    status: Option<Vec<ApplicationStatus>>,
 }
 
 /// What a posting list counts when `totalCount` is asked for.

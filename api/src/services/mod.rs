@@ -2,6 +2,8 @@
 //! then invalidates the cache after the commit.
 
 pub mod accounts;
+pub mod applications;
+pub mod candidates;
 pub mod companies;
 pub mod loading;
 pub mod postings;

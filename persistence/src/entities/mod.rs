@@ -1,6 +1,11 @@
 //! sea-orm entities, one per table. They never leave this crate: repositories map them to
 //! domain types.
 
+pub mod application_events;
+pub mod application_notes;
+pub mod applications;
+pub mod candidate_profiles;
+pub mod candidate_skills;
 pub mod companies;
 pub mod company_members;
 pub mod posting_benefits;

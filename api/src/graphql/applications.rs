@@ -1,0 +1,397 @@
+//! Applications and the hiring pipeline.
+
+use std::sync::Arc;
+
+use async_graphql::connection::{Connection, EmptyFields};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use hiregraph_domain::applications::{
+    Application as DomainApplication, ApplicationAction, ApplicationEvent as DomainEvent,
+    ApplicationNote as DomainNote, ApplicationStatus as DomainStatus, Source,
+};
+use hiregraph_domain::{CandidateId, PostingId};
+use hiregraph_persistence::applications as store;
+use hiregraph_persistence::page::Page;
+
+use super::candidates::CandidateProfile;
+use super::connection;
+use super::context::{EventsOf, loader, state, viewer};
+use super::ids::{self, Kind};
+use super::postings::Posting;
+use crate::error::AppError;
+use crate::services::applications as service;
+
+/// Where an application stands: `APPLIED → SCREENING → INTERVIEW → OFFER → HIRED` (forward
+/// moves may skip stages), or `REJECTED` by the company, or `WITHDRAWN` by the candidate. The
+/// last three are final.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ApplicationStatus {
+    Applied,
+    Screening,
+    Interview,
+    Offer,
+    Hired,
+    Rejected,
+    Withdrawn,
+}
+
+impl From<ApplicationStatus> for DomainStatus {
+    fn from(s: ApplicationStatus) -> Self {
+        match s {
+            ApplicationStatus::Applied => Self::Applied,
+            ApplicationStatus::Screening => Self::Screening,
+            ApplicationStatus::Interview => Self::Interview,
+            ApplicationStatus::Offer => Self::Offer,
+            ApplicationStatus::Hired => Self::Hired,
+            ApplicationStatus::Rejected => Self::Rejected,
+            ApplicationStatus::Withdrawn => Self::Withdrawn,
+        }
+    }
+}
+
+impl From<DomainStatus> for ApplicationStatus {
+    fn from(s: DomainStatus) -> Self {
+        match s {
+            DomainStatus::Applied => Self::Applied,
+            DomainStatus::Screening => Self::Screening,
+            DomainStatus::Interview => Self::Interview,
+            DomainStatus::Offer => Self::Offer,
+            DomainStatus::Hired => Self::Hired,
+            DomainStatus::Rejected => Self::Rejected,
+            DomainStatus::Withdrawn => Self::Withdrawn,
+        }
+    }
+}
+
+/// How an application reached the company.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum SourceKind {
+    Direct,
+    Partner,
+    Referral,
+}
+
+#[derive(SimpleObject)]
+pub struct ApplicationSource {
+    kind: SourceKind,
+    /// The partner's name, for `PARTNER`.
+    partner_name: Option<String>,
+}
+
+/// Who made a move.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ActorKind {
+    Candidate,
+    Company,
+}
+
+/// A candidate's application to a posting. Visible to the applicant, the posting company's
+/// members and platform admins; `NOT_FOUND` for anyone else.
+pub struct Application(pub Arc<DomainApplication>);
+
+#[Object]
+impl Application {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::Application, self.0.id.0)
+    }
+    async fn status(&self) -> ApplicationStatus {
+        self.0.status.into()
+    }
+    async fn cover_letter(&self) -> Option<&str> {
+        self.0.cover_letter.as_deref()
+    }
+    async fn source(&self) -> ApplicationSource {
+        match &self.0.source {
+            Source::Direct => ApplicationSource { kind: SourceKind::Direct, partner_name: None },
+            Source::Referral => ApplicationSource { kind: SourceKind::Referral, partner_name: None },
+            Source::Partner(name) => ApplicationSource { kind: SourceKind::Partner, partner_name: Some(name.clone()) },
+        }
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// The posting applied to.
+    async fn posting(&self, ctx: &Context<'_>) -> Result<Option<Posting>> {
+        Ok(loader(ctx).load_one(self.0.posting_id).await?.map(Posting))
+    }
+    /// The applicant. Contact fields follow the profile's own rules: the posting's company sees them.
+    async fn candidate(&self, ctx: &Context<'_>) -> Result<Option<CandidateProfile>> {
+        Ok(loader(ctx).load_one(self.0.candidate_id).await?.map(CandidateProfile))
+    }
+    /// Every move, oldest first, starting with the application itself.
+    async fn events(&self, ctx: &Context<'_>) -> Result<Vec<ApplicationEvent>> {
+        let events = loader(ctx).load_one(EventsOf(self.0.id)).await?.unwrap_or_default();
+        Ok(events.iter().cloned().map(|e| ApplicationEvent { event: e, application: self.0.clone() }).collect())
+    }
+    /// The hiring team's notes, oldest first. Private to the company: the applicant gets `FORBIDDEN`.
+    async fn notes(&self, ctx: &Context<'_>) -> Result<Option<Vec<ApplicationNote>>> {
+        service::check(state(ctx), viewer(ctx), &self.0, ApplicationAction::ReadNotes).await?;
+        let notes = store::notes_of(self.0.id, &state(ctx).db.conn).await.map_err(AppError::from)?;
+        Ok(Some(notes.into_iter().map(ApplicationNote).collect()))
+    }
+}
+
+/// One move of an application.
+pub struct ApplicationEvent {
+    pub event: DomainEvent,
+    pub application: Arc<DomainApplication>,
+}
+
+#[Object]
+impl ApplicationEvent {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::ApplicationEvent, self.event.id)
+    }
+    /// Null for the event that created the application.
+    async fn from(&self) -> Option<ApplicationStatus> {
+        self.event.from.map(Into::into)
+    }
+    async fn to(&self) -> ApplicationStatus {
+        self.event.to.into()
+    }
+    /// Whether the candidate or the company made the move.
+    async fn actor(&self, ctx: &Context<'_>) -> Result<ActorKind> {
+        let candidate = loader(ctx).load_one(self.application.candidate_id).await?;
+        Ok(if candidate.is_some_and(|c| c.user_id == self.event.actor) {
+            ActorKind::Candidate
+        } else {
+            ActorKind::Company
+        })
+    }
+    /// A company's note on its move is private to the company; the candidate's own note is theirs.
+    async fn note(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        let own = viewer(ctx).principal.user_id() == Some(self.event.actor);
+        if !own {
+            service::check(state(ctx), viewer(ctx), &self.application, ApplicationAction::ReadNotes).await?;
+        }
+        Ok(self.event.note.as_deref())
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.event.at
+    }
+}
+
+/// A hiring-team note.
+pub struct ApplicationNote(DomainNote);
+
+#[Object]
+impl ApplicationNote {
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    /// The author's user id.
+    async fn author_id(&self) -> ID {
+        ids::encode(Kind::User, self.0.author.0)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+}
+
+/// How many applications a posting has in one status.
+#[derive(SimpleObject)]
+pub struct PipelineStage {
+    status: ApplicationStatus,
+    count: u64,
+}
+
+/// Every status with its count, in pipeline order (zeros included).
+pub fn pipeline(counts: &[(DomainStatus, u64)]) -> Vec<PipelineStage> {
+    DomainStatus::ALL
+        .into_iter()
+        .map(|s| PipelineStage { status: s.into(), count: counts.iter().find(|(k, _)| *k == s).map_or(0, |(_, n)| *n) })
+        .collect()
+}
+
+/// What an application list counts when `totalCount` is asked for.
+pub enum ApplicationCount {
+    Posting(PostingId, Vec<DomainStatus>),
+    Candidate(CandidateId),
+    /// A user without a candidate profile has no applications.
+    None,
+}
+
+#[Object]
+impl ApplicationCount {
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        let conn = &state(ctx).db.conn;
+        let n = match self {
+            ApplicationCount::Posting(p, statuses) => store::count_for_posting(*p, statuses, conn).await,
+            ApplicationCount::Candidate(c) => store::count_for_candidate(*c, conn).await,
+            ApplicationCount::None => Ok(0),
+        };
+        Ok(n.map_err(AppError::from)?)
+    }
+}
+
+/// Loads a page of applications through the loader.
+pub async fn applications_page(
+    ctx: &Context<'_>,
+    page: Page<hiregraph_domain::ApplicationId>,
+    count: ApplicationCount,
+) -> Result<Connection<String, Application, ApplicationCount, EmptyFields>> {
+    let found = loader(ctx).load_many(page.items.iter().map(|(id, _)| *id)).await?;
+    let page = Page {
+        items: page
+            .items
+            .into_iter()
+            .filter_map(|(id, c)| found.get(&id).map(|a| (Application(a.clone()), c)))
+            .collect(),
+        has_next_page: page.has_next_page,
+        has_previous_page: page.has_previous_page,
+    };
+    Ok(connection::build(page, count))
+}
+
+/// `Posting.applications`, for the company's members.
+pub async fn for_posting(
+    ctx: &Context<'_>,
+    posting: PostingId,
+    statuses: Vec<DomainStatus>,
+    request: hiregraph_persistence::page::PageRequest,
+) -> Result<Connection<String, Application, ApplicationCount, EmptyFields>> {
+    service::may_list_for_posting(state(ctx), viewer(ctx), posting).await?;
+    let page = store::for_posting(posting, &statuses, &request, &state(ctx).db.conn).await.map_err(AppError::from)?;
+    applications_page(ctx, page, ApplicationCount::Posting(posting, statuses)).await
+}
+
+/// `User.applications`: the viewer's own.
+pub async fn for_candidate(
+    ctx: &Context<'_>,
+    candidate: CandidateId,
+    request: hiregraph_persistence::page::PageRequest,
+) -> Result<Connection<String, Application, ApplicationCount, EmptyFields>> {
+    let page = store::for_candidate(candidate, &request, &state(ctx).db.conn).await.map_err(AppError::from)?;
+    applications_page(ctx, page, ApplicationCount::Candidate(candidate)).await
+}
+
+#[derive(InputObject)]
+pub struct ApplicationSourceInput {
+    kind: SourceKind,
+    /// Required for `PARTNER`.
+    partner_name: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ApplyToPostingInput {
+    posting_id: ID,
+    cover_letter: Option<String>,
+    /// Defaults to `DIRECT`.
+    source: Option<ApplicationSourceInput>,
+}
+
+#[derive(InputObject)]
+pub struct WithdrawApplicationInput {
+    id: ID,
+    note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct MoveApplicationInput {
+    id: ID,
+    to: ApplicationStatus,
+    /// Private to the company.
+    note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct RejectApplicationInput {
+    id: ID,
+    /// Private to the company.
+    note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct AddApplicationNoteInput {
+    application_id: ID,
+    body: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ApplicationPayload {
+    application: Application,
+}
+
+#[derive(SimpleObject)]
+pub struct AddApplicationNotePayload {
+    note: ApplicationNote,
+    application: Application,
+}
+
+#[derive(Default)]
+pub struct ApplicationQuery;
+
+#[Object]
+impl ApplicationQuery {
+    /// An application you may see; `NOT_FOUND` otherwise.
+    async fn application(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Application>> {
+        let id = ids::application_id(&id, "id")?;
+        let (application, _) = service::read(state(ctx), viewer(ctx), id).await?;
+        Ok(Some(Application(application)))
+    }
+}
+
+#[derive(Default)]
+pub struct ApplicationMutation;
+
+#[Object]
+impl ApplicationMutation {
+    /// Applies the signed-in candidate to a published, unexpired posting, once.
+    async fn apply_to_posting(&self, ctx: &Context<'_>, input: ApplyToPostingInput) -> Result<ApplicationPayload> {
+        let posting = ids::posting_id(&input.posting_id, "input.postingId")?;
+        let source = match input.source {
+            None => Source::Direct,
+            Some(ApplicationSourceInput { kind: SourceKind::Direct, .. }) => Source::Direct,
+            Some(ApplicationSourceInput { kind: SourceKind::Referral, .. }) => Source::Referral,
+            Some(ApplicationSourceInput { kind: SourceKind::Partner, partner_name }) => {
+                Source::Partner(partner_name.unwrap_or_default())
+            }
+        };
+        let application = service::apply(state(ctx), viewer(ctx), posting, input.cover_letter, source).await?;
+        Ok(ApplicationPayload { application: Application(application) })
+    }
+
+    /// The candidate withdraws an open application.
+    async fn withdraw_application(
+        &self,
+        ctx: &Context<'_>,
+        input: WithdrawApplicationInput,
+    ) -> Result<ApplicationPayload> {
+        let id = ids::application_id(&input.id, "input.id")?;
+        let application = service::move_to(state(ctx), viewer(ctx), id, DomainStatus::Withdrawn, input.note).await?;
+        Ok(ApplicationPayload { application: Application(application) })
+    }
+
+    /// The hiring team moves an application forward (stages may be skipped) or to REJECTED.
+    async fn move_application(&self, ctx: &Context<'_>, input: MoveApplicationInput) -> Result<ApplicationPayload> {
+        let id = ids::application_id(&input.id, "input.id")?;
+        let application = service::move_to(state(ctx), viewer(ctx), id, input.to.into(), input.note).await?;
+        Ok(ApplicationPayload { application: Application(application) })
+    }
+
+    /// The hiring team rejects an open application.
+    async fn reject_application(&self, ctx: &Context<'_>, input: RejectApplicationInput) -> Result<ApplicationPayload> {
+        let id = ids::application_id(&input.id, "input.id")?;
+        let application = service::move_to(state(ctx), viewer(ctx), id, DomainStatus::Rejected, input.note).await?;
+        Ok(ApplicationPayload { application: Application(application) })
+    }
+
+    /// Adds a note only the company sees.
+    async fn add_application_note(
+        &self,
+        ctx: &Context<'_>,
+        input: AddApplicationNoteInput,
+    ) -> Result<AddApplicationNotePayload> {
+        let id = ids::application_id(&input.application_id, "input.applicationId")?;
+        let note = service::add_note(state(ctx), viewer(ctx), id, &input.body).await?;
+        let application = service::load(state(ctx), id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("no application has this id".into()))?;
+        Ok(AddApplicationNotePayload { note: ApplicationNote(note), application: Application(application) })
+    }
+}
