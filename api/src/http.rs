@@ -109,6 +109,8 @@ fn code_errors(errors: &mut [ServerError], request_id: &str) -> bool {
 /// Runs one request. The flag says whether it failed as a whole (never executed, or its
 /// variables could not be coerced): GraphQL over HTTP answers those with 400 and no `data`.
 async fn execute(ctx: &HttpContext, viewer: &Arc<Viewer>, request: Request, request_id: &str) -> (Response, bool) {
+    let started = std::time::Instant::now();
+    let operation = request.operation_name.clone();
     let phase = Arc::new(Phase::default());
     let request = request
         .data(viewer.clone())
@@ -118,6 +120,7 @@ async fn execute(ctx: &HttpContext, viewer: &Arc<Viewer>, request: Request, requ
     let mut response = ctx.schema.execute(request).await;
     let only_input_errors = code_errors(&mut response.errors, request_id);
     let failed_whole = !phase.executed() && response.is_err() || (only_input_errors && response.data == Value::Null);
+    ctx.state.metrics.record(operation.as_deref(), started.elapsed(), response.is_err());
     (response, failed_whole)
 }
 
@@ -379,6 +382,11 @@ const GRAPHIQL_HTML: &str = r#"<!doctype html>
 /// `GET /healthz`: the process is up.
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(ctx: web::Data<HttpContext>) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(crate::metrics::render(&ctx.state))
 }
 
 /// `GET /readyz`: the database and the cache answer.

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod metrics;
 pub mod services;
 pub mod settings;
 pub mod startup;

@@ -118,7 +118,7 @@ impl Application {
             .map_err(|source| StartupError::Bind { addr: settings.bind.to_string(), source })?
             .port();
         let workers = settings.workers;
-        let state = Arc::new(AppState { db, cache, jwt, settings });
+        let state = Arc::new(AppState { db, cache, jwt, settings, metrics: Default::default() });
         let context = web::Data::new(HttpContext { schema: graphql::build(state.clone()), state: state.clone() });
         let server = HttpServer::new(move || {
             App::new()
@@ -132,6 +132,7 @@ impl Application {
                 )
                 .route("/healthz", web::get().to(http::healthz))
                 .route("/readyz", web::get().to(http::readyz))
+                .route("/metrics", web::get().to(http::metrics))
         })
         .workers(workers)
         // Close at once after a refused body instead of lingering to read (and discard) the rest.

@@ -19,6 +19,7 @@ pub struct AppState {
     pub cache: Cache,
     pub jwt: JwtKeys,
     pub settings: Settings,
+    pub metrics: crate::metrics::RequestMetrics,
 }
 
 /// The current time at the precision both databases store (microseconds), so a value read back

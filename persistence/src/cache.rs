@@ -2,12 +2,13 @@
 //! behind one type. The cache is never the source of truth: every failure is a miss (plus a
 //! counted error), never a request error. Keys are typed; each kind's TTL is decided in one match.
 
+use std::any::Any;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use hiregraph_domain::{CompanyId, PostingId};
+use hiregraph_domain::{CandidateId, CompanyId, PostingId};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -15,20 +16,38 @@ use serde::de::DeserializeOwned;
 /// Bumped whenever a cached type's layout changes, so old entries are never read as new ones.
 const LAYOUT_VERSION: u32 = 1;
 
-/// What can be cached.
+/// What can be cached. Shared entries hold only what every caller may see once authorized:
+/// candidate profiles are cached only when public, and never with their contact fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CacheKey {
     Posting(PostingId),
     Company(CompanyId),
+    Candidate(CandidateId),
+    /// One page of the public feed: (feed generation, hash of filter + order + page request).
+    FeedPage(u64, u64),
+    /// The feed's `totalCount`: (feed generation, hash of the filter).
+    FeedCount(u64, u64),
 }
+
+/// A counter that writes bump, so every list result keyed under it is forgotten at once without
+/// `KEYS`/`SCAN`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generation {
+    Feed,
+}
+
+/// The kinds metrics report on.
+pub const KINDS: [&str; 4] = ["posting", "company", "candidate", "feed"];
 
 impl CacheKey {
     /// Every kind's time to live. Writes invalidate explicitly; the TTL bounds what a lost
-    /// invalidation can cost.
+    /// invalidation can cost (and how long an expired posting may linger in a cached page).
     pub fn ttl(&self) -> Duration {
         match self {
             CacheKey::Posting(_) => Duration::from_secs(300),
             CacheKey::Company(_) => Duration::from_secs(600),
+            CacheKey::Candidate(_) => Duration::from_secs(300),
+            CacheKey::FeedPage(..) | CacheKey::FeedCount(..) => Duration::from_secs(30),
         }
     }
 
@@ -37,6 +56,8 @@ impl CacheKey {
         match self {
             CacheKey::Posting(_) => "posting",
             CacheKey::Company(_) => "company",
+            CacheKey::Candidate(_) => "candidate",
+            CacheKey::FeedPage(..) | CacheKey::FeedCount(..) => "feed",
         }
     }
 
@@ -44,16 +65,116 @@ impl CacheKey {
         match self {
             CacheKey::Posting(id) => format!("{prefix}:v{LAYOUT_VERSION}:posting:{id}"),
             CacheKey::Company(id) => format!("{prefix}:v{LAYOUT_VERSION}:company:{id}"),
+            CacheKey::Candidate(id) => format!("{prefix}:v{LAYOUT_VERSION}:candidate:{id}"),
+            CacheKey::FeedPage(generation, hash) => {
+                format!("{prefix}:v{LAYOUT_VERSION}:feed:{generation}:page:{hash:x}")
+            }
+            CacheKey::FeedCount(generation, hash) => {
+                format!("{prefix}:v{LAYOUT_VERSION}:feed:{generation}:count:{hash:x}")
+            }
+        }
+    }
+
+    /// The TTL with up to 10% jitter, so entries written together do not expire together.
+    fn ttl_with_jitter(&self, rendered: &str) -> Duration {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        rendered.hash(&mut h);
+        Instant::now().hash(&mut h);
+        let ttl = self.ttl();
+        ttl + ttl.mul_f64((h.finish() % 1000) as f64 / 10_000.0)
+    }
+}
+
+impl Generation {
+    fn render(&self, prefix: &str) -> String {
+        match self {
+            Generation::Feed => format!("{prefix}:v{LAYOUT_VERSION}:gen:feed"),
         }
     }
 }
 
-/// Counters per outcome; read by `/metrics` and tests.
+/// Counters per outcome and kind; read by `/metrics` and tests.
 #[derive(Debug, Default)]
 pub struct CacheStats {
     pub hits: AtomicU64,
     pub misses: AtomicU64,
     pub errors: AtomicU64,
+    by_kind: [KindStats; 4],
+}
+
+/// One kind's counters.
+#[derive(Debug, Default)]
+pub struct KindStats {
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+    pub errors: AtomicU64,
+}
+
+impl CacheStats {
+    pub fn kind(&self, kind: &str) -> &KindStats {
+        let i = KINDS.iter().position(|k| *k == kind).unwrap_or(0);
+        &self.by_kind[i]
+    }
+}
+
+/// What a single-flight load left for those who waited on it.
+#[derive(Clone)]
+pub enum Landed {
+    Found(Arc<dyn Any + Send + Sync>),
+    Missing,
+    /// The loader failed or gave up: waiters load for themselves.
+    Failed,
+}
+
+/// One load in flight.
+pub struct Flight {
+    value: OnceLock<Landed>,
+    done: tokio::sync::Notify,
+}
+
+impl Flight {
+    /// Waits for the owner of this flight to land it.
+    pub async fn wait(&self) -> Landed {
+        loop {
+            let notified = self.done.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(value) = self.value.get() {
+                return value.clone();
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Whoever claims a key first loads it; the guard lands the result (or `Failed` when dropped).
+pub struct FlightGuard<'a> {
+    cache: &'a Cache,
+    key: CacheKey,
+    flight: Arc<Flight>,
+}
+
+impl FlightGuard<'_> {
+    pub fn land(self, value: Landed) {
+        let _ = self.flight.value.set(value);
+    }
+}
+
+impl Drop for FlightGuard<'_> {
+    fn drop(&mut self) {
+        let _ = self.flight.value.set(Landed::Failed);
+        self.flight.done.notify_waiters();
+        if let Ok(mut map) = self.cache.flights.lock() {
+            map.remove(&self.key);
+        }
+    }
+}
+
+/// Either this caller loads the key, or it waits for the one who does.
+pub enum Claim<'a> {
+    Owner(FlightGuard<'a>),
+    Waiter(Arc<Flight>),
 }
 
 /// The configured cache.
@@ -61,6 +182,9 @@ pub struct Cache {
     store: Store,
     prefix: String,
     pub stats: CacheStats,
+    flights: Mutex<HashMap<CacheKey, Arc<Flight>>>,
+    /// The in-process stand-in for Redis generation counters.
+    local_generations: AtomicU64,
 }
 
 enum Store {
@@ -75,6 +199,8 @@ impl Cache {
             store: Store::Memory(MemoryStore { entries: Mutex::new(HashMap::new()), capacity }),
             prefix: prefix.to_owned(),
             stats: CacheStats::default(),
+            flights: Mutex::new(HashMap::new()),
+            local_generations: AtomicU64::new(0),
         }
     }
 
@@ -90,6 +216,8 @@ impl Cache {
             store: Store::Redis(RedisStore { manager, breaker: Breaker::default() }),
             prefix: prefix.to_owned(),
             stats: CacheStats::default(),
+            flights: Mutex::new(HashMap::new()),
+            local_generations: AtomicU64::new(0),
         })
     }
 
@@ -115,15 +243,23 @@ impl Cache {
             Ok(raw) => raw,
             Err(err) => {
                 self.stats.errors.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(error = %err, "cache read failed; reading the database");
+                self.stats.kind(keys[0].kind()).errors.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(error = %err, "cache read failed; reading the database");
                 vec![None; keys.len()]
             }
         };
         let values: Vec<Option<T>> =
             raw.into_iter().map(|bytes| bytes.and_then(|b| serde_json::from_slice(&b).ok())).collect();
-        let hits = values.iter().filter(|v| v.is_some()).count() as u64;
-        self.stats.hits.fetch_add(hits, Ordering::Relaxed);
-        self.stats.misses.fetch_add(values.len() as u64 - hits, Ordering::Relaxed);
+        for (key, value) in keys.iter().zip(&values) {
+            let kind = self.stats.kind(key.kind());
+            if value.is_some() {
+                self.stats.hits.fetch_add(1, Ordering::Relaxed);
+                kind.hits.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.stats.misses.fetch_add(1, Ordering::Relaxed);
+                kind.misses.fetch_add(1, Ordering::Relaxed);
+            }
+        }
         values
     }
 
@@ -132,7 +268,9 @@ impl Cache {
         let encoded: Vec<(String, Vec<u8>, Duration)> = entries
             .iter()
             .filter_map(|(key, value)| {
-                serde_json::to_vec(value).ok().map(|bytes| (key.render(&self.prefix), bytes, key.ttl()))
+                let rendered = key.render(&self.prefix);
+                let ttl = key.ttl_with_jitter(&rendered);
+                serde_json::to_vec(value).ok().map(|bytes| (rendered, bytes, ttl))
             })
             .collect();
         if encoded.is_empty() {
@@ -168,6 +306,65 @@ impl Cache {
             self.stats.errors.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(error = %err, "cache invalidation failed; entries expire by TTL");
         }
+    }
+
+    /// The current value of a generation counter; `None` when the cache cannot say (then list
+    /// results are neither read from nor written to the cache).
+    pub async fn generation(&self, generation: Generation) -> Option<u64> {
+        match &self.store {
+            Store::Memory(_) => Some(self.local_generations.load(Ordering::Acquire)),
+            Store::Redis(r) => {
+                let key = generation.render(&self.prefix);
+                match r
+                    .run::<(Option<u64>,)>(|p| {
+                        p.cmd("GET").arg(&key);
+                    })
+                    .await
+                {
+                    Ok((value,)) => Some(value.unwrap_or(0)),
+                    Err(err) => {
+                        self.stats.errors.fetch_add(1, Ordering::Relaxed);
+                        tracing::debug!(error = %err, "cache generation read failed");
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// Bumps a generation after a committed write: every list keyed under the old one is gone.
+    pub async fn bump(&self, generation: Generation) {
+        match &self.store {
+            Store::Memory(_) => {
+                self.local_generations.fetch_add(1, Ordering::AcqRel);
+            }
+            Store::Redis(r) => {
+                let key = generation.render(&self.prefix);
+                if let Err(err) = r
+                    .run::<()>(|p| {
+                        p.cmd("INCR").arg(&key).ignore();
+                    })
+                    .await
+                {
+                    self.stats.errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(error = %err, "cache generation bump failed; cached lists expire by TTL");
+                }
+            }
+        }
+    }
+
+    /// Claims the load of `key` in this process: the first caller owns it, later ones wait.
+    pub fn claim(&self, key: CacheKey) -> Claim<'_> {
+        let Ok(mut map) = self.flights.lock() else {
+            let flight = Arc::new(Flight { value: OnceLock::new(), done: tokio::sync::Notify::new() });
+            return Claim::Owner(FlightGuard { cache: self, key, flight });
+        };
+        if let Some(flight) = map.get(&key) {
+            return Claim::Waiter(flight.clone());
+        }
+        let flight = Arc::new(Flight { value: OnceLock::new(), done: tokio::sync::Notify::new() });
+        map.insert(key, flight.clone());
+        Claim::Owner(FlightGuard { cache: self, key, flight })
     }
 
     /// Whether the cache answers (for `/readyz`); the in-process one always does.

@@ -1,5 +1,8 @@
 //! Connecting to SQLite (embedded default) or Postgres, and applying migrations.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -17,6 +20,55 @@ pub enum Backend {
 pub struct Database {
     pub conn: DatabaseConnection,
     pub backend: Backend,
+    /// Every statement this pool ran, counted (for `/metrics` and the tests that pin query counts).
+    pub stats: Arc<SqlStats>,
+}
+
+/// Statement counters: in total, and by the table a statement reads or writes first.
+#[derive(Debug, Default)]
+pub struct SqlStats {
+    pub statements: AtomicU64,
+    pub failed: AtomicU64,
+    pub micros: AtomicU64,
+    by_table: Mutex<HashMap<String, u64>>,
+}
+
+impl SqlStats {
+    fn record(&self, info: &sea_orm::metric::Info<'_>) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        if info.failed {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        self.micros.fetch_add(u64::try_from(info.elapsed.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
+        let sql = &info.statement.sql;
+        let table = ["FROM \"", "INTO \"", "UPDATE \""]
+            .iter()
+            .filter_map(|marker| sql.find(marker).map(|at| (at, &sql[at + marker.len()..])))
+            .min_by_key(|(at, _)| *at)
+            .and_then(|(_, rest)| rest.split('"').next())
+            .unwrap_or("other");
+        if let Ok(mut map) = self.by_table.lock() {
+            *map.entry(table.to_owned()).or_default() += 1;
+        }
+    }
+
+    /// Statements so far, in total.
+    pub fn total(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Statements so far whose first table is `table`.
+    pub fn on_table(&self, table: &str) -> u64 {
+        self.by_table.lock().map(|m| m.get(table).copied().unwrap_or(0)).unwrap_or(0)
+    }
+
+    /// Every table with its count, for `/metrics`.
+    pub fn tables(&self) -> Vec<(String, u64)> {
+        let mut list: Vec<(String, u64)> =
+            self.by_table.lock().map(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect()).unwrap_or_default();
+        list.sort();
+        list
+    }
 }
 
 impl Database {
@@ -37,13 +89,16 @@ impl Database {
                     .foreign_keys(true)
                     .create_if_missing(true)
             });
-        let conn = sea_orm::Database::connect(options).await?;
+        let mut conn = sea_orm::Database::connect(options).await?;
+        let stats = Arc::new(SqlStats::default());
+        let recorder = stats.clone();
+        conn.set_metric_callback(move |info| recorder.record(info));
         let backend = match conn.get_database_backend() {
             DbBackend::Postgres => Backend::Postgres,
             DbBackend::Sqlite => Backend::Sqlite,
             other => return Err(DbErr::Custom(format!("unsupported database backend {other:?}"))),
         };
-        Ok(Self { conn, backend })
+        Ok(Self { conn, backend, stats })
     }
 
     /// Answers when the database does (for `/readyz`).

@@ -40,7 +40,7 @@ pub struct PageRequest {
 }
 
 /// One page, in display order, each item with its cursor.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Page<T> {
     pub items: Vec<(T, Cursor)>,
     pub has_next_page: bool,

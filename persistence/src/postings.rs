@@ -423,6 +423,21 @@ pub async fn feed_count(
     Ok(feed_select(filter, now).count(conn).await?)
 }
 
+/// When the next posting matching the feed filter expires (the moment a cached count goes stale).
+pub async fn feed_next_expiry(
+    filter: &FeedFilter,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let next: Option<Option<DateTime<Utc>>> = feed_select(filter, now)
+        .select_only()
+        .column_as(postings::Column::ExpiresAt.min(), "next")
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(next.flatten())
+}
+
 /// Which postings of one company a caller may list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompanyScope {

@@ -15,7 +15,7 @@ use hiregraph_persistence::candidates::{self as store, CandidateFilter as StoreF
 use hiregraph_persistence::page::Page;
 
 use super::connection::{self, page_request};
-use super::context::{AppliedToViewer, loader, state, viewer, viewer_loader};
+use super::context::{AppliedToViewer, ContactOf, loader, state, viewer, viewer_loader};
 use super::ids::{self, Kind};
 use super::postings::{SalaryInput, SalaryRange};
 use super::types::{CountryCode, Location, LocationInput, Seniority, Workplace};
@@ -93,15 +93,17 @@ pub struct ProfileLink {
 pub struct CandidateProfile(pub Arc<DomainProfile>);
 
 impl CandidateProfile {
-    async fn contact_allowed(&self, ctx: &Context<'_>) -> Result<()> {
+    /// The profile with its private fields, once the viewer may see them; `FORBIDDEN` otherwise.
+    async fn private(&self, ctx: &Context<'_>) -> Result<Arc<DomainProfile>> {
         let applied = viewer_loader(ctx).load_one(AppliedToViewer(self.0.id)).await?.unwrap_or(false);
         let access = service::access(state(ctx), viewer(ctx), &self.0, Some(applied)).await?;
-        if access.may_see_contact() {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden("contact details are shown only to companies this candidate applied to".into())
-                .into())
+        if !access.may_see_contact() {
+            return Err(AppError::Forbidden(
+                "contact details are shown only to companies this candidate applied to".into(),
+            )
+            .into());
         }
+        Ok(loader(ctx).load_one(ContactOf(self.0.id)).await?.unwrap_or_else(|| self.0.clone()))
     }
 }
 
@@ -175,19 +177,16 @@ impl CandidateProfile {
         self.0.content.visibility.into()
     }
     /// Private: see the type's description.
-    async fn email(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        self.contact_allowed(ctx).await?;
-        Ok(self.0.content.contact_email.as_ref().map(|e| e.as_str()))
+    async fn email(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(self.private(ctx).await?.content.contact_email.as_ref().map(|e| e.as_str().to_owned()))
     }
     /// Private: see the type's description.
-    async fn phone(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        self.contact_allowed(ctx).await?;
-        Ok(self.0.content.contact_phone.as_deref())
+    async fn phone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(self.private(ctx).await?.content.contact_phone.clone())
     }
     /// Private: see the type's description.
     async fn desired_salary(&self, ctx: &Context<'_>) -> Result<Option<SalaryRange>> {
-        self.contact_allowed(ctx).await?;
-        Ok(self.0.content.desired_salary.map(SalaryRange::from))
+        Ok(self.private(ctx).await?.content.desired_salary.map(SalaryRange::from))
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

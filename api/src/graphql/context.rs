@@ -11,7 +11,7 @@ use hiregraph_domain::candidates::CandidateProfile;
 use hiregraph_domain::companies::Company;
 use hiregraph_domain::postings::Posting;
 use hiregraph_domain::{ApplicationId, CandidateId, CompanyId, PostingId, UserId};
-use hiregraph_persistence::{applications, candidates, users};
+use hiregraph_persistence::{applications, users};
 
 use crate::error::AppError;
 use crate::services::loading;
@@ -84,8 +84,21 @@ impl Loader<CandidateId> for EntityLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[CandidateId]) -> Result<HashMap<CandidateId, Self::Value>, Self::Error> {
-        let list = candidates::find_by_ids(keys, &self.state.db.conn).await.map_err(AppError::from)?;
-        Ok(list.into_iter().map(|c| (c.id, Arc::new(c))).collect())
+        Ok(loading::candidates_by_id(&self.state, keys).await?)
+    }
+}
+
+/// A profile with its private fields, from the database: load only once authorized.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ContactOf(pub CandidateId);
+
+impl Loader<ContactOf> for EntityLoader {
+    type Value = Arc<CandidateProfile>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[ContactOf]) -> Result<HashMap<ContactOf, Self::Value>, Self::Error> {
+        let ids: Vec<CandidateId> = keys.iter().map(|k| k.0).collect();
+        Ok(loading::contacts_by_id(&self.state, &ids).await?.into_iter().map(|(id, p)| (ContactOf(id), p)).collect())
     }
 }
 

@@ -23,8 +23,10 @@ use super::types::{
     Workplace,
 };
 use crate::error::AppError;
+use crate::services::loading;
 use crate::services::postings::{self as service, PostingPatch};
 use crate::state::now;
+use hiregraph_persistence::cache::CacheKey;
 
 /// A job posting.
 pub struct Posting(pub Arc<DomainPosting>);
@@ -183,11 +185,29 @@ impl PostingCount {
     /// How many postings match; counted only when this field is selected.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
         let conn = &state(ctx).db.conn;
-        let count = match self {
-            PostingCount::Feed(filter) => store::feed_count(filter, now(), conn).await,
-            PostingCount::Company(id, scope) => store::company_postings_count(*id, *scope, now(), conn).await,
-        };
-        Ok(count.map_err(AppError::from)?)
+        Ok(match self {
+            PostingCount::Feed(filter) => {
+                // Cached with the moment the next counted posting expires: no longer fresh after it.
+                let shape = loading::shape_hash(filter);
+                let (count, _) = loading::feed_cached(
+                    state(ctx),
+                    |g| CacheKey::FeedCount(g, shape),
+                    |(_, next): &(u64, Option<chrono::DateTime<Utc>>)| next.is_none_or(|at| at > now()),
+                    || async {
+                        let at = now();
+                        Ok((
+                            store::feed_count(filter, at, conn).await?,
+                            store::feed_next_expiry(filter, at, conn).await?,
+                        ))
+                    },
+                )
+                .await?;
+                count
+            }
+            PostingCount::Company(id, scope) => {
+                store::company_postings_count(*id, *scope, now(), conn).await.map_err(AppError::from)?
+            }
+        })
     }
 }
 
@@ -201,7 +221,9 @@ pub async fn postings_page(
     let found = loader(ctx).load_many(ids).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for (id, cursor) in page.items {
+        // A cached page may lag behind an expiry by its TTL: expired postings never show in lists.
         if let Some(posting) = found.get(&id)
+            && !posting.is_expired(now())
             && service::may_read(state(ctx), viewer(ctx), posting).await?
         {
             items.push((Posting(posting.clone()), cursor));
@@ -428,7 +450,10 @@ impl PostingQuery {
             PostingOrder::Newest => FeedOrder::Newest,
             PostingOrder::Oldest => FeedOrder::Oldest,
         };
-        let page = store::feed(&filter, order, &request, now(), &state(ctx).db.conn).await.map_err(AppError::from)?;
+        let state = state(ctx);
+        let shape = loading::shape_hash(&(&filter, order, &request));
+        let page =
+            loading::feed_page(state, shape, store::feed(&filter, order, &request, now(), &state.db.conn)).await?;
         postings_page(ctx, page, PostingCount::Feed(filter)).await
     }
 }

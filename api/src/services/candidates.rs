@@ -41,8 +41,9 @@ pub async fn access(
     })
 }
 
+/// A profile without its private fields (see `loading::candidates_by_id`).
 pub async fn load(state: &AppState, id: CandidateId) -> AppResult<Option<Arc<CandidateProfile>>> {
-    Ok(store::find_by_ids(&[id], &state.db.conn).await?.pop().map(Arc::new))
+    Ok(crate::services::loading::candidates_by_id(state, &[id]).await?.remove(&id))
 }
 
 /// A profile the viewer may see, or `NOT_FOUND`.
@@ -89,6 +90,7 @@ pub async fn upsert(state: &AppState, viewer: &Viewer, input: ProfileInput) -> A
         })?,
     }
     txn.commit().await.map_err(AppError::internal)?;
+    state.cache.invalidate(&[hiregraph_persistence::cache::CacheKey::Candidate(profile.id)]).await;
     Ok(Arc::new(profile))
 }
 

@@ -1,76 +1,159 @@
 //! Cache-aside reads of shared entities: look in the cache, load the misses from the database in
-//! one batch, store them back. Authorization happens after this, on every read.
+//! one batch, store them back. Concurrent misses of one key in this process load it once (single
+//! flight). Authorization happens after this, on every read, so a cached value never widens what
+//! a caller sees.
 
+use std::any::Any;
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+use hiregraph_domain::candidates::CandidateProfile;
 use hiregraph_domain::companies::Company;
 use hiregraph_domain::postings::Posting;
-use hiregraph_domain::{CompanyId, PostingId};
-use hiregraph_persistence::cache::CacheKey;
-use hiregraph_persistence::{StoreError, companies, postings};
+use hiregraph_domain::{CandidateId, CompanyId, PostingId};
+use hiregraph_persistence::cache::{CacheKey, Claim, Generation, Landed};
+use hiregraph_persistence::page::Page;
+use hiregraph_persistence::{StoreError, candidates, companies, postings};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::AppResult;
 use crate::state::AppState;
 
-async fn read_through<K, T, Fut>(
+/// How one entity kind is read through the cache.
+struct Spec<K, T, L, P, C> {
+    key: fn(K) -> CacheKey,
+    id_of: fn(&T) -> K,
+    load: L,
+    /// What callers get from a database load (e.g. a profile without its contact fields).
+    project: P,
+    /// Whether a value may go into the shared cache.
+    cacheable: C,
+}
+
+async fn read_through<K, T, L, Fut, P, C>(
     state: &AppState,
     ids: &[K],
-    key: impl Fn(K) -> CacheKey,
-    id_of: impl Fn(&T) -> K,
-    load: impl FnOnce(Vec<K>) -> Fut,
+    spec: Spec<K, T, L, P, C>,
 ) -> AppResult<HashMap<K, Arc<T>>>
 where
     K: Copy + Eq + Hash,
-    T: Serialize + DeserializeOwned,
+    T: Serialize + DeserializeOwned + Send + Sync + 'static,
+    L: Fn(Vec<K>) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<T>, StoreError>>,
+    P: Fn(T) -> T,
+    C: Fn(&T) -> bool,
 {
-    let keys: Vec<CacheKey> = ids.iter().map(|id| key(*id)).collect();
+    let mut unique: Vec<K> = Vec::with_capacity(ids.len());
+    for id in ids {
+        if !unique.contains(id) {
+            unique.push(*id);
+        }
+    }
+    let keys: Vec<CacheKey> = unique.iter().map(|id| (spec.key)(*id)).collect();
     let cached: Vec<Option<T>> = state.cache.get_many(&keys).await;
-    let mut found: HashMap<K, Arc<T>> = HashMap::with_capacity(ids.len());
-    let mut missing = Vec::new();
-    for (id, value) in ids.iter().zip(cached) {
+    let mut found: HashMap<K, Arc<T>> = HashMap::with_capacity(unique.len());
+    let mut owned = Vec::new();
+    let mut waiting = Vec::new();
+    for (id, value) in unique.iter().zip(cached) {
         match value {
             Some(value) => {
                 found.insert(*id, Arc::new(value));
             }
-            None => missing.push(*id),
+            None => match state.cache.claim((spec.key)(*id)) {
+                Claim::Owner(guard) => owned.push((*id, guard)),
+                Claim::Waiter(flight) => waiting.push((*id, flight)),
+            },
         }
     }
-    if !missing.is_empty() {
-        let loaded = load(missing).await?;
-        let entries: Vec<(CacheKey, &T)> = loaded.iter().map(|v| (key(id_of(v)), v)).collect();
+    let load_and_store = |ids: Vec<K>| async {
+        let loaded: Vec<T> = (spec.load)(ids).await?.into_iter().map(&spec.project).collect();
+        let entries: Vec<(CacheKey, &T)> =
+            loaded.iter().filter(|v| (spec.cacheable)(v)).map(|v| ((spec.key)((spec.id_of)(v)), v)).collect();
         state.cache.put_many(&entries).await;
-        for value in loaded {
-            found.insert(id_of(&value), Arc::new(value));
+        Ok::<_, StoreError>(loaded.into_iter().map(|v| ((spec.id_of)(&v), Arc::new(v))).collect::<HashMap<K, Arc<T>>>())
+    };
+    if !owned.is_empty() {
+        // A failed load drops the guards, which tells waiters to load for themselves.
+        let loaded = load_and_store(owned.iter().map(|(id, _)| *id).collect()).await?;
+        for (id, guard) in owned {
+            guard.land(match loaded.get(&id) {
+                Some(value) => Landed::Found(value.clone() as Arc<dyn Any + Send + Sync>),
+                None => Landed::Missing,
+            });
         }
+        found.extend(loaded);
+    }
+    let mut retry = Vec::new();
+    for (id, flight) in waiting {
+        match flight.wait().await {
+            Landed::Found(value) => match value.downcast::<T>() {
+                Ok(value) => {
+                    found.insert(id, value);
+                }
+                Err(_) => retry.push(id),
+            },
+            Landed::Missing => {}
+            Landed::Failed => retry.push(id),
+        }
+    }
+    if !retry.is_empty() {
+        found.extend(load_and_store(retry).await?);
     }
     Ok(found)
 }
 
 pub async fn postings_by_id(state: &AppState, ids: &[PostingId]) -> AppResult<HashMap<PostingId, Arc<Posting>>> {
-    read_through(
-        state,
-        ids,
-        CacheKey::Posting,
-        |p: &Posting| p.id,
-        |missing| async move { postings::find_by_ids(&missing, &state.db.conn).await },
-    )
-    .await
+    let spec = Spec {
+        key: CacheKey::Posting,
+        id_of: |p: &Posting| p.id,
+        load: |missing: Vec<PostingId>| async move { postings::find_by_ids(&missing, &state.db.conn).await },
+        project: |p| p,
+        cacheable: |_: &Posting| true,
+    };
+    read_through(state, ids, spec).await
 }
 
 pub async fn companies_by_id(state: &AppState, ids: &[CompanyId]) -> AppResult<HashMap<CompanyId, Arc<Company>>> {
-    read_through(
-        state,
-        ids,
-        CacheKey::Company,
-        |c: &Company| c.id,
-        |missing| async move { companies::find_by_ids(&missing, &state.db.conn).await },
-    )
-    .await
+    let spec = Spec {
+        key: CacheKey::Company,
+        id_of: |c: &Company| c.id,
+        load: |missing: Vec<CompanyId>| async move { companies::find_by_ids(&missing, &state.db.conn).await },
+        project: |c| c,
+        cacheable: |_: &Company| true,
+    };
+    read_through(state, ids, spec).await
+}
+
+/// Profiles without their contact fields and desired salary, which are never cached and are read
+/// on their own, after authorization (`contacts_by_id`). Only public profiles are cached.
+pub async fn candidates_by_id(
+    state: &AppState,
+    ids: &[CandidateId],
+) -> AppResult<HashMap<CandidateId, Arc<CandidateProfile>>> {
+    let spec = Spec {
+        key: CacheKey::Candidate,
+        id_of: |c: &CandidateProfile| c.id,
+        load: |missing: Vec<CandidateId>| async move { candidates::find_by_ids(&missing, &state.db.conn).await },
+        project: |mut c: CandidateProfile| {
+            c.content.contact_email = None;
+            c.content.contact_phone = None;
+            c.content.desired_salary = None;
+            c
+        },
+        cacheable: |c: &CandidateProfile| c.content.visibility == hiregraph_domain::candidates::Visibility::Public,
+    };
+    read_through(state, ids, spec).await
+}
+
+/// The private fields of profiles, straight from the database; call only once authorized.
+pub async fn contacts_by_id(
+    state: &AppState,
+    ids: &[CandidateId],
+) -> AppResult<HashMap<CandidateId, Arc<CandidateProfile>>> {
+    let list = candidates::find_by_ids(ids, &state.db.conn).await?;
+    Ok(list.into_iter().map(|c| (c.id, Arc::new(c))).collect())
 }
 
 pub async fn posting(state: &AppState, id: PostingId) -> AppResult<Option<Arc<Posting>>> {
@@ -79,4 +162,55 @@ pub async fn posting(state: &AppState, id: PostingId) -> AppResult<Option<Arc<Po
 
 pub async fn company(state: &AppState, id: CompanyId) -> AppResult<Option<Arc<Company>>> {
     Ok(companies_by_id(state, &[id]).await?.remove(&id))
+}
+
+/// A stable hash of a list query's shape, for its cache key.
+pub fn shape_hash(shape: &impl std::fmt::Debug) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    format!("{shape:?}").hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A public list result through the cache, keyed under the feed generation, so any posting write
+/// forgets every cached page at once. Without a generation (the cache is down) it reads the
+/// database and caches nothing.
+pub async fn feed_cached<T, Fut>(
+    state: &AppState,
+    key: impl Fn(u64) -> CacheKey,
+    fresh: impl Fn(&T) -> bool,
+    load: impl FnOnce() -> Fut,
+) -> AppResult<T>
+where
+    T: Serialize + DeserializeOwned,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let Some(generation) = state.cache.generation(Generation::Feed).await else {
+        return Ok(load().await?);
+    };
+    let key = key(generation);
+    if let Some(Some(hit)) = state.cache.get_many::<T>(&[key]).await.pop()
+        && fresh(&hit)
+    {
+        return Ok(hit);
+    }
+    let value = load().await?;
+    state.cache.put_many(&[(key, &value)]).await;
+    Ok(value)
+}
+
+/// A page of feed ids through the cache.
+pub async fn feed_page(
+    state: &AppState,
+    shape: u64,
+    load: impl std::future::Future<Output = Result<Page<PostingId>, StoreError>>,
+) -> AppResult<Page<PostingId>> {
+    // A page whose postings expired meanwhile is still a valid keyset page: lists drop expired
+    // postings as they show them.
+    feed_cached(state, |g| CacheKey::FeedPage(g, shape), |_| true, || load).await
+}
+
+/// After a committed write to a posting: forget it and every cached feed page.
+pub async fn posting_changed(state: &AppState, id: PostingId) {
+    state.cache.invalidate(&[CacheKey::Posting(id)]).await;
+    state.cache.bump(Generation::Feed).await;
 }

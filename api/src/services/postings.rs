@@ -8,7 +8,6 @@ use hiregraph_domain::postings::{
 };
 use hiregraph_domain::values::Slug;
 use hiregraph_domain::{CompanyId, PostingId, ValidationErrors};
-use hiregraph_persistence::cache::CacheKey;
 use hiregraph_persistence::{TransactionTrait, postings};
 
 use crate::error::{AppError, AppResult};
@@ -209,7 +208,7 @@ pub async fn update(
         Err(other) => return Err(other.into()),
     }
     txn.commit().await.map_err(AppError::internal)?;
-    state.cache.invalidate(&[CacheKey::Posting(id)]).await;
+    loading::posting_changed(state, id).await;
     loading::posting(state, id).await?.ok_or_else(not_found)
 }
 
@@ -250,6 +249,6 @@ pub async fn transition(
         }
         other => other.into(),
     })?;
-    state.cache.invalidate(&[CacheKey::Posting(id)]).await;
+    loading::posting_changed(state, id).await;
     loading::posting(state, id).await?.ok_or_else(not_found)
 }

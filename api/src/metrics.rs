@@ -1,0 +1,141 @@
+//! `/metrics` in the Prometheus text format: GraphQL requests and latency per operation name,
+//! cache hits, misses and errors per entity kind, SQL statements per table.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use hiregraph_persistence::cache::KINDS;
+
+use crate::state::AppState;
+
+/// Latency buckets, in seconds.
+const BUCKETS: [f64; 11] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+/// Distinct operation names tracked; more are counted as `other`, so clients cannot blow up the
+/// number of series.
+const MAX_OPERATIONS: usize = 200;
+
+#[derive(Default)]
+struct Operation {
+    count: u64,
+    errors: u64,
+    seconds: f64,
+    buckets: [u64; BUCKETS.len()],
+}
+
+#[derive(Default)]
+pub struct RequestMetrics {
+    operations: Mutex<HashMap<String, Operation>>,
+}
+
+impl RequestMetrics {
+    pub fn record(&self, operation: Option<&str>, elapsed: Duration, failed: bool) {
+        let Ok(mut ops) = self.operations.lock() else { return };
+        let mut name = operation.filter(|n| !n.is_empty() && n.len() <= 100).unwrap_or("anonymous");
+        if !ops.contains_key(name) && ops.len() >= MAX_OPERATIONS {
+            name = "other";
+        }
+        let op = ops.entry(name.to_owned()).or_default();
+        let secs = elapsed.as_secs_f64();
+        op.count += 1;
+        op.errors += u64::from(failed);
+        op.seconds += secs;
+        for (bucket, bound) in op.buckets.iter_mut().zip(BUCKETS) {
+            if secs <= bound {
+                *bucket += 1;
+            }
+        }
+    }
+}
+
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', " ")
+}
+
+/// The whole exposition.
+pub fn render(state: &AppState) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# HELP hiregraph_graphql_requests_total GraphQL operations served, by operation name.");
+    let _ = writeln!(out, "# TYPE hiregraph_graphql_requests_total counter");
+    let _ = writeln!(out, "# HELP hiregraph_graphql_errors_total GraphQL operations that answered with errors.");
+    let _ = writeln!(out, "# TYPE hiregraph_graphql_errors_total counter");
+    let _ = writeln!(out, "# HELP hiregraph_graphql_request_duration_seconds Time to execute a GraphQL operation.");
+    let _ = writeln!(out, "# TYPE hiregraph_graphql_request_duration_seconds histogram");
+    if let Ok(ops) = state.metrics.operations.lock() {
+        let mut names: Vec<&String> = ops.keys().collect();
+        names.sort();
+        for name in names {
+            let op = &ops[name];
+            let l = label(name);
+            let _ = writeln!(out, "hiregraph_graphql_requests_total{{operation=\"{l}\"}} {}", op.count);
+            let _ = writeln!(out, "hiregraph_graphql_errors_total{{operation=\"{l}\"}} {}", op.errors);
+            for (bound, n) in BUCKETS.iter().zip(op.buckets) {
+                let _ = writeln!(
+                    out,
+                    "hiregraph_graphql_request_duration_seconds_bucket{{operation=\"{l}\",le=\"{bound}\"}} {n}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "hiregraph_graphql_request_duration_seconds_bucket{{operation=\"{l}\",le=\"+Inf\"}} {}",
+                op.count
+            );
+            let _ = writeln!(out, "hiregraph_graphql_request_duration_seconds_sum{{operation=\"{l}\"}} {}", op.seconds);
+            let _ = writeln!(out, "hiregraph_graphql_request_duration_seconds_count{{operation=\"{l}\"}} {}", op.count);
+        }
+    }
+    for (metric, help) in [
+        ("hits", "Cache lookups answered by the cache."),
+        ("misses", "Cache lookups that went to the database."),
+        ("errors", "Cache calls that failed (each is also a miss)."),
+    ] {
+        let _ = writeln!(out, "# HELP hiregraph_cache_{metric}_total {help}");
+        let _ = writeln!(out, "# TYPE hiregraph_cache_{metric}_total counter");
+        for kind in KINDS {
+            let stats = state.cache.stats.kind(kind);
+            let n = match metric {
+                "hits" => stats.hits.load(Ordering::Relaxed),
+                "misses" => stats.misses.load(Ordering::Relaxed),
+                _ => stats.errors.load(Ordering::Relaxed),
+            };
+            let _ = writeln!(
+                out,
+                "hiregraph_cache_{metric}_total{{entity=\"{kind}\",backend=\"{}\"}} {n}",
+                state.cache.backend_name()
+            );
+        }
+    }
+    let sql = &state.db.stats;
+    let _ = writeln!(out, "# HELP hiregraph_sql_statements_total SQL statements run, by the first table they touch.");
+    let _ = writeln!(out, "# TYPE hiregraph_sql_statements_total counter");
+    for (table, n) in sql.tables() {
+        let _ = writeln!(out, "hiregraph_sql_statements_total{{table=\"{}\"}} {n}", label(&table));
+    }
+    let _ = writeln!(out, "# HELP hiregraph_sql_seconds_total Time spent in SQL statements.");
+    let _ = writeln!(out, "# TYPE hiregraph_sql_seconds_total counter");
+    let _ = writeln!(out, "hiregraph_sql_seconds_total {}", sql.micros.load(Ordering::Relaxed) as f64 / 1e6);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_are_bucketed_and_capped() {
+        let m = RequestMetrics::default();
+        m.record(Some("Feed"), Duration::from_millis(3), false);
+        m.record(Some("Feed"), Duration::from_millis(300), true);
+        for i in 0..300 {
+            m.record(Some(&format!("op{i}")), Duration::from_millis(1), false);
+        }
+        let ops = m.operations.lock().unwrap();
+        assert_eq!(ops["Feed"].count, 2);
+        assert_eq!(ops["Feed"].errors, 1);
+        assert_eq!(ops["Feed"].buckets[3], 1, "3 ms falls in the 5 ms bucket");
+        assert!(ops.len() <= MAX_OPERATIONS + 1);
+        assert!(ops["other"].count > 0);
+    }
+}
