@@ -22,6 +22,9 @@ pub struct TestApp {
     handle: actix_web::dev::ServerHandle,
     data_dir: PathBuf,
     postgres: Option<(String, String)>,
+    vars: HashMap<String, String>,
+    /// A replica shares its first server's database and folder and leaves them to it.
+    is_replica: bool,
 }
 
 /// The Postgres server to test against, if any: a URL to an existing database with the right to
@@ -74,19 +77,104 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     for (k, v) in extra {
         vars.insert((*k).to_owned(), (*v).to_owned());
     }
+    start(vars, data_dir, postgres, false).await
+}
+
+async fn start(
+    vars: HashMap<String, String>,
+    data_dir: PathBuf,
+    postgres: Option<(String, String)>,
+    is_replica: bool,
+) -> TestApp {
     let settings = Settings::from_map(&vars).expect("test settings");
     let app = Application::build(settings).await.expect("build the application");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), app: state, handle, data_dir, postgres }
+    TestApp { address, client: reqwest::Client::new(), app: state, handle, data_dir, postgres, vars, is_replica }
+}
+
+/// A second server on the same database and cache, as another replica behind a load balancer.
+pub async fn spawn_replica(first: &TestApp) -> TestApp {
+    start(first.vars.clone(), first.data_dir.clone(), None, true).await
+}
+
+/// A Redis server of the test's own, on a free port, that the test may kill, pause and restart.
+pub struct OwnRedis {
+    pub port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl OwnRedis {
+    /// `None` when `redis-server` is not installed and this is not CI, where it must be.
+    pub fn start() -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let mut redis = Self { port, child: None };
+        if !redis.restart() {
+            let required = std::env::var("CI").is_ok_and(|v| v == "true") || postgres_admin_url().is_some();
+            assert!(!required, "redis-server must be installed to run the cache failure tests");
+            eprintln!("skipped: redis-server is not installed");
+            return None;
+        }
+        Some(redis)
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts (again) on the same port; false when `redis-server` cannot run.
+    pub fn restart(&mut self) -> bool {
+        let Ok(child) = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+        else {
+            return false;
+        };
+        self.child = Some(child);
+        for _ in 0..100 {
+            if self.command("PING").is_some_and(|r| r.starts_with("+PONG")) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        false
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Sends one inline command; the raw reply.
+    pub fn command(&self, line: &str) -> Option<String> {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(1))).ok()?;
+        stream.write_all(format!("{line}\r\n").as_bytes()).ok()?;
+        let mut buf = [0u8; 256];
+        let n = stream.read(&mut buf).ok()?;
+        Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         // Sends the stop command now; awaiting it here would block the runtime that must run it.
         drop(self.handle.stop(false));
+        if self.is_replica {
+            return;
+        }
         let postgres = self.postgres.take();
         let data_dir = self.data_dir.clone();
         // Drop runs outside any runtime we may block: clean up on a thread of its own.

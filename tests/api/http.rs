@@ -233,3 +233,20 @@ async fn a_bad_authorization_header_is_refused_not_ignored() {
         assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
     }
 }
+
+#[tokio::test]
+async fn metrics_report_operations_cache_and_sql_in_prometheus_text() {
+    let app = spawn_app().await;
+    for _ in 0..2 {
+        app.ok("query FeedPage { postings(first: 3) { totalCount } }", json!({}), None).await;
+    }
+    let response = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = response.text().await.unwrap();
+    assert!(text.contains("hiregraph_graphql_requests_total{operation=\"FeedPage\"} 2"), "{text}");
+    assert!(text.contains("hiregraph_graphql_request_duration_seconds_count{operation=\"FeedPage\"} 2"), "{text}");
+    assert!(text.contains("hiregraph_cache_hits_total{entity=\"feed\""), "{text}");
+    assert!(text.contains("hiregraph_cache_misses_total{entity=\"posting\""), "{text}");
+    assert!(text.contains("hiregraph_sql_statements_total{table=\"postings\"}"), "{text}");
+}

@@ -12,7 +12,7 @@ use hiregraph_domain::candidates::CandidateProfile;
 use hiregraph_domain::companies::Company;
 use hiregraph_domain::postings::Posting;
 use hiregraph_domain::{CandidateId, CompanyId, PostingId};
-use hiregraph_persistence::cache::{CacheKey, Claim, Generation, Landed};
+use hiregraph_persistence::cache::{Cache, CacheKey, Claim, Generation, Landed};
 use hiregraph_persistence::page::Page;
 use hiregraph_persistence::{StoreError, candidates, companies, postings};
 use serde::Serialize;
@@ -33,7 +33,7 @@ struct Spec<K, T, L, P, C> {
 }
 
 async fn read_through<K, T, L, Fut, P, C>(
-    state: &AppState,
+    cache: &Cache,
     ids: &[K],
     spec: Spec<K, T, L, P, C>,
 ) -> AppResult<HashMap<K, Arc<T>>>
@@ -52,7 +52,7 @@ where
         }
     }
     let keys: Vec<CacheKey> = unique.iter().map(|id| (spec.key)(*id)).collect();
-    let cached: Vec<Option<T>> = state.cache.get_many(&keys).await;
+    let cached: Vec<Option<T>> = cache.get_many(&keys).await;
     let mut found: HashMap<K, Arc<T>> = HashMap::with_capacity(unique.len());
     let mut owned = Vec::new();
     let mut waiting = Vec::new();
@@ -61,7 +61,7 @@ where
             Some(value) => {
                 found.insert(*id, Arc::new(value));
             }
-            None => match state.cache.claim((spec.key)(*id)) {
+            None => match cache.claim((spec.key)(*id)) {
                 Claim::Owner(guard) => owned.push((*id, guard)),
                 Claim::Waiter(flight) => waiting.push((*id, flight)),
             },
@@ -71,7 +71,7 @@ where
         let loaded: Vec<T> = (spec.load)(ids).await?.into_iter().map(&spec.project).collect();
         let entries: Vec<(CacheKey, &T)> =
             loaded.iter().filter(|v| (spec.cacheable)(v)).map(|v| ((spec.key)((spec.id_of)(v)), v)).collect();
-        state.cache.put_many(&entries).await;
+        cache.put_many(&entries).await;
         Ok::<_, StoreError>(loaded.into_iter().map(|v| ((spec.id_of)(&v), Arc::new(v))).collect::<HashMap<K, Arc<T>>>())
     };
     if !owned.is_empty() {
@@ -112,7 +112,7 @@ pub async fn postings_by_id(state: &AppState, ids: &[PostingId]) -> AppResult<Ha
         project: |p| p,
         cacheable: |_: &Posting| true,
     };
-    read_through(state, ids, spec).await
+    read_through(&state.cache, ids, spec).await
 }
 
 pub async fn companies_by_id(state: &AppState, ids: &[CompanyId]) -> AppResult<HashMap<CompanyId, Arc<Company>>> {
@@ -123,7 +123,7 @@ pub async fn companies_by_id(state: &AppState, ids: &[CompanyId]) -> AppResult<H
         project: |c| c,
         cacheable: |_: &Company| true,
     };
-    read_through(state, ids, spec).await
+    read_through(&state.cache, ids, spec).await
 }
 
 /// Profiles without their contact fields and desired salary, which are never cached and are read
@@ -144,7 +144,7 @@ pub async fn candidates_by_id(
         },
         cacheable: |c: &CandidateProfile| c.content.visibility == hiregraph_domain::candidates::Visibility::Public,
     };
-    read_through(state, ids, spec).await
+    read_through(&state.cache, ids, spec).await
 }
 
 /// The private fields of profiles, straight from the database; call only once authorized.
@@ -213,4 +213,44 @@ pub async fn feed_page(
 pub async fn posting_changed(state: &AppState, id: PostingId) {
     state.cache.invalidate(&[CacheKey::Posting(id)]).await;
     state.cache.bump(Generation::Feed).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn concurrent_misses_of_one_key_load_it_once() {
+        let cache = Cache::in_memory("t", 100);
+        let loads = AtomicUsize::new(0);
+        let id = CompanyId::generate();
+        let ids = [id, id];
+        let read = || {
+            let spec = Spec {
+                key: CacheKey::Company,
+                id_of: |c: &(CompanyId, String)| c.0,
+                load: |ids: Vec<CompanyId>| {
+                    let loads = &loads;
+                    async move {
+                        loads.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        Ok(ids.into_iter().map(|i| (i, "loaded".to_owned())).collect())
+                    }
+                },
+                project: |c| c,
+                cacheable: |_: &(CompanyId, String)| false,
+            };
+            read_through(&cache, &ids, spec)
+        };
+        let results = futures_util::future::join_all((0..10).map(|_| read())).await;
+        assert_eq!(loads.load(Ordering::SeqCst), 1, "ten concurrent misses, one load");
+        for result in results {
+            assert_eq!(result.unwrap()[&id].1, "loaded");
+        }
+        // Nothing is in flight any more: the next miss loads again (the value was not cacheable).
+        read().await.unwrap();
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
+    }
 }

@@ -1,0 +1,261 @@
+//! The cache in front of the database: fresh across replicas, never wider than authorization
+//! allows, and never a reason for a request to fail.
+
+use std::time::{Duration, Instant};
+
+use hiregraph_persistence::cache::CacheKey;
+use serde_json::{Value, json};
+
+use crate::helpers::{OwnRedis, TestApp, complete_posting, redis_url, spawn_app, spawn_app_with, spawn_replica};
+
+fn uuid_of(global_id: &str) -> uuid::Uuid {
+    use base64::Engine;
+    let text = String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(global_id).unwrap()).unwrap();
+    uuid::Uuid::parse_str(text.split_once(':').unwrap().1).unwrap()
+}
+
+const EVERY_PATH: &str = "query($id: ID!, $company: ID!) {
+  posting(id: $id) { title company { name } }
+  node(id: $id) { ... on Posting { title } }
+  postings(first: 100) { totalCount edges { node { id title company { name } } } }
+  company: node(id: $company) { ... on Company { name postings(first: 100) { edges { node { id title } } } } }
+}";
+
+fn titles(data: &Value, id: &str) -> Vec<String> {
+    let mut seen =
+        vec![data["posting"]["title"].as_str().unwrap().to_owned(), data["node"]["title"].as_str().unwrap().to_owned()];
+    for list in [&data["postings"]["edges"], &data["company"]["postings"]["edges"]] {
+        for edge in list.as_array().unwrap() {
+            if edge["node"]["id"] == id {
+                seen.push(edge["node"]["title"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    seen
+}
+
+#[tokio::test]
+async fn a_write_through_one_replica_is_read_by_the_other_on_every_path() {
+    // Two servers, one database, one Redis: the test's own unless CI gives one.
+    let own = if redis_url().is_none() { OwnRedis::start() } else { None };
+    let Some(redis) = redis_url().or_else(|| own.as_ref().map(OwnRedis::url)) else { return };
+    let a = spawn_app_with(&[("REDIS_URL", &redis)]).await;
+    let b = spawn_replica(&a).await;
+    let owner = a.register("owner").await;
+    let company = a.create_company(&owner, "Acme").await;
+    let id = a.published_posting(&owner, &company, "Before").await;
+    let vars = json!({ "id": id, "company": company });
+
+    // B reads (and caches) every path, twice.
+    for _ in 0..2 {
+        assert!(titles(&b.ok(EVERY_PATH, vars.clone(), Some(&owner.access)).await, &id).iter().all(|t| t == "Before"));
+    }
+    let hits = b.app.cache.stats.hits.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(hits > 0, "the second read came from the cache");
+
+    // A writes; B's very next read sees it everywhere.
+    a.ok(
+        "mutation($i: UpdatePostingInput!) { updatePosting(input: $i) { posting { version } } }",
+        json!({ "i": { "id": id, "expectedVersion": 2, "title": "After" } }),
+        Some(&owner.access),
+    )
+    .await;
+    a.ok(
+        "mutation($i: UpdateCompanyInput!) { updateCompany(input: $i) { company { name } } }",
+        json!({ "i": { "id": company, "name": "Acme 2" } }),
+        Some(&owner.access),
+    )
+    .await;
+    let data = b.ok(EVERY_PATH, vars.clone(), Some(&owner.access)).await;
+    assert!(titles(&data, &id).iter().all(|t| t == "After"), "{data}");
+    assert_eq!(data["posting"]["company"]["name"], "Acme 2");
+    assert_eq!(data["company"]["name"], "Acme 2");
+
+    // Closing through B hides it from A's feed at once.
+    b.transition(&owner, "closePosting", &id).await;
+    let feed = a.ok("{ postings(first: 100) { totalCount edges { node { id } } } }", json!({}), None).await;
+    assert_eq!(feed["postings"]["totalCount"], 0, "{feed}");
+    drop(b);
+}
+
+#[tokio::test]
+async fn a_draft_cached_by_a_recruiter_is_not_served_to_anonymous() {
+    let app = spawn_app().await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Acme").await;
+    let draft = app.create_posting(&owner, complete_posting(&company, "Secret draft")).await;
+    let query = "query($id: ID!) { posting(id: $id) { title } }";
+    for _ in 0..2 {
+        app.ok(query, json!({ "id": draft }), Some(&owner.access)).await;
+    }
+    let cached: Vec<Option<Value>> =
+        app.app.cache.get_many(&[CacheKey::Posting(hiregraph_domain::PostingId(uuid_of(&draft)))]).await;
+    assert!(cached[0].is_some(), "the draft is in the shared cache");
+    for path in [query, "query($id: ID!) { node(id: $id) { id } }"] {
+        let body = app.graphql(path, json!({ "id": draft }), None).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "{body}");
+        assert!(!body.to_string().contains("Secret draft"));
+    }
+}
+
+#[tokio::test]
+async fn contact_fields_never_enter_the_shared_cache() {
+    let app = spawn_app().await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Acme").await;
+    let posting = app.published_posting(&owner, &company, "Job").await;
+    let ada = app.register("ada").await;
+    let profile = app
+        .ok(
+            "mutation($i: UpsertCandidateProfileInput!) { upsertCandidateProfile(input: $i) { profile { id } } }",
+            json!({ "i": { "displayName": "Ada", "visibility": "PUBLIC", "email": "ada@private.example", "phone": "+1 555 0199" } }),
+            Some(&ada.access),
+        )
+        .await["upsertCandidateProfile"]["profile"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.ok(
+        "mutation($i: ApplyToPostingInput!) { applyToPosting(input: $i) { application { id } } }",
+        json!({ "i": { "postingId": posting } }),
+        Some(&ada.access),
+    )
+    .await;
+    // The company reads the contact fields (allowed), twice.
+    for _ in 0..2 {
+        let data = app
+            .ok(
+                "query($id: ID!) { candidate(id: $id) { displayName email phone } }",
+                json!({ "id": profile }),
+                Some(&owner.access),
+            )
+            .await;
+        assert_eq!(data["candidate"]["email"], "ada@private.example");
+    }
+    let key = CacheKey::Candidate(hiregraph_domain::CandidateId(uuid_of(&profile)));
+    let cached: Vec<Option<Value>> = app.app.cache.get_many(&[key]).await;
+    let entry = cached[0].as_ref().expect("the public profile is cached");
+    assert!(entry.to_string().contains("Ada"));
+    assert!(!entry.to_string().contains("ada@private.example") && !entry.to_string().contains("0199"), "{entry}");
+    let anon = app
+        .graphql("query($id: ID!) { candidate(id: $id) { displayName email } }", json!({ "id": profile }), None)
+        .await;
+    assert!(!anon.to_string().contains("ada@private.example"), "{anon}");
+}
+
+async fn timed_ok(app: &TestApp, query: &str, vars: Value, token: Option<&str>) -> Duration {
+    let started = Instant::now();
+    app.ok(query, vars, token).await;
+    started.elapsed()
+}
+
+#[tokio::test]
+async fn reads_and_writes_go_on_while_redis_dies_pauses_and_returns() {
+    let Some(mut redis) = OwnRedis::start() else { return };
+    let app = spawn_app_with(&[("REDIS_URL", &redis.url())]).await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Acme").await;
+    let id = app.published_posting(&owner, &company, "Job").await;
+    let read = "query($id: ID!) { posting(id: $id) { title company { name } } postings { totalCount } }";
+    let vars = json!({ "id": id });
+    let hits = || app.app.cache.stats.hits.load(std::sync::atomic::Ordering::Relaxed);
+    app.ok(read, vars.clone(), None).await;
+    let before = hits();
+    app.ok(read, vars.clone(), None).await;
+    assert!(hits() > before, "Redis serves reads while it is up");
+
+    // Killed: every request still answers, quickly, from the database; writes still commit.
+    redis.kill();
+    for n in 0..10 {
+        assert!(timed_ok(&app, read, vars.clone(), None).await < Duration::from_secs(2));
+        app.ok(
+            "mutation($i: UpdatePostingInput!) { updatePosting(input: $i) { posting { title } } }",
+            json!({ "i": { "id": id, "expectedVersion": 2 + n, "summary": format!("edit {n}") } }),
+            Some(&owner.access),
+        )
+        .await;
+    }
+    assert!(app.app.cache.stats.errors.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    let ready = app.client.get(format!("{}/readyz", app.address)).send().await.unwrap();
+    assert_eq!(ready.status(), 503, "readiness reports the cache down");
+
+    // Back again: caching resumes (after the breaker's cool-down).
+    assert!(redis.restart());
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut resumed = false;
+    for _ in 0..20 {
+        let before = hits();
+        app.ok(read, vars.clone(), None).await;
+        app.ok(read, vars.clone(), None).await;
+        if hits() > before {
+            resumed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(resumed, "caching resumed after Redis came back");
+
+    // Paused (it accepts connections but answers nothing): requests time out on Redis, not on us.
+    assert!(redis.command("CLIENT PAUSE 3000 ALL").is_some_and(|r| r.starts_with("+OK")));
+    for _ in 0..5 {
+        assert!(timed_ok(&app, read, vars.clone(), None).await < Duration::from_secs(2));
+    }
+    let data = app.ok("query($id: ID!) { posting(id: $id) { summary } }", vars, None).await;
+    assert_eq!(data["posting"]["summary"], "edit 9");
+}
+
+#[tokio::test]
+async fn sql_statement_counts_do_not_grow_with_page_size() {
+    let app = spawn_app().await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Acme").await;
+    let other = app.create_company(&owner, "Beta").await;
+    for i in 0..50 {
+        let c = if i % 2 == 0 { &company } else { &other };
+        let mut input = complete_posting(c, &format!("Job {i}"));
+        input["locations"] = json!([{ "country": "DE", "remote": true }, { "city": "Berlin", "country": "DE" }]);
+        let id = app.create_posting(&owner, input).await;
+        app.publish(&owner, &id).await;
+    }
+    let count = |query: &'static str, n: i32| {
+        let app = &app;
+        let token = owner.access.clone();
+        let vars = json!({ "n": n });
+        async move {
+            let before = app.app.db.stats.total();
+            app.ok(query, vars, Some(&token)).await;
+            app.app.db.stats.total() - before
+        }
+    };
+    let feed = "query($n: Int) { postings(first: $n) { edges { node { title company { name } skills { name } locations { city country } } } } }";
+    let small = count(feed, 5).await;
+    let large = count(feed, 50).await;
+    assert_eq!(small, large, "a page of 5 and a page of 50 cost the same statements ({small} vs {large})");
+    assert!(large <= 10, "{large} statements for a page");
+
+    let slug = app
+        .ok("query($id: ID!) { node(id: $id) { ... on Company { slug } } }", json!({ "id": company }), None)
+        .await["node"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pipelines = |n: i32| {
+        let app = &app;
+        let token = owner.access.clone();
+        let slug = slug.clone();
+        async move {
+            let before = app.app.db.stats.total();
+            app.ok(
+                "query($s: String!, $n: Int) { company(slug: $s) { postings(first: $n) { edges { node { title pipeline { status count } } } } } }",
+                json!({ "s": slug, "n": n }),
+                Some(&token),
+            )
+            .await;
+            app.app.db.stats.total() - before
+        }
+    };
+    let small = pipelines(5).await;
+    let large = pipelines(20).await;
+    assert_eq!(small, large, "pipeline counts of 5 and 20 postings cost the same statements ({small} vs {large})");
+    assert!(large <= 10, "{large} statements for a company page");
+}
