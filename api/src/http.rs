@@ -106,11 +106,23 @@ fn code_errors(errors: &mut [ServerError], request_id: &str) -> bool {
     all_input
 }
 
+/// The name of a document's leading operation (`query FeedPage { … }` → `FeedPage`), for metrics
+/// when the client sent no `operationName`.
+fn operation_name_of(query: &str) -> Option<String> {
+    let mut rest = query.trim_start();
+    while let Some(comment) = rest.strip_prefix('#') {
+        rest = comment.split_once('\n').map_or("", |(_, r)| r).trim_start();
+    }
+    let rest = ["query", "mutation", "subscription"].iter().find_map(|kw| rest.strip_prefix(kw))?;
+    let name: String = rest.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    (!name.is_empty()).then_some(name)
+}
+
 /// Runs one request. The flag says whether it failed as a whole (never executed, or its
 /// variables could not be coerced): GraphQL over HTTP answers those with 400 and no `data`.
 async fn execute(ctx: &HttpContext, viewer: &Arc<Viewer>, request: Request, request_id: &str) -> (Response, bool) {
     let started = std::time::Instant::now();
-    let operation = request.operation_name.clone();
+    let operation = request.operation_name.clone().or_else(|| operation_name_of(&request.query));
     let phase = Arc::new(Phase::default());
     let request = request
         .data(viewer.clone())
