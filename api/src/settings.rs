@@ -91,6 +91,8 @@ pub struct Settings {
     pub migrate_on_start: bool,
     pub demo_data: DemoData,
     pub cache_prefix: String,
+    /// `false` turns caching off entirely (benchmarks' baseline).
+    pub cache_enabled: bool,
     pub workers: usize,
     pub log_filter: String,
     pub limits: Limits,
@@ -122,6 +124,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("HIREGRAPH_DEMO_DATA", "auto", "auto (empty SQLite only), on (any empty database), off"),
     ("HIREGRAPH_DB_MAX_CONNECTIONS", "10", "database pool size"),
     ("HIREGRAPH_CACHE_PREFIX", "hg", "prefix of every cache key"),
+    ("HIREGRAPH_CACHE", "on", "off disables caching (to measure the database path alone)"),
     ("HIREGRAPH_WORKERS", "(number of cores)", "HTTP worker threads"),
     ("HIREGRAPH_LOG", "info", "log filter, e.g. info,hiregraph_api=debug"),
     ("HIREGRAPH_MAX_DEPTH", "12", "deepest selection nesting (introspection excepted)"),
@@ -224,6 +227,7 @@ impl Settings {
             migrate_on_start: boolean("HIREGRAPH_MIGRATE", true)?,
             demo_data,
             cache_prefix,
+            cache_enabled: boolean("HIREGRAPH_CACHE", true)?,
             workers: number("HIREGRAPH_WORKERS", get("HIREGRAPH_WORKERS"), cores, 1)?,
             log_filter: get("HIREGRAPH_LOG").unwrap_or_else(|| "info".to_owned()),
             limits: Limits {

@@ -97,6 +97,7 @@ impl Application {
             migrate(&db).await?;
         }
         let cache = match &settings.redis_url {
+            _ if !settings.cache_enabled => Cache::off(),
             Some(url) => {
                 Cache::redis(url.expose(), &settings.cache_prefix).map_err(|e| StartupError::Redis(e.to_string()))?
             }

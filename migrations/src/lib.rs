@@ -3,6 +3,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod helpers;
 mod m20261128_000001_foundation;
 mod m20261128_000002_candidates_applications;
 

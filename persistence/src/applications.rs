@@ -259,24 +259,14 @@ pub async fn events_of(
         .await?;
     let mut out: HashMap<ApplicationId, Vec<ApplicationEvent>> = HashMap::new();
     for r in rows {
-        let event = ApplicationEvent {
-            id: r.id,
-            application_id: ApplicationId(r.application_id),
-            from: r.from_status.as_deref().map(status).transpose()?,
-            to: status(&r.to_status)?,
-            actor: UserId(r.actor_id),
-            note: r.note,
-            at: r.created_at,
-        };
+        let event = event_to_domain(r)?;
         out.entry(event.application_id).or_default().push(event);
     }
     Ok(out)
 }
 
-/// One event by id, for `node(id)`.
-pub async fn find_event(id: Uuid, conn: &impl ConnectionTrait) -> Result<Option<ApplicationEvent>, StoreError> {
-    let Some(r) = events::Entity::find_by_id(id).one(conn).await? else { return Ok(None) };
-    Ok(Some(ApplicationEvent {
+fn event_to_domain(r: events::Model) -> Result<ApplicationEvent, StoreError> {
+    Ok(ApplicationEvent {
         id: r.id,
         application_id: ApplicationId(r.application_id),
         from: r.from_status.as_deref().map(status).transpose()?,
@@ -284,7 +274,12 @@ pub async fn find_event(id: Uuid, conn: &impl ConnectionTrait) -> Result<Option<
         actor: UserId(r.actor_id),
         note: r.note,
         at: r.created_at,
-    }))
+    })
+}
+
+/// One event by id, for `node(id)`.
+pub async fn find_event(id: Uuid, conn: &impl ConnectionTrait) -> Result<Option<ApplicationEvent>, StoreError> {
+    events::Entity::find_by_id(id).one(conn).await?.map(event_to_domain).transpose()
 }
 
 pub async fn insert_note(note: &ApplicationNote, conn: &impl ConnectionTrait) -> Result<(), StoreError> {

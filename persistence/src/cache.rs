@@ -190,6 +190,8 @@ pub struct Cache {
 enum Store {
     Memory(MemoryStore),
     Redis(RedisStore),
+    /// No caching at all (benchmarks' baseline): every lookup misses, nothing is stored.
+    Off,
 }
 
 impl Cache {
@@ -221,10 +223,22 @@ impl Cache {
         })
     }
 
+    /// A cache that caches nothing, to measure the database path alone.
+    pub fn off() -> Self {
+        Self {
+            store: Store::Off,
+            prefix: String::new(),
+            stats: CacheStats::default(),
+            flights: Mutex::new(HashMap::new()),
+            local_generations: AtomicU64::new(0),
+        }
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match self.store {
             Store::Memory(_) => "memory",
             Store::Redis(_) => "redis",
+            Store::Off => "off",
         }
     }
 
@@ -238,6 +252,7 @@ impl Cache {
         let raw = match &self.store {
             Store::Memory(m) => Ok(m.get_many(&rendered)),
             Store::Redis(r) => r.get_many(&rendered).await,
+            Store::Off => Ok(vec![None; rendered.len()]),
         };
         let raw = match raw {
             Ok(raw) => raw,
@@ -282,6 +297,7 @@ impl Cache {
                 Ok(())
             }
             Store::Redis(r) => r.put_many(encoded).await,
+            Store::Off => Ok(()),
         };
         if let Err(err) = result {
             self.stats.errors.fetch_add(1, Ordering::Relaxed);
@@ -301,6 +317,7 @@ impl Cache {
                 Ok(())
             }
             Store::Redis(r) => r.delete(&rendered).await,
+            Store::Off => Ok(()),
         };
         if let Err(err) = result {
             self.stats.errors.fetch_add(1, Ordering::Relaxed);
@@ -312,6 +329,7 @@ impl Cache {
     /// results are neither read from nor written to the cache).
     pub async fn generation(&self, generation: Generation) -> Option<u64> {
         match &self.store {
+            Store::Off => None,
             Store::Memory(_) => Some(self.local_generations.load(Ordering::Acquire)),
             Store::Redis(r) => {
                 let key = generation.render(&self.prefix);
@@ -335,6 +353,7 @@ impl Cache {
     /// Bumps a generation after a committed write: every list keyed under the old one is gone.
     pub async fn bump(&self, generation: Generation) {
         match &self.store {
+            Store::Off => {}
             Store::Memory(_) => {
                 self.local_generations.fetch_add(1, Ordering::AcqRel);
             }
@@ -370,7 +389,7 @@ impl Cache {
     /// Whether the cache answers (for `/readyz`); the in-process one always does.
     pub async fn ping(&self) -> Result<(), String> {
         match &self.store {
-            Store::Memory(_) => Ok(()),
+            Store::Memory(_) | Store::Off => Ok(()),
             Store::Redis(r) => r.ping().await,
         }
     }

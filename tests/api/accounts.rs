@@ -1,7 +1,7 @@
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 
-use crate::helpers::{JWT_SECRET, PASSWORD, error_code, spawn_app, unique_email};
+use crate::helpers::{JWT_SECRET, PASSWORD, error_code, error_fields, spawn_app, unique_email};
 
 const VIEWER: &str = "{ viewer { id email } }";
 const REFRESH: &str =
@@ -42,12 +42,7 @@ async fn registering_with_bad_input_names_each_field() {
         )
         .await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
-    let fields: Vec<&str> = body["errors"][0]["extensions"]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&body);
     assert_eq!(fields, ["input.email", "input.password"]);
 }
 

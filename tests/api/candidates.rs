@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{error_code, spawn_app};
+use crate::helpers::{error_code, error_fields, spawn_app};
 
 const UPSERT: &str = "mutation($i: UpsertCandidateProfileInput!) { upsertCandidateProfile(input: $i) { profile { id displayName visibility skills { name years } openTo } } }";
 
@@ -42,12 +42,7 @@ async fn bad_profile_input_names_each_field() {
         )
         .await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
-    let fields: Vec<&str> = body["errors"][0]["extensions"]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&body);
     assert_eq!(
         fields,
         [

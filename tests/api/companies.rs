@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{complete_posting, error_code, spawn_app};
+use crate::helpers::{complete_posting, error_code, error_fields, spawn_app};
 
 const UPDATE: &str =
     "mutation($i: UpdateCompanyInput!) { updateCompany(input: $i) { company { name website industry } } }";
@@ -52,12 +52,7 @@ async fn creating_a_company_needs_a_signed_in_user_and_valid_fields() {
         )
         .await;
     assert_eq!(error_code(&bad), Some("BAD_USER_INPUT"));
-    let fields: Vec<&str> = bad["errors"][0]["extensions"]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&bad);
     assert_eq!(fields, ["input.website"]);
 }
 

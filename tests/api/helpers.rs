@@ -228,6 +228,14 @@ pub fn complete_posting(company_id: &str, title: &str) -> Value {
     })
 }
 
+/// The input paths the first error names in `extensions.fields`.
+pub fn error_fields(response: &Value) -> Vec<String> {
+    response["errors"][0]["extensions"]["fields"]
+        .as_array()
+        .map(|fields| fields.iter().filter_map(|f| f["path"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
 /// The `extensions.code` of the first error, if any.
 pub fn error_code(response: &Value) -> Option<&str> {
     response["errors"][0]["extensions"]["code"].as_str()

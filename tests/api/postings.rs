@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{complete_posting, error_code, spawn_app};
+use crate::helpers::{complete_posting, error_code, error_fields, spawn_app};
 
 const UPDATE: &str = "mutation($i: UpdatePostingInput!) { updatePosting(input: $i) { posting { id title summary version salary { min max currency period } } } }";
 
@@ -80,12 +80,7 @@ async fn publishing_an_incomplete_draft_names_the_missing_fields() {
     let id = app.create_posting(&owner, json!({ "companyId": company, "title": "Mystery job" })).await;
     let body = app.transition(&owner, "publishPosting", &id).await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
-    let fields: Vec<&str> = body["errors"][0]["extensions"]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&body);
     assert_eq!(fields, ["description", "employmentType", "seniority", "workplace", "skills"]);
     let message = body["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("employmentType") && message.contains("skills"), "{message}");
@@ -107,12 +102,7 @@ async fn invalid_posting_input_names_nested_paths() {
         )
         .await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
-    let fields: Vec<&str> = body["errors"][0]["extensions"]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&body);
     assert_eq!(fields, ["input.locations.0.city", "input.salary.max"]);
 
     // A currency that is not ISO 4217 never reaches the resolver.

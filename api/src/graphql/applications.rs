@@ -21,47 +21,7 @@ use super::postings::Posting;
 use crate::error::AppError;
 use crate::services::applications as service;
 
-/// Where an application stands: `APPLIED → SCREENING → INTERVIEW → OFFER → HIRED` (forward
-/// moves may skip stages), or `REJECTED` by the company, or `WITHDRAWN` by the candidate. The
-/// last three are final.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum ApplicationStatus {
-    Applied,
-    Screening,
-    Interview,
-    Offer,
-    Hired,
-    Rejected,
-    Withdrawn,
-}
-
-impl From<ApplicationStatus> for DomainStatus {
-    fn from(s: ApplicationStatus) -> Self {
-        match s {
-            ApplicationStatus::Applied => Self::Applied,
-            ApplicationStatus::Screening => Self::Screening,
-            ApplicationStatus::Interview => Self::Interview,
-            ApplicationStatus::Offer => Self::Offer,
-            ApplicationStatus::Hired => Self::Hired,
-            ApplicationStatus::Rejected => Self::Rejected,
-            ApplicationStatus::Withdrawn => Self::Withdrawn,
-        }
-    }
-}
-
-impl From<DomainStatus> for ApplicationStatus {
-    fn from(s: DomainStatus) -> Self {
-        match s {
-            DomainStatus::Applied => Self::Applied,
-            DomainStatus::Screening => Self::Screening,
-            DomainStatus::Interview => Self::Interview,
-            DomainStatus::Offer => Self::Offer,
-            DomainStatus::Hired => Self::Hired,
-            DomainStatus::Rejected => Self::Rejected,
-            DomainStatus::Withdrawn => Self::Withdrawn,
-        }
-    }
-}
+pub use super::types::ApplicationStatus;
 
 /// How an application reached the company.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]

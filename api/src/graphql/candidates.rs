@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, EmptyFields};
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use hiregraph_domain::candidates::{
     CandidateProfile as DomainProfile, CandidateSkill, Education as DomainEducation, LinkInput, ProfileInput,
-    Visibility as DomainVisibility, WorkExperience as DomainWork,
+    WorkExperience as DomainWork,
 };
 use hiregraph_persistence::candidates::{self as store, CandidateFilter as StoreFilter};
 use hiregraph_persistence::page::Page;
@@ -22,36 +22,7 @@ use super::types::{CountryCode, Location, LocationInput, Seniority, Workplace};
 use crate::error::AppError;
 use crate::services::candidates as service;
 
-/// Who may see a profile.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum Visibility {
-    /// Anyone.
-    Public,
-    /// Members of any company, and companies you applied to.
-    Employers,
-    /// Only you, platform admins and companies you applied to.
-    Private,
-}
-
-impl From<Visibility> for DomainVisibility {
-    fn from(v: Visibility) -> Self {
-        match v {
-            Visibility::Public => Self::Public,
-            Visibility::Employers => Self::Employers,
-            Visibility::Private => Self::Private,
-        }
-    }
-}
-
-impl From<DomainVisibility> for Visibility {
-    fn from(v: DomainVisibility) -> Self {
-        match v {
-            DomainVisibility::Public => Self::Public,
-            DomainVisibility::Employers => Self::Employers,
-            DomainVisibility::Private => Self::Private,
-        }
-    }
-}
+pub use super::types::Visibility;
 
 #[derive(SimpleObject, InputObject, Clone)]
 #[graphql(input_name = "CandidateSkillInput")]

@@ -5,7 +5,7 @@ use async_graphql::{Enum, InputValueError, InputValueResult, Scalar, ScalarType,
 use hiregraph_domain::values::{
     CountryCode as DomainCountry, CurrencyCode as DomainCurrency, Location as DomainLocation,
 };
-use hiregraph_domain::{accounts, companies, postings, values};
+use hiregraph_domain::{accounts, applications, candidates, companies, postings, values};
 
 macro_rules! mirror_enum {
     ($(#[$doc:meta])* $name:ident = $domain:path { $($(#[$vdoc:meta])* $variant:ident => $dvariant:ident),+ $(,)? }) => {
@@ -75,6 +75,27 @@ mirror_enum!(
     CompanySize = companies::SizeBand {
         Size1To10 => S1To10, Size11To50 => S11To50, Size51To200 => S51To200, Size201To1000 => S201To1000,
         Size1001To5000 => S1001To5000, Size5001Plus => S5001Plus
+    }
+);
+
+mirror_enum!(
+    /// Where an application stands: `APPLIED → SCREENING → INTERVIEW → OFFER → HIRED` (forward
+    /// moves may skip stages), or `REJECTED` by the company, or `WITHDRAWN` by the candidate. The
+    /// last three are final.
+    ApplicationStatus = applications::ApplicationStatus {
+        Applied => Applied, Screening => Screening, Interview => Interview, Offer => Offer, Hired => Hired,
+        Rejected => Rejected, Withdrawn => Withdrawn
+    }
+);
+mirror_enum!(
+    /// Who may see a candidate profile.
+    Visibility = candidates::Visibility {
+        /// Anyone.
+        Public => Public,
+        /// Members of any company, and companies the candidate applied to.
+        Employers => Employers,
+        /// Only the candidate, platform admins and companies the candidate applied to.
+        Private => Private
     }
 );
 

@@ -1,0 +1,285 @@
+//! `hiregraph-bench generate` fills Postgres with a realistic dataset (idempotent);
+//! `hiregraph-bench load` drives a running server and reports requests/s, p50 and p99.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use hiregraph_migrations::{Migrator, MigratorTrait};
+use hiregraph_persistence::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+
+const USAGE: &str = "usage:
+  hiregraph-bench generate --database-url URL [--companies N] [--postings N] [--candidates N] [--applications N]
+  hiregraph-bench load --url http://127.0.0.1:8080 [--scenario by-id|feed|company] [--seconds N] [--concurrency N] [--label TEXT]";
+
+/// Password of the bench owner, `bench-owner@bench.example`, who owns the first 50 companies.
+const BENCH_PASSWORD: &str = "bench-password";
+
+fn args() -> (String, HashMap<String, String>) {
+    let mut raw = std::env::args().skip(1);
+    let command = raw.next().unwrap_or_default();
+    let mut flags = HashMap::new();
+    while let Some(flag) = raw.next() {
+        let value = raw.next().unwrap_or_default();
+        flags.insert(flag.trim_start_matches("--").to_owned(), value);
+    }
+    (command, flags)
+}
+
+fn number(flags: &HashMap<String, String>, name: &str, default: u64) -> Result<u64, String> {
+    flags.get(name).map_or(Ok(default), |v| v.parse().map_err(|_| format!("--{name} takes a whole number, not `{v}`")))
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let (command, flags) = args();
+    let result = match command.as_str() {
+        "generate" => generate(&flags).await,
+        "load" => load(&flags).await,
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hiregraph-bench: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn bar(step: usize, steps: usize, what: &str, started: Instant) {
+    let filled = step * 30 / steps;
+    println!(
+        "[{}{}] {step}/{steps} {what} ({:.1}s)",
+        "#".repeat(filled),
+        ".".repeat(30 - filled),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Fills the database with SQL that runs inside Postgres (`generate_series`), so 500,000 rows take
+/// seconds. Idempotent: a dataset already there (the marker company exists) is left alone.
+async fn generate(flags: &HashMap<String, String>) -> Result<(), String> {
+    let url = flags.get("database-url").ok_or("--database-url is required")?;
+    let companies = number(flags, "companies", 1_000)?;
+    let postings = number(flags, "postings", 50_000)?;
+    let candidates = number(flags, "candidates", 200_000)?;
+    let applications = number(flags, "applications", 500_000)?;
+    if applications > candidates * 3 || companies < 50 {
+        return Err("--applications may be at most 3 × --candidates, and --companies at least 50".into());
+    }
+    let db = Database::connect(url, 2).await.map_err(|e| format!("cannot connect: {e}"))?;
+    if db.backend != hiregraph_persistence::Backend::Postgres {
+        return Err("the generator fills Postgres; give a postgres:// URL".into());
+    }
+    Migrator::up(&db.conn, None).await.map_err(|e| format!("migrations: {e}"))?;
+    let present = db
+        .conn
+        .query_one_raw(sea_orm_stmt("SELECT count(*)::bigint AS n FROM companies WHERE slug LIKE 'bench-co-%'"))
+        .await
+        .map_err(|e| e.to_string())?
+        .and_then(|row| row.try_get::<i64>("", "n").ok())
+        .unwrap_or(0);
+    if present > 0 {
+        println!("the bench dataset is already there ({present} companies); nothing to do");
+        return Ok(());
+    }
+    let hash = {
+        use argon2::password_hash::rand_core::OsRng;
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        argon2::Argon2::default()
+            .hash_password(BENCH_PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng))
+            .map_err(|e| e.to_string())?
+            .to_string()
+    };
+    let steps: Vec<(&str, String)> = vec![
+        ("users", format!(
+            "INSERT INTO users (id, email, password_hash, role, created_at, updated_at)
+             SELECT gen_random_uuid(), 'bench-cand-' || i || '@bench.example', '{hash}', 'MEMBER', now(), now() FROM generate_series(1, {candidates}) i
+             UNION ALL SELECT gen_random_uuid(), 'bench-owner@bench.example', '{hash}', 'MEMBER', now(), now()")),
+        ("companies", format!(
+            "INSERT INTO companies (id, slug, name, description, website, industry, size_band, hq_city, hq_country, verified, created_at, updated_at)
+             SELECT gen_random_uuid(), 'bench-co-' || i, 'Bench Company ' || i, 'A company of the benchmark.', 'https://bench-co-' || i || '.example',
+               (ARRAY['Software','Finance','Health','Logistics','Energy'])[1 + i % 5], 'SIZE_51_200',
+               (ARRAY['Berlin','London','Austin','Toronto','Paris'])[1 + i % 5], (ARRAY['DE','GB','US','CA','FR'])[1 + i % 5], i % 2 = 0, now(), now()
+             FROM generate_series(1, {companies}) i")),
+        ("company members", "INSERT INTO company_members (company_id, user_id, role, created_at)
+             SELECT c.id, u.id, 'OWNER', now() FROM companies c, users u
+             WHERE u.email = 'bench-owner@bench.example' AND c.slug LIKE 'bench-co-%' AND substring(c.slug from 10)::int <= 50".to_owned()),
+        ("postings", format!(
+            "INSERT INTO postings (id, company_id, slug, title, summary, description, employment_type, seniority, min_years_experience, workplace,
+               salary_min, salary_max, salary_currency, salary_period, equity, status, published_at, expires_at, version, created_at, updated_at)
+             SELECT gen_random_uuid(), c.id, 'bench-job-' || i,
+               (ARRAY['Backend','Frontend','Data','Platform','Mobile','Security','ML','Site Reliability'])[1 + i % 8] || ' Engineer ' || i,
+               'A job of the benchmark.', repeat('We build things that matter. ', 20),
+               (ARRAY['FULL_TIME','FULL_TIME','CONTRACT','PART_TIME'])[1 + i % 4], (ARRAY['JUNIOR','MID','SENIOR','STAFF'])[1 + (i / 3) % 4],
+               i % 10, (ARRAY['REMOTE','HYBRID','ONSITE'])[1 + i % 3],
+               50000 + (i % 100) * 1000, 70000 + (i % 100) * 1500, (ARRAY['EUR','GBP','USD','USD','EUR'])[1 + i % 5], 'YEAR', i % 3 = 0,
+               CASE WHEN i % 10 = 0 THEN 'DRAFT' ELSE 'PUBLISHED' END,
+               CASE WHEN i % 10 = 0 THEN NULL ELSE now() - (i || ' minutes')::interval END, NULL, 1, now() - (i || ' minutes')::interval, now()
+             FROM generate_series(1, {postings}) i
+             JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS rn FROM companies WHERE slug LIKE 'bench-co-%') c ON c.rn = i % {companies}")),
+        ("posting locations", "INSERT INTO posting_locations (posting_id, position, city, region, country, remote)
+             SELECT id, 0, CASE WHEN workplace = 'REMOTE' THEN NULL ELSE 'City' END, NULL,
+               (ARRAY['DE','GB','US','CA','FR','NL'])[1 + abs(hashtext(slug)) % 6], workplace = 'REMOTE'
+             FROM postings WHERE slug LIKE 'bench-job-%'".to_owned()),
+        ("posting skills", "INSERT INTO posting_skills (posting_id, skill_key, name, required, position)
+             SELECT p.id, lower(s.name), s.name, s.n = 1, s.n FROM postings p
+             CROSS JOIN LATERAL (SELECT n, (ARRAY['Rust','Go','Python','TypeScript','PostgreSQL','Kubernetes','AWS','Kafka','React','Terraform'])[1 + (abs(hashtext(p.slug)) + n * 3) % 10] AS name
+                                 FROM generate_series(1, 3) n) s
+             WHERE p.slug LIKE 'bench-job-%' ON CONFLICT DO NOTHING".to_owned()),
+        ("candidate profiles", "INSERT INTO candidate_profiles (id, user_id, display_name, headline, bio, city, region, country, years_experience, seniority,
+               open_onsite, open_hybrid, open_remote, visibility, contact_email, contact_phone, work_history, education, links, created_at, updated_at)
+             SELECT gen_random_uuid(), u.id, 'Candidate ' || substring(u.email from 12 for 8), 'Engineer', NULL, 'City', NULL,
+               (ARRAY['DE','GB','US','CA','FR','NL'])[1 + abs(hashtext(u.email)) % 6], abs(hashtext(u.email)) % 20,
+               (ARRAY['JUNIOR','MID','SENIOR','STAFF'])[1 + abs(hashtext(u.email)) % 4], true, true, abs(hashtext(u.email)) % 2 = 0,
+               (ARRAY['PUBLIC','EMPLOYERS','PRIVATE'])[1 + abs(hashtext(u.email)) % 3], u.email, '+1 555 0100', '[]', '[]', '[]', now(), now()
+             FROM users u WHERE u.email LIKE 'bench-cand-%'".to_owned()),
+        ("applications", format!(
+            "INSERT INTO applications (id, posting_id, company_id, candidate_id, cover_letter, source, source_name, status, created_at, updated_at)
+             SELECT gen_random_uuid(), p.id, p.company_id, c.id, NULL, 'DIRECT', NULL,
+               (ARRAY['APPLIED','APPLIED','SCREENING','INTERVIEW','OFFER','HIRED','REJECTED','WITHDRAWN'])[1 + i % 8], now(), now()
+             FROM generate_series(0, {applications} - 1) i
+             JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS rn FROM candidate_profiles) c ON c.rn = i % {candidates}
+             JOIN (SELECT id, company_id, row_number() OVER (ORDER BY id) - 1 AS rn FROM postings WHERE status = 'PUBLISHED' AND slug LIKE 'bench-job-%') p
+               ON p.rn = ((i % {candidates}) * 31 + (i / {candidates}) * 12345) % (SELECT count(*) FROM postings WHERE status = 'PUBLISHED' AND slug LIKE 'bench-job-%')
+             ON CONFLICT DO NOTHING")),
+        ("application events", "INSERT INTO application_events (id, application_id, from_status, to_status, actor_id, note, created_at)
+             SELECT gen_random_uuid(), a.id, NULL, 'APPLIED', p.user_id, NULL, a.created_at
+             FROM applications a JOIN candidate_profiles p ON p.id = a.candidate_id".to_owned()),
+        ("statistics", "ANALYZE".to_owned()),
+    ];
+    let started = Instant::now();
+    for (n, (what, sql)) in steps.iter().enumerate() {
+        db.conn.execute_unprepared(sql).await.map_err(|e| format!("{what}: {e}"))?;
+        bar(n + 1, steps.len(), what, started);
+    }
+    println!("generated in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn sea_orm_stmt(sql: &str) -> hiregraph_persistence::Statement {
+    hiregraph_persistence::Statement::from_string(hiregraph_persistence::DbBackend::Postgres, sql.to_owned())
+}
+
+async fn graphql(
+    client: &reqwest::Client,
+    url: &str,
+    query: &str,
+    vars: Value,
+    token: Option<&str>,
+) -> Result<Value, String> {
+    let mut request = client.post(format!("{url}/graphql")).json(&json!({ "query": query, "variables": vars }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body: Value = response.json().await.map_err(|e| e.to_string())?;
+    if !status.is_success() || body.get("errors").is_some() {
+        return Err(format!("{status}: {body}"));
+    }
+    Ok(body)
+}
+
+/// Runs one scenario for a while with many concurrent clients; prints one result line.
+async fn load(flags: &HashMap<String, String>) -> Result<(), String> {
+    let url = flags.get("url").cloned().unwrap_or_else(|| "http://127.0.0.1:8080".to_owned());
+    let scenario = flags.get("scenario").cloned().unwrap_or_else(|| "by-id".to_owned());
+    let seconds = number(flags, "seconds", 15)?;
+    let concurrency = number(flags, "concurrency", 32)?;
+    let label = flags.get("label").cloned().unwrap_or_default();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(usize::try_from(concurrency).unwrap_or(32))
+        .build()
+        .map_err(|e| e.to_string())?;
+
+    // Targets: posting ids from the feed, and the companies the bench owner belongs to.
+    let mut ids = Vec::new();
+    let mut after = Value::Null;
+    while ids.len() < 1000 {
+        let page = graphql(&client, &url, "query($a: String) { postings(first: 100, after: $a) { edges { node { id } } pageInfo { endCursor hasNextPage } } }", json!({ "a": after }), None).await?;
+        let p = &page["data"]["postings"];
+        ids.extend(
+            p["edges"].as_array().into_iter().flatten().filter_map(|e| e["node"]["id"].as_str().map(str::to_owned)),
+        );
+        if p["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = p["pageInfo"]["endCursor"].clone();
+    }
+    let login = graphql(
+        &client,
+        &url,
+        "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+        json!({ "i": { "email": "bench-owner@bench.example", "password": BENCH_PASSWORD } }),
+        None,
+    )
+    .await?;
+    let token = login["data"]["login"]["accessToken"].as_str().unwrap_or_default().to_owned();
+    let (query, token): (&str, Option<String>) = match scenario.as_str() {
+        "by-id" => {
+            ("query($id: ID!) { posting(id: $id) { title salary { min max currency } company { name } } }", None)
+        }
+        "feed" => (
+            "query($c: [CountryCode!]) { postings(first: 20, filter: { workplaces: [REMOTE, HYBRID], countries: $c }) { edges { node { title salary { min max currency } company { name } } } } }",
+            None,
+        ),
+        "company" => (
+            "query($s: String!) { company(slug: $s) { name postings(first: 10) { edges { node { title pipeline { status count } } } } } }",
+            Some(token),
+        ),
+        other => return Err(format!("unknown scenario `{other}`")),
+    };
+    let countries = ["DE", "GB", "US", "CA", "FR", "NL"];
+    let vars_for = |n: usize| match scenario.as_str() {
+        "by-id" => json!({ "id": ids[n % ids.len()] }),
+        "feed" => json!({ "c": [countries[n % countries.len()]] }),
+        _ => json!({ "s": format!("bench-co-{}", 1 + n % 50) }),
+    };
+    if ids.is_empty() {
+        return Err("the server has no postings: run `generate` first".into());
+    }
+    // Warm up, then measure.
+    for n in 0..200 {
+        graphql(&client, &url, query, vars_for(n), token.as_deref()).await?;
+    }
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let workers = (0..concurrency).map(|w| {
+        let client = client.clone();
+        let url = url.clone();
+        let token = token.clone();
+        let vars_for = &vars_for;
+        async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0u64;
+            let mut n = usize::try_from(w).unwrap_or(0) * 7919;
+            while Instant::now() < deadline {
+                let started = Instant::now();
+                match graphql(&client, &url, query, vars_for(n), token.as_deref()).await {
+                    Ok(_) => latencies.push(started.elapsed()),
+                    Err(_) => errors += 1,
+                }
+                n += 1;
+            }
+            (latencies, errors)
+        }
+    });
+    let started = Instant::now();
+    let results = futures_util::future::join_all(workers).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut all: Vec<Duration> = results.iter().flat_map(|(l, _)| l.iter().copied()).collect();
+    let errors: u64 = results.iter().map(|(_, e)| e).sum();
+    all.sort();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    println!(
+        "| {label} | {scenario} | {:.0} | {:.2} | {:.2} | {errors} |",
+        all.len() as f64 / elapsed,
+        pct(0.50),
+        pct(0.99)
+    );
+    Ok(())
+}
