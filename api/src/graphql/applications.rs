@@ -211,11 +211,12 @@ pub async fn applications_page(
 /// `Posting.applications`, for the company's members.
 pub async fn for_posting(
     ctx: &Context<'_>,
-    posting: PostingId,
+    posting: &hiregraph_domain::postings::Posting,
     statuses: Vec<DomainStatus>,
     request: hiregraph_persistence::page::PageRequest,
 ) -> Result<Connection<String, Application, ApplicationCount, EmptyFields>> {
-    service::may_list_for_posting(state(ctx), viewer(ctx), posting).await?;
+    service::may_list_for_posting(state(ctx), viewer(ctx), posting.company_id).await?;
+    let posting = posting.id;
     let page = store::for_posting(posting, &statuses, &request, &state(ctx).db.conn).await.map_err(AppError::from)?;
     applications_page(ctx, page, ApplicationCount::Posting(posting, statuses)).await
 }

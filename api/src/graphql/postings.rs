@@ -150,12 +150,12 @@ impl Posting {
     ) -> Result<Option<Connection<String, Application, ApplicationCount, EmptyFields>>> {
         let request = page_request(first, after, last, before)?;
         let statuses = filter.and_then(|f| f.status).unwrap_or_default().into_iter().map(Into::into).collect();
-        applications::for_posting(ctx, self.0.id, statuses, request).await.map(Some)
+        applications::for_posting(ctx, &self.0, statuses, request).await.map(Some)
     }
 
     /// Applications per status, every status listed; for the company's members.
     async fn pipeline(&self, ctx: &Context<'_>) -> Result<Option<Vec<PipelineStage>>> {
-        crate::services::applications::may_list_for_posting(state(ctx), viewer(ctx), self.0.id).await?;
+        crate::services::applications::may_list_for_posting(state(ctx), viewer(ctx), self.0.company_id).await?;
         let counts = loader(ctx).load_one(PipelineOf(self.0.id)).await?.unwrap_or_default();
         Ok(Some(applications::pipeline(&counts)))
     }

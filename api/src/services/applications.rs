@@ -6,12 +6,11 @@ use hiregraph_domain::applications::{
     self as rules, Application, ApplicationAction, ApplicationEvent, ApplicationNote, ApplicationStatus, Mover,
     Relation, Source,
 };
-use hiregraph_domain::{ApplicationId, FieldError, PostingId};
+use hiregraph_domain::{ApplicationId, CompanyId, FieldError, PostingId};
 use hiregraph_persistence::{StoreError, TransactionTrait, applications as store, candidates};
 
 use crate::error::{AppError, AppResult};
 use crate::services::companies::signed_in;
-use crate::services::loading;
 use crate::state::{AppState, Viewer, now};
 
 fn not_found() -> AppError {
@@ -185,12 +184,11 @@ pub async fn add_note(state: &AppState, viewer: &Viewer, id: ApplicationId, body
     Ok(note)
 }
 
-/// Whether the viewer may see a posting's applications and pipeline: its company's members and
-/// platform admins.
-pub async fn may_list_for_posting(state: &AppState, viewer: &Viewer, posting: PostingId) -> AppResult<()> {
-    let posting =
-        loading::posting(state, posting).await?.ok_or_else(|| AppError::NotFound("no posting has this id".into()))?;
-    let role = viewer.role_in(state, posting.company_id).await?;
+/// Whether the viewer may see the applications and pipeline of a posting of `company`: its members
+/// and platform admins. Takes the company the caller already holds, so a page of postings checks
+/// without loading anything again.
+pub async fn may_list_for_posting(state: &AppState, viewer: &Viewer, company: CompanyId) -> AppResult<()> {
+    let role = viewer.role_in(state, company).await?;
     if rules::may(&viewer.principal, role.map_or(Relation::Stranger, Relation::Member), ApplicationAction::Read) {
         return Ok(());
     }
