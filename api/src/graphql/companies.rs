@@ -14,7 +14,7 @@ use super::connection::{self, page_request};
 use super::context::{loader, state, viewer};
 use super::ids::{self, Kind};
 use super::postings::{Posting, PostingCount, postings_page};
-use super::types::{CompanyRole, CompanySize, Location, LocationInput};
+use super::types::{CompanyRole, CompanySize, Location, LocationInput, patch};
 use crate::error::AppError;
 use crate::services::companies::{self as service, CompanyPatch};
 
@@ -216,14 +216,6 @@ pub struct CompanyMemberPayload {
 pub struct RemoveCompanyMemberPayload {
     /// The id of the user who is no longer a member.
     removed_user_id: ID,
-}
-
-fn patch<T, U>(value: MaybeUndefined<T>, f: impl Fn(T) -> U) -> Option<Option<U>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(f(v))),
-    }
 }
 
 #[derive(Default)]

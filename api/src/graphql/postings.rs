@@ -20,7 +20,7 @@ use super::context::{PipelineOf, loader, state, viewer};
 use super::ids::{self, Kind};
 use super::types::{
     CountryCode, CurrencyCode, EmploymentType, Location, LocationInput, PostingStatus, SalaryPeriod, Seniority,
-    Workplace,
+    Workplace, patch,
 };
 use crate::error::AppError;
 use crate::services::loading;
@@ -396,14 +396,6 @@ pub struct PostingStatusInput {
 #[derive(SimpleObject)]
 pub struct PostingPayload {
     posting: Posting,
-}
-
-fn patch<T, U>(value: MaybeUndefined<T>, f: impl Fn(T) -> U) -> Option<Option<U>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(f(v))),
-    }
 }
 
 #[derive(Default)]

@@ -172,3 +172,12 @@ impl From<LocationInput> for companies::LocationInput {
         Self { city: l.city, region: l.region, country: l.country.0.as_str().to_owned(), remote: l.remote }
     }
 }
+
+/// An update field: omitted keeps the stored value (`None`), `null` clears it (`Some(None)`).
+pub fn patch<T, U>(value: async_graphql::MaybeUndefined<T>, f: impl Fn(T) -> U) -> Option<Option<U>> {
+    match value {
+        async_graphql::MaybeUndefined::Undefined => None,
+        async_graphql::MaybeUndefined::Null => Some(None),
+        async_graphql::MaybeUndefined::Value(v) => Some(Some(f(v))),
+    }
+}
