@@ -131,6 +131,21 @@ async fn the_full_pipeline_records_every_move_in_order() {
             (json!("OFFER"), json!("HIRED"), json!("COMPANY")),
         ]
     );
+    // Each event is a Node too, visible exactly as its application is.
+    let events = app
+        .ok("query($id: ID!) { application(id: $id) { events { id } } }", json!({ "id": id }), Some(&owner.access))
+        .await;
+    let event_id = events["application"]["events"][1]["id"].clone();
+    let node = app
+        .ok(
+            "query($id: ID!) { node(id: $id) { ... on ApplicationEvent { from to } } }",
+            json!({ "id": event_id }),
+            Some(&ada.access),
+        )
+        .await;
+    assert_eq!(node["node"], json!({ "from": "APPLIED", "to": "SCREENING" }));
+    let hidden = app.graphql("query($id: ID!) { node(id: $id) { id } }", json!({ "id": event_id }), None).await;
+    assert_eq!(error_code(&hidden), Some("NOT_FOUND"));
     // The candidate sees the moves but not the company's notes on them.
     let mine = app
         .graphql(
