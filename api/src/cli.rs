@@ -8,14 +8,16 @@ pub enum Command {
     Migrate,
     SeedDemo,
     PrintSchema,
+    ImportPosting { file: String, company: String },
     Help,
 }
 
-pub const USAGE: &str = "usage: hiregraph [serve [--no-migrate] | migrate | seed-demo | print-schema | help]\n\
+pub const USAGE: &str = "usage: hiregraph [serve [--no-migrate] | migrate | seed-demo | print-schema | import-posting FILE --company SLUG | help]\n\
   serve         run the server (the default); applies migrations first unless --no-migrate\n\
   migrate       apply pending migrations and exit\n\
   seed-demo     load the demo data into an empty database and exit\n\
   print-schema  print the GraphQL schema as SDL\n\
+  import-posting FILE --company SLUG  create a DRAFT posting from a Markdown job description\n\
 Configuration comes from environment variables; see README.md.";
 
 pub fn parse(args: &[String]) -> Result<Command, String> {
@@ -26,6 +28,9 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         ["migrate"] => Ok(Command::Migrate),
         ["seed-demo"] => Ok(Command::SeedDemo),
         ["print-schema"] => Ok(Command::PrintSchema),
+        ["import-posting", file, "--company", company] | ["import-posting", "--company", company, file] => {
+            Ok(Command::ImportPosting { file: (*file).to_owned(), company: (*company).to_owned() })
+        }
         ["help" | "--help" | "-h"] => Ok(Command::Help),
         other => Err(format!("unknown arguments: {}\n{USAGE}", other.join(" "))),
     }
@@ -54,6 +59,35 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), String>
             let loaded = crate::demo::load_if_empty(&db).await.map_err(|e| format!("{e:?}"))?;
             if !loaded {
                 tracing::info!("the database already holds companies; demo data not loaded");
+            }
+            Ok(())
+        }
+        Command::ImportPosting { file, company } => {
+            let markdown = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {file}: {e}"))?;
+            let db = startup::connect(&settings).await.map_err(|e| e.to_string())?;
+            startup::migrate(&db).await.map_err(|e| e.to_string())?;
+            let company_id = hiregraph_persistence::companies::find_id_by_slug(&company, &db.conn)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no company has the slug `{company}`"))?;
+            let state = crate::state::AppState {
+                db,
+                cache: hiregraph_persistence::cache::Cache::off(),
+                jwt: crate::auth::JwtKeys::new(b"unused by the command line, never signs", settings.access_token_ttl),
+                settings,
+                metrics: Default::default(),
+            };
+            // The operator at the command line acts with the platform's authority.
+            let operator = crate::state::Viewer::new(hiregraph_domain::Principal::User {
+                id: hiregraph_domain::UserId(uuid::Uuid::nil()),
+                role: hiregraph_domain::accounts::PlatformRole::Admin,
+            });
+            let (posting, warnings) = crate::services::postings::import(&state, &operator, company_id, &markdown)
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            println!("created DRAFT `{}` ({}), slug {}", posting.content.title, posting.id, posting.slug);
+            for warning in warnings {
+                println!("warning: {warning}");
             }
             Ok(())
         }

@@ -9,6 +9,7 @@ pub mod candidates;
 pub mod companies;
 pub mod error;
 pub mod ids;
+pub mod import;
 pub mod postings;
 pub mod principal;
 pub mod values;

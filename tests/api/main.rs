@@ -15,6 +15,7 @@ mod demo;
 mod feed;
 mod helpers;
 mod http;
+mod import;
 mod migrations;
 mod postings;
 mod schema;

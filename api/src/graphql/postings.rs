@@ -398,6 +398,22 @@ pub struct PostingPayload {
     posting: Posting,
 }
 
+/// A job description to turn into a draft.
+#[derive(InputObject)]
+pub struct ImportPostingInput {
+    company_id: ID,
+    /// The description in Markdown (at most 100,000 bytes).
+    markdown: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ImportPostingPayload {
+    /// The new DRAFT.
+    posting: Posting,
+    /// What the importer could not determine; those fields are empty in the draft.
+    warnings: Vec<String>,
+}
+
 #[derive(Default)]
 pub struct PostingQuery;
 
@@ -478,6 +494,15 @@ impl PostingMutation {
         };
         let posting = service::create(state(ctx), viewer(ctx), company, content).await?;
         Ok(PostingPayload { posting: Posting(posting) })
+    }
+
+    /// Creates a DRAFT from a job description in Markdown: title, employment type, seniority,
+    /// minimum years, workplace and locations, salary, equity, skills, responsibilities,
+    /// qualifications and benefits; the rest stays in the description.
+    async fn import_posting(&self, ctx: &Context<'_>, input: ImportPostingInput) -> Result<ImportPostingPayload> {
+        let company = ids::company_id(&input.company_id, "input.companyId")?;
+        let (posting, warnings) = service::import(state(ctx), viewer(ctx), company, &input.markdown).await?;
+        Ok(ImportPostingPayload { posting: Posting(posting), warnings })
     }
 
     /// Edits a posting that is not closed or archived. A published one must stay complete.

@@ -252,3 +252,25 @@ pub async fn transition(
     loading::posting_changed(state, id).await;
     loading::posting(state, id).await?.ok_or_else(not_found)
 }
+
+/// The largest job description `import` reads.
+pub const MAX_IMPORT_BYTES: usize = 100_000;
+
+/// Creates a DRAFT from a job description in Markdown; returns it with what could not be
+/// determined (those fields stay empty, the text stays in the description).
+pub async fn import(
+    state: &AppState,
+    viewer: &Viewer,
+    company: CompanyId,
+    markdown: &str,
+) -> AppResult<(Arc<Posting>, Vec<String>)> {
+    if markdown.trim().is_empty() {
+        return Err(AppError::bad_input("input.markdown", "must not be empty"));
+    }
+    if markdown.len() > MAX_IMPORT_BYTES {
+        return Err(AppError::bad_input("input.markdown", format!("must be at most {MAX_IMPORT_BYTES} bytes")));
+    }
+    let imported = hiregraph_domain::import::import_markdown(markdown);
+    let posting = create(state, viewer, company, imported.content).await?;
+    Ok((posting, imported.warnings))
+}
