@@ -27,6 +27,8 @@ pub enum CacheKey {
     FeedPage(u64, u64),
     /// The feed's `totalCount`: (feed generation, hash of the filter).
     FeedCount(u64, u64),
+    /// The feed's facet counts: (feed generation, hash of the filter).
+    FeedFacets(u64, u64),
 }
 
 /// A counter that writes bump, so every list result keyed under it is forgotten at once without
@@ -47,7 +49,7 @@ impl CacheKey {
             CacheKey::Posting(_) => Duration::from_secs(300),
             CacheKey::Company(_) => Duration::from_secs(600),
             CacheKey::Candidate(_) => Duration::from_secs(300),
-            CacheKey::FeedPage(..) | CacheKey::FeedCount(..) => Duration::from_secs(30),
+            CacheKey::FeedPage(..) | CacheKey::FeedCount(..) | CacheKey::FeedFacets(..) => Duration::from_secs(30),
         }
     }
 
@@ -57,7 +59,7 @@ impl CacheKey {
             CacheKey::Posting(_) => "posting",
             CacheKey::Company(_) => "company",
             CacheKey::Candidate(_) => "candidate",
-            CacheKey::FeedPage(..) | CacheKey::FeedCount(..) => "feed",
+            CacheKey::FeedPage(..) | CacheKey::FeedCount(..) | CacheKey::FeedFacets(..) => "feed",
         }
     }
 
@@ -71,6 +73,9 @@ impl CacheKey {
             }
             CacheKey::FeedCount(generation, hash) => {
                 format!("{prefix}:v{LAYOUT_VERSION}:feed:{generation}:count:{hash:x}")
+            }
+            CacheKey::FeedFacets(generation, hash) => {
+                format!("{prefix}:v{LAYOUT_VERSION}:feed:{generation}:facets:{hash:x}")
             }
         }
     }

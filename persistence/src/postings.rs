@@ -14,6 +14,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
     Select,
 };
+use sea_orm::{QueryOrder, QueryTrait};
 use uuid::Uuid;
 
 use crate::entities::{posting_benefits, posting_items, posting_locations, posting_skills, postings};
@@ -421,6 +422,81 @@ pub async fn feed_count(
     conn: &impl ConnectionTrait,
 ) -> Result<u64, StoreError> {
     Ok(feed_select(filter, now).count(conn).await?)
+}
+
+/// Counts of the feed's postings per value of each facet, for the current filter: what a filter
+/// sidebar shows. One grouped query per facet; top skills are the 20 most listed.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Facets {
+    pub workplaces: Vec<(String, u64)>,
+    pub employment_types: Vec<(String, u64)>,
+    pub seniorities: Vec<(String, u64)>,
+    pub countries: Vec<(String, u64)>,
+    pub skills: Vec<(String, u64)>,
+}
+
+pub async fn feed_facets(
+    filter: &FeedFilter,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<Facets, StoreError> {
+    use sea_orm::sea_query::{Alias, Order};
+    async fn by_column(
+        filter: &FeedFilter,
+        now: DateTime<Utc>,
+        column: postings::Column,
+        conn: &impl ConnectionTrait,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows: Vec<(Option<String>, i64)> = feed_select(filter, now)
+            .select_only()
+            .column(column)
+            .column_as(postings::Column::Id.count(), "n")
+            .group_by(column)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let mut out: Vec<(String, u64)> =
+            rows.into_iter().filter_map(|(v, n)| v.map(|v| (v, u64::try_from(n).unwrap_or(0)))).collect();
+        out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok(out)
+    }
+    let ids = feed_select(filter, now).select_only().column(postings::Column::Id).into_query();
+    let countries: Vec<(String, i64)> = posting_locations::Entity::find()
+        .select_only()
+        .column(posting_locations::Column::Country)
+        .column_as(
+            Expr::from(sea_orm::sea_query::Func::count_distinct(Expr::col(posting_locations::Column::PostingId))),
+            "n",
+        )
+        .filter(posting_locations::Column::PostingId.in_subquery(ids.clone()))
+        .group_by(posting_locations::Column::Country)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let skills: Vec<(String, i64)> = posting_skills::Entity::find()
+        .select_only()
+        .column(posting_skills::Column::SkillKey)
+        .column_as(posting_skills::Column::PostingId.count(), "n")
+        .filter(posting_skills::Column::PostingId.in_subquery(ids))
+        .group_by(posting_skills::Column::SkillKey)
+        .order_by(Expr::col(Alias::new("n")), Order::Desc)
+        .order_by(posting_skills::Column::SkillKey, Order::Asc)
+        .limit(20)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let sorted = |rows: Vec<(String, i64)>| {
+        let mut out: Vec<(String, u64)> = rows.into_iter().map(|(v, n)| (v, u64::try_from(n).unwrap_or(0))).collect();
+        out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
+    };
+    Ok(Facets {
+        workplaces: by_column(filter, now, postings::Column::Workplace, conn).await?,
+        employment_types: by_column(filter, now, postings::Column::EmploymentType, conn).await?,
+        seniorities: by_column(filter, now, postings::Column::Seniority, conn).await?,
+        countries: sorted(countries),
+        skills: sorted(skills),
+    })
 }
 
 /// When the next posting matching the feed filter expires (the moment a cached count goes stale).

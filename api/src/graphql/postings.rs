@@ -209,6 +209,55 @@ impl PostingCount {
             }
         })
     }
+
+    /// Facet counts of the public feed for these filters (null on other lists); computed only
+    /// when selected.
+    async fn facets(&self, ctx: &Context<'_>) -> Result<Option<PostingFacets>> {
+        let PostingCount::Feed(filter) = self else { return Ok(None) };
+        let conn = &state(ctx).db.conn;
+        let shape = loading::shape_hash(filter);
+        let (facets, _) = loading::feed_cached(
+            state(ctx),
+            |g| CacheKey::FeedFacets(g, shape),
+            |(_, next): &(store::Facets, Option<chrono::DateTime<Utc>>)| next.is_none_or(|at| at > now()),
+            || async {
+                let at = now();
+                Ok((store::feed_facets(filter, at, conn).await?, store::feed_next_expiry(filter, at, conn).await?))
+            },
+        )
+        .await?;
+        Ok(Some(PostingFacets {
+            workplaces: facet_values(facets.workplaces),
+            employment_types: facet_values(facets.employment_types),
+            seniorities: facet_values(facets.seniorities),
+            countries: facet_values(facets.countries),
+            skills: facet_values(facets.skills),
+        }))
+    }
+}
+
+/// How many postings of the current list have one value of a facet.
+#[derive(SimpleObject)]
+pub struct FacetValue {
+    /// The enum name (`REMOTE`, `FULL_TIME`, `SENIOR`), country code, or lower-case skill.
+    value: String,
+    count: u64,
+}
+
+/// Counts per value of each filterable field for the current query and filters, most frequent
+/// first: enough to draw a filter sidebar in the same round trip.
+#[derive(SimpleObject)]
+pub struct PostingFacets {
+    workplaces: Vec<FacetValue>,
+    employment_types: Vec<FacetValue>,
+    seniorities: Vec<FacetValue>,
+    countries: Vec<FacetValue>,
+    /// The 20 most listed skills.
+    skills: Vec<FacetValue>,
+}
+
+fn facet_values(list: Vec<(String, u64)>) -> Vec<FacetValue> {
+    list.into_iter().map(|(value, count)| FacetValue { value, count }).collect()
 }
 
 /// Loads a page of posting ids through the loader and keeps those the viewer may read.
