@@ -9,12 +9,7 @@ const WITHDRAW: &str =
 
 async fn candidate(app: &TestApp, who: &str) -> Session {
     let session = app.register(who).await;
-    app.ok(
-        "mutation($i: UpsertCandidateProfileInput!) { upsertCandidateProfile(input: $i) { profile { id } } }",
-        json!({ "i": { "displayName": who, "visibility": "PUBLIC", "email": session.email } }),
-        Some(&session.access),
-    )
-    .await;
+    app.upsert_profile(&session, json!({ "displayName": who, "visibility": "PUBLIC", "email": session.email })).await;
     session
 }
 

@@ -66,12 +66,12 @@ async fn contact_fields_are_hidden_on_every_path_until_the_candidate_applies() {
     let posting = app.published_posting(&owner, &company, "Job").await;
     let ada = app.register("ada").await;
     let profile = app
-        .ok(UPSERT, json!({ "i": { "displayName": "Ada", "visibility": "PUBLIC", "email": "ada@contact.example", "phone": "+1 555 0100",
-            "desiredSalary": { "min": 100, "max": 200, "currency": "EUR", "period": "YEAR" }, "skills": [{ "name": "Rust" }] } }), Some(&ada.access))
-        .await["upsertCandidateProfile"]["profile"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .upsert_profile(
+            &ada,
+            json!({ "displayName": "Ada", "visibility": "PUBLIC", "email": "ada@contact.example", "phone": "+1 555 0100",
+                "desiredSalary": { "min": 100, "max": 200, "currency": "EUR", "period": "YEAR" }, "skills": [{ "name": "Rust" }] }),
+        )
+        .await;
     let paths = [
         ("candidate", "query($id: ID!) { candidate(id: $id) { email phone desiredSalary { min } } }".to_owned()),
         (
@@ -100,12 +100,7 @@ async fn contact_fields_are_hidden_on_every_path_until_the_candidate_applies() {
         let anon = app.graphql(query, json!({ "id": profile }), None).await;
         assert!(!leaked(&anon), "{name} leaked to anonymous: {anon}");
     }
-    app.ok(
-        "mutation($i: ApplyToPostingInput!) { applyToPosting(input: $i) { application { id } } }",
-        json!({ "i": { "postingId": posting } }),
-        Some(&ada.access),
-    )
-    .await;
+    app.apply(&ada, &posting).await;
     for (name, query) in &paths {
         let body = app.graphql(query, json!({ "id": profile }), Some(&owner.access)).await;
         assert!(

@@ -338,6 +338,30 @@ impl TestApp {
         assert_eq!(body["data"]["publishPosting"]["posting"]["status"], "PUBLISHED", "{body}");
     }
 
+    /// Creates or replaces `who`'s candidate profile from `input`; returns the profile's id.
+    pub async fn upsert_profile(&self, who: &Session, input: Value) -> String {
+        let data = self
+            .ok(
+                "mutation($i: UpsertCandidateProfileInput!) { upsertCandidateProfile(input: $i) { profile { id } } }",
+                json!({ "i": input }),
+                Some(&who.access),
+            )
+            .await;
+        data["upsertCandidateProfile"]["profile"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// `who` applies to `posting`; returns the application's id.
+    pub async fn apply(&self, who: &Session, posting: &str) -> String {
+        let data = self
+            .ok(
+                "mutation($i: ApplyToPostingInput!) { applyToPosting(input: $i) { application { id } } }",
+                json!({ "i": { "postingId": posting } }),
+                Some(&who.access),
+            )
+            .await;
+        data["applyToPosting"]["application"]["id"].as_str().unwrap().to_owned()
+    }
+
     /// Creates and publishes a complete posting; returns its id.
     pub async fn published_posting(&self, token: &Session, company: &str, title: &str) -> String {
         let id = self.create_posting(token, complete_posting(company, title)).await;
