@@ -12,7 +12,7 @@ use hiregraph_domain::postings::{
 };
 use hiregraph_domain::values::{Email, Location, SalaryPeriod, SalaryRange, Slug, WebUrl};
 use hiregraph_domain::{CompanyId, PostingId, UserId};
-use hiregraph_persistence::{Database, TransactionTrait, companies, postings, users};
+use hiregraph_persistence::{Database, companies, postings, users};
 
 use crate::auth::password;
 use crate::error::{AppError, AppResult};
@@ -433,7 +433,7 @@ pub async fn load_if_empty(db: &Database) -> AppResult<bool> {
     // One hash for every demo account: they share the documented password anyway.
     let hash = password::hash(DEMO_PASSWORD.to_owned()).await?;
     let start = now();
-    let txn = db.conn.begin().await.map_err(AppError::internal)?;
+    let txn = db.write().await.map_err(AppError::internal)?;
     let user = |email: &str| Email::parse(email).map_err(err);
     let admin = UserId::generate();
     users::insert(admin, &user("admin@hiregraph.example")?, &hash, PlatformRole::Admin, start, &txn).await?;

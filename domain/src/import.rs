@@ -5,6 +5,7 @@
 
 use crate::companies::LocationInput;
 use crate::postings::{EmploymentType, PostingContentInput, PostingSkill, SalaryInput, Seniority, Workplace};
+use crate::skills::VOCABULARY;
 use crate::values::SalaryPeriod;
 
 /// The content to create a draft from, and what could not be determined.
@@ -13,59 +14,6 @@ pub struct Imported {
     pub content: PostingContentInput,
     pub warnings: Vec<String>,
 }
-
-/// Skill vocabulary: canonical name, then aliases (lower case, matched as whole words).
-const SKILLS: &[(&str, &[&str])] = &[
-    ("Python", &["python"]),
-    ("Java", &["java"]),
-    ("Go", &["go", "golang"]),
-    ("Scala", &["scala"]),
-    ("Rust", &["rust"]),
-    ("TypeScript", &["typescript"]),
-    ("JavaScript", &["javascript"]),
-    ("Node.js", &["node.js", "nodejs"]),
-    ("React", &["react"]),
-    ("Kotlin", &["kotlin"]),
-    ("Swift", &["swift"]),
-    ("C++", &["c++"]),
-    ("C#", &["c#"]),
-    ("Ruby", &["ruby", "rails"]),
-    ("PHP", &["php"]),
-    ("SQL", &["sql"]),
-    ("PostgreSQL", &["postgresql", "postgres"]),
-    ("MySQL", &["mysql"]),
-    ("MongoDB", &["mongodb", "mongo"]),
-    ("Redis", &["redis"]),
-    ("Cassandra", &["cassandra"]),
-    ("DynamoDB", &["dynamodb"]),
-    ("Kafka", &["kafka"]),
-    ("RabbitMQ", &["rabbitmq"]),
-    ("AWS", &["aws", "amazon web services"]),
-    ("GCP", &["gcp", "google cloud"]),
-    ("Azure", &["azure"]),
-    ("Docker", &["docker"]),
-    ("Kubernetes", &["kubernetes", "k8s"]),
-    ("Terraform", &["terraform"]),
-    ("Ansible", &["ansible"]),
-    ("GraphQL", &["graphql"]),
-    ("Spark", &["spark"]),
-    ("Hadoop", &["hadoop"]),
-    ("Flink", &["flink"]),
-    ("Airflow", &["airflow"]),
-    ("dbt", &["dbt"]),
-    ("Prometheus", &["prometheus"]),
-    ("Grafana", &["grafana"]),
-    ("Datadog", &["datadog"]),
-    ("OpenTelemetry", &["opentelemetry"]),
-    ("Linux", &["linux"]),
-    ("CI/CD", &["ci/cd"]),
-    ("Microservices", &["microservices"]),
-    ("Distributed Systems", &["distributed systems"]),
-    ("Machine Learning", &["machine learning"]),
-    ("PyTorch", &["pytorch"]),
-    ("TensorFlow", &["tensorflow"]),
-    ("Figma", &["figma"]),
-];
 
 /// Cities and the countries they are in, for location lines that name no country.
 const CITIES: &[(&str, &str)] = &[
@@ -522,7 +470,7 @@ pub fn import_markdown(markdown: &str) -> Imported {
     let outside_preferred =
         words(&format!("{title}\n{}\n{}\n{}", required.join("\n"), responsibilities.join("\n"), description));
     let mut skills = Vec::new();
-    for (name, aliases) in SKILLS {
+    for (name, aliases) in VOCABULARY {
         if aliases.iter().any(|a| mentions(&everywhere, a)) {
             let required = aliases.iter().any(|a| mentions(&outside_preferred, a))
                 || !aliases.iter().any(|a| mentions(&preferred_words, a));

@@ -10,8 +10,11 @@ pub mod companies;
 pub mod error;
 pub mod ids;
 pub mod import;
+pub mod matching;
 pub mod postings;
 pub mod principal;
+pub mod search;
+pub mod skills;
 pub mod values;
 
 pub use error::{FieldError, ValidationErrors};

@@ -1,11 +1,13 @@
 //! Schema migrations. Every migration uses sea-query's portable schema builders and runs on SQLite
-//! and on Postgres: UUIDs, UTC timestamps, statuses as text, no native enums.
+//! and on Postgres: UUIDs, UTC timestamps, statuses as text, no native enums. The one exception is
+//! full-text search, which each backend does its own way (tsvector + GIN, FTS5).
 
 pub use sea_orm_migration::prelude::*;
 
 mod helpers;
 mod m20261128_000001_foundation;
 mod m20261128_000002_candidates_applications;
+mod m20261128_000003_search;
 
 pub struct Migrator;
 
@@ -15,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_foundation::Migration),
             Box::new(m20261128_000002_candidates_applications::Migration),
+            Box::new(m20261128_000003_search::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ pub mod companies;
 pub mod db;
 mod entities;
 pub mod error;
+pub mod matching;
 pub mod page;
 pub mod postings;
 pub mod tokens;

@@ -12,6 +12,10 @@ use uuid::Uuid;
 pub enum SortKey {
     Time(DateTime<Utc>),
     Text(String),
+    /// A relevance score (higher is better).
+    Score(f64),
+    /// A whole amount, such as a yearly salary.
+    Amount(i64),
 }
 
 impl From<SortKey> for sea_orm::Value {
@@ -19,6 +23,8 @@ impl From<SortKey> for sea_orm::Value {
         match key {
             SortKey::Time(t) => t.into(),
             SortKey::Text(s) => s.into(),
+            SortKey::Score(x) => x.into(),
+            SortKey::Amount(n) => n.into(),
         }
     }
 }

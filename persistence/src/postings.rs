@@ -7,12 +7,13 @@ use chrono::{DateTime, Utc};
 use hiregraph_domain::postings::{
     EmploymentType, Posting, PostingContent, PostingSkill, PostingStatus, Seniority, Workplace,
 };
+use hiregraph_domain::search::TextQuery;
 use hiregraph_domain::values::{CountryCode, CurrencyCode, Location, SalaryPeriod, SalaryRange};
 use hiregraph_domain::{CompanyId, PostingId};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    Select,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect, Select,
 };
 use sea_orm::{QueryOrder, QueryTrait};
 use uuid::Uuid;
@@ -325,6 +326,8 @@ pub async fn set_status(
 /// The public feed's filters. Every present filter must hold; lists mean "any of".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct FeedFilter {
+    /// Words to find in the title, skills, company name, summary or description; empty for none.
+    pub text: TextQuery,
     pub company_ids: Vec<CompanyId>,
     pub workplaces: Vec<Workplace>,
     pub employment_types: Vec<EmploymentType>,
@@ -337,14 +340,93 @@ pub struct FeedFilter {
     pub skills: Vec<String>,
 }
 
-/// How the feed is ordered.
+/// How the feed is ordered; every order breaks ties by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FeedOrder {
     Newest,
     Oldest,
+    /// Best text match first; without search words, the same as `Newest`.
+    Relevance,
+    /// Highest maximum salary first, counted per year (a month is 12, an hour 2,080); postings
+    /// without a salary last. Currencies are not converted.
+    SalaryHigh,
 }
 
-fn feed_select(filter: &FeedFilter, now: DateTime<Utc>) -> Select<postings::Entity> {
+impl FeedOrder {
+    /// Whether a cursor's key belongs to this order (a cursor from another order is refused).
+    pub fn accepts(self, key: &SortKey) -> bool {
+        matches!(
+            (self, key),
+            (Self::Newest | Self::Oldest, SortKey::Time(_))
+                | (Self::Relevance, SortKey::Score(_))
+                | (Self::SalaryHigh, SortKey::Amount(_))
+        )
+    }
+}
+
+/// One posting of a feed page, with its relevance (0 to 1, higher is better) when words were
+/// searched for.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FeedHit {
+    pub id: PostingId,
+    pub relevance: Option<f64>,
+}
+
+const SEARCH_IDS: &str = "posting_search_ids";
+const FTS: &str = "posting_fts";
+
+/// The Postgres tsquery of a text query: terms AND-ed, each term's spellings OR-ed; its values
+/// are numbered `$1…` within the expression.
+fn pg_tsquery(text: &TextQuery) -> (String, Vec<sea_orm::Value>) {
+    let mut values = Vec::new();
+    let groups: Vec<String> = text
+        .terms
+        .iter()
+        .map(|term| {
+            let alternatives: Vec<String> = term
+                .spellings
+                .iter()
+                .map(|s| {
+                    values.push(sea_orm::Value::from(s.clone()));
+                    format!("plainto_tsquery('english', ${})", values.len())
+                })
+                .collect();
+            format!("({})", alternatives.join(" || "))
+        })
+        .collect();
+    (groups.join(" && "), values)
+}
+
+/// The FTS5 query of a text query: each spelling a quoted string, so no word is read as syntax.
+fn fts5_query(text: &TextQuery) -> String {
+    let groups: Vec<String> = text
+        .terms
+        .iter()
+        .map(|term| {
+            let alternatives: Vec<String> =
+                term.spellings.iter().map(|s| format!("\"{}\"", s.replace('"', "\"\""))).collect();
+            format!("({})", alternatives.join(" OR "))
+        })
+        .collect();
+    groups.join(" AND ")
+}
+
+/// The ids of postings whose search text matches (SQLite), as a subquery.
+fn fts5_matches(text: &TextQuery) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column((Alias::new(SEARCH_IDS), Alias::new("posting_id")))
+        .from(Alias::new(SEARCH_IDS))
+        .join(
+            JoinType::InnerJoin,
+            Alias::new(FTS),
+            Expr::col((Alias::new(FTS), Alias::new("rowid"))).equals((Alias::new(SEARCH_IDS), Alias::new("id"))),
+        )
+        .and_where(Expr::cust_with_values(format!("{FTS} MATCH ?"), [fts5_query(text)]))
+        .to_owned()
+}
+
+/// The feed's postings matching `filter`, without the text search.
+fn filtered(filter: &FeedFilter, now: DateTime<Utc>) -> Select<postings::Entity> {
     use postings::Column as C;
     let mut select = postings::Entity::find()
         .filter(C::Status.eq(PostingStatus::Published.as_str()))
@@ -386,33 +468,120 @@ fn feed_select(filter: &FeedFilter, now: DateTime<Utc>) -> Select<postings::Enti
     select
 }
 
-/// One page of the public feed (published, unexpired), ids only: the postings themselves come
-/// through the cache.
+/// The feed's postings matching `filter`, the text search included.
+fn feed_select(filter: &FeedFilter, now: DateTime<Utc>, backend: DatabaseBackend) -> Select<postings::Entity> {
+    let select = filtered(filter, now);
+    if filter.text.is_empty() {
+        return select;
+    }
+    match backend {
+        DatabaseBackend::Postgres => {
+            let (tsquery, values) = pg_tsquery(&filter.text);
+            select.filter(Expr::cust_with_values(format!("postings.search_vector @@ ({tsquery})"), values))
+        }
+        _ => select.filter(postings::Column::Id.in_subquery(fts5_matches(&filter.text))),
+    }
+}
+
+/// A yearly amount from a posting's maximum salary, -1 without one: the `SALARY_HIGH` key.
+fn yearly_salary() -> Expr {
+    Expr::cust(
+        "COALESCE(CASE postings.salary_period WHEN 'YEAR' THEN postings.salary_max \
+         WHEN 'MONTH' THEN postings.salary_max * 12 WHEN 'HOUR' THEN postings.salary_max * 2080 END, -1)",
+    )
+}
+
+/// One page of the public feed (published, unexpired), ids and relevance only: the postings
+/// themselves come through the cache. With search words, only matching postings, each with its
+/// relevance; ordered by `order` then id, by keyset.
 pub async fn feed(
     filter: &FeedFilter,
     order: FeedOrder,
     request: &PageRequest,
     now: DateTime<Utc>,
     conn: &impl ConnectionTrait,
-) -> Result<Page<PostingId>, StoreError> {
-    let keyset =
-        Keyset { sort: postings::Column::PublishedAt, id: postings::Column::Id, ascending: order == FeedOrder::Oldest };
-    let select =
-        feed_select(filter, now).select_only().column(postings::Column::Id).column(postings::Column::PublishedAt);
-    keyset.page(select, request, |select| fetch_time_keyed(select, conn)).await
-}
-
-async fn fetch_time_keyed(
-    select: Select<postings::Entity>,
-    conn: &impl ConnectionTrait,
-) -> Result<Vec<(PostingId, Cursor)>, StoreError> {
-    let rows: Vec<(Uuid, Option<DateTime<Utc>>)> = select.into_tuple().all(conn).await?;
-    rows.into_iter()
-        .map(|(id, at)| {
-            let at = at.ok_or_else(|| StoreError::corrupt("a listed posting has no sort time"))?;
-            Ok((PostingId(id), Cursor { key: SortKey::Time(at), id }))
-        })
-        .collect()
+) -> Result<Page<FeedHit>, StoreError> {
+    let backend = conn.get_database_backend();
+    let searching = !filter.text.is_empty();
+    let order = if order == FeedOrder::Relevance && !searching { FeedOrder::Newest } else { order };
+    let mut select = filtered(filter, now).select_only().column(postings::Column::Id).into_query();
+    // The score: raw BM25 (negated: FTS5 ranks best lowest) or Postgres' cover density.
+    let score = if !searching {
+        None
+    } else if backend == DatabaseBackend::Postgres {
+        let (tsquery, values) = pg_tsquery(&filter.text);
+        select.and_where(Expr::cust_with_values(format!("postings.search_vector @@ ({tsquery})"), values.clone()));
+        Some(Expr::cust_with_values(format!("ts_rank_cd(postings.search_vector, {tsquery})::float8"), values))
+    } else {
+        select
+            .join(
+                JoinType::InnerJoin,
+                Alias::new(SEARCH_IDS),
+                Expr::col((Alias::new(SEARCH_IDS), Alias::new("posting_id")))
+                    .equals((postings::Entity, postings::Column::Id)),
+            )
+            .join(
+                JoinType::InnerJoin,
+                Alias::new(FTS),
+                Expr::col((Alias::new(FTS), Alias::new("rowid"))).equals((Alias::new(SEARCH_IDS), Alias::new("id"))),
+            )
+            .and_where(Expr::cust_with_values(format!("{FTS} MATCH ?"), [fts5_query(&filter.text)]));
+        Some(Expr::cust(format!("(-{FTS}.rank)")))
+    };
+    let (sort, ascending) = match order {
+        FeedOrder::Newest => (Expr::col((postings::Entity, postings::Column::PublishedAt)), false),
+        FeedOrder::Oldest => (Expr::col((postings::Entity, postings::Column::PublishedAt)), true),
+        FeedOrder::Relevance => (score.clone().unwrap_or_else(|| Expr::value(0.0)), false),
+        FeedOrder::SalaryHigh => (yearly_salary(), false),
+    };
+    select.expr_as(sort.clone(), Alias::new("sort_key"));
+    if let Some(score) = &score {
+        select.expr_as(score.clone(), Alias::new("score"));
+    }
+    let id = Expr::col((postings::Entity, postings::Column::Id));
+    let beyond = |cursor: &Cursor, forwards: bool| {
+        let key: sea_orm::Value = cursor.key.clone().into();
+        let (past_key, past_id) = if forwards == ascending {
+            (sort.clone().gt(key.clone()), id.clone().gt(cursor.id))
+        } else {
+            (sort.clone().lt(key.clone()), id.clone().lt(cursor.id))
+        };
+        Condition::any().add(past_key).add(Condition::all().add(sort.clone().eq(key)).add(past_id))
+    };
+    if let Some(after) = &request.after {
+        select.cond_where(beyond(after, true));
+    }
+    if let Some(before) = &request.before {
+        select.cond_where(beyond(before, false));
+    }
+    let backwards = request.first.is_none() && request.last.is_some();
+    let limit = if backwards { request.last } else { request.first }.unwrap_or(20);
+    let direction = if ascending != backwards { Order::Asc } else { Order::Desc };
+    select.order_by_expr(sort.clone(), direction.clone()).order_by_expr(id.clone(), direction).limit(limit + 1);
+    let rows = conn.query_all_raw(backend.build(&select)).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        let posting: Uuid = row.try_get("", "id")?;
+        let key = match order {
+            FeedOrder::Newest | FeedOrder::Oldest => SortKey::Time(row.try_get("", "sort_key")?),
+            FeedOrder::Relevance => SortKey::Score(row.try_get("", "sort_key")?),
+            FeedOrder::SalaryHigh => SortKey::Amount(row.try_get("", "sort_key")?),
+        };
+        let relevance = match score {
+            // Both engines' scores grow without bound; x / (1 + x) maps them onto 0..1.
+            Some(_) => Some(row.try_get::<f64>("", "score")?).map(|x| x.max(0.0) / (1.0 + x.max(0.0))),
+            None => None,
+        };
+        items.push((FeedHit { id: PostingId(posting), relevance }, Cursor { key, id: posting }));
+    }
+    let more = items.len() as u64 > limit;
+    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(if backwards {
+        items.reverse();
+        Page { items, has_next_page: request.before.is_some(), has_previous_page: more }
+    } else {
+        Page { items, has_next_page: more, has_previous_page: request.after.is_some() }
+    })
 }
 
 /// How many postings the feed holds for this filter (run only when a client asks).
@@ -421,7 +590,7 @@ pub async fn feed_count(
     now: DateTime<Utc>,
     conn: &impl ConnectionTrait,
 ) -> Result<u64, StoreError> {
-    Ok(feed_select(filter, now).count(conn).await?)
+    Ok(feed_select(filter, now, conn.get_database_backend()).count(conn).await?)
 }
 
 /// Counts of the feed's postings per value of each facet, for the current filter: what a filter
@@ -440,14 +609,13 @@ pub async fn feed_facets(
     now: DateTime<Utc>,
     conn: &impl ConnectionTrait,
 ) -> Result<Facets, StoreError> {
-    use sea_orm::sea_query::{Alias, Order};
     async fn by_column(
         filter: &FeedFilter,
         now: DateTime<Utc>,
         column: postings::Column,
         conn: &impl ConnectionTrait,
     ) -> Result<Vec<(String, u64)>, StoreError> {
-        let rows: Vec<(Option<String>, i64)> = feed_select(filter, now)
+        let rows: Vec<(Option<String>, i64)> = feed_select(filter, now, conn.get_database_backend())
             .select_only()
             .column(column)
             .column_as(postings::Column::Id.count(), "n")
@@ -460,7 +628,8 @@ pub async fn feed_facets(
         out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         Ok(out)
     }
-    let ids = feed_select(filter, now).select_only().column(postings::Column::Id).into_query();
+    let ids =
+        feed_select(filter, now, conn.get_database_backend()).select_only().column(postings::Column::Id).into_query();
     let countries: Vec<(String, i64)> = posting_locations::Entity::find()
         .select_only()
         .column(posting_locations::Column::Country)
@@ -505,7 +674,7 @@ pub async fn feed_next_expiry(
     now: DateTime<Utc>,
     conn: &impl ConnectionTrait,
 ) -> Result<Option<DateTime<Utc>>, StoreError> {
-    let next: Option<Option<DateTime<Utc>>> = feed_select(filter, now)
+    let next: Option<Option<DateTime<Utc>>> = feed_select(filter, now, conn.get_database_backend())
         .select_only()
         .column_as(postings::Column::ExpiresAt.min(), "next")
         .into_tuple()
@@ -525,7 +694,7 @@ pub enum CompanyScope {
 
 fn company_select(company: CompanyId, scope: CompanyScope, now: DateTime<Utc>) -> Select<postings::Entity> {
     match scope {
-        CompanyScope::Public => feed_select(&FeedFilter { company_ids: vec![company], ..Default::default() }, now),
+        CompanyScope::Public => filtered(&FeedFilter { company_ids: vec![company], ..Default::default() }, now),
         CompanyScope::All => postings::Entity::find().filter(postings::Column::CompanyId.eq(company.0)),
     }
 }

@@ -383,6 +383,28 @@ impl World {
             "read posting pipeline" => outcome(
                 &self.run("query($id: ID!) { posting(id: $id) { pipeline { status count } } }", json!({ "id": self.posting_p }), a).await,
             ),
+            "recommended candidates for a posting" => {
+                let body = self
+                    .run(
+                        "query($id: ID!) { posting(id: $id) { recommendedCandidates(first: 10) { candidate { id } } } }",
+                        json!({ "id": self.posting_p }),
+                        a,
+                    )
+                    .await;
+                let listed = body["data"]["posting"]["recommendedCandidates"].to_string();
+                match outcome(&body).as_str() {
+                    // Only the PUBLIC candidate who has not applied fits: applicants are in the
+                    // pipeline already, and PRIVATE profiles are never recommended.
+                    "✓" if listed.contains(&self.public_profile)
+                        && !listed.contains(&self.applicant_profile)
+                        && !listed.contains(&self.private_profile) =>
+                    {
+                        "✓".to_owned()
+                    }
+                    "✓" => format!("wrong list: {listed}"),
+                    other => other.to_owned(),
+                }
+            }
             "move application" | "reject application" | "withdraw application" | "add application note" => {
                 let id = self.fresh_application().await;
                 let (query, input) = match operation {

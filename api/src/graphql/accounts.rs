@@ -14,10 +14,13 @@ use super::candidates::CandidateProfile;
 use super::companies::CompanyMembership;
 use super::context::{loader, state, viewer};
 use super::ids::{self, Kind};
+use super::matching::PostingMatch;
+use super::postings::Posting;
 use super::types::PlatformRole;
 use crate::error::AppError;
 use crate::services::accounts::{self, Session};
 use crate::services::candidates as candidate_service;
+use crate::services::matching;
 
 /// A user account. Reachable only by the user themselves, platform admins, and fellow members of
 /// a company (through `Company.members`).
@@ -73,6 +76,24 @@ impl User {
             return Ok(Some(Connection::with_additional_fields(false, false, ApplicationCount::None)));
         };
         applications::for_candidate(ctx, profile.id, request).await.map(Some)
+    }
+
+    /// Published postings that fit this user's candidate profile best, best first, leaving out
+    /// those already applied to; each with a score (0–100) and why. Empty without a profile or
+    /// skills. For the user themselves.
+    #[graphql(complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1")]
+    async fn recommended_postings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10, desc = "1 to 50.")] first: i32,
+    ) -> Result<Vec<PostingMatch>> {
+        let viewer = viewer(ctx);
+        if viewer.principal.user_id() != Some(self.0.id) && !viewer.principal.is_platform_admin() {
+            return Err(AppError::Forbidden("only you see your own recommendations".into()).into());
+        }
+        let first = matching::bound(first)?;
+        let found = matching::postings_for(state(ctx), self.0.id, first).await?;
+        Ok(found.into_iter().map(|(posting, m)| PostingMatch::new(Posting(posting), m)).collect())
     }
 
     /// The companies this user belongs to, with the role in each. Only for the user themselves and

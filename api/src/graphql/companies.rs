@@ -13,7 +13,7 @@ use super::accounts::User;
 use super::connection::{self, page_request};
 use super::context::{loader, state, viewer};
 use super::ids::{self, Kind};
-use super::postings::{Posting, PostingCount, postings_page};
+use super::postings::{PostingConnection, PostingCount, postings_page};
 use super::types::{CompanyRole, CompanySize, Location, LocationInput, patch};
 use crate::error::AppError;
 use crate::services::companies::{self as service, CompanyPatch};
@@ -82,7 +82,7 @@ impl Company {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> Result<Connection<String, Posting, PostingCount, EmptyFields>> {
+    ) -> Result<PostingConnection> {
         let request = page_request(first, after, last, before)?;
         let state = state(ctx);
         let role = viewer(ctx).role_in(state, self.0.id).await?;
@@ -104,7 +104,7 @@ impl Company {
         )
         .await
         .map_err(AppError::from)?;
-        postings_page(ctx, page, PostingCount::Company(self.0.id, scope)).await
+        postings_page(ctx, page.map(|id| (id, None)), PostingCount::Company(self.0.id, scope)).await
     }
 }
 

@@ -8,6 +8,7 @@ pub mod connection;
 pub mod context;
 pub mod ids;
 pub mod limits;
+pub mod matching;
 pub mod node;
 pub mod postings;
 pub mod types;

@@ -2,29 +2,33 @@
 
 use std::sync::Arc;
 
-use async_graphql::connection::{Connection, EmptyFields};
+use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use hiregraph_domain::postings::{
     Posting as DomainPosting, PostingAction, PostingContentInput, PostingSkill as DomainSkill,
     SalaryInput as DomainSalaryInput,
 };
+use hiregraph_domain::search::{TextQuery, parse_query};
 use hiregraph_domain::{CompanyId, PostingId};
 use hiregraph_persistence::page::Page;
 use hiregraph_persistence::postings::{self as store, CompanyScope, FeedFilter, FeedOrder};
 
 use super::applications::{self, Application, ApplicationCount, ApplicationStatus, PipelineStage};
+use super::candidates::CandidateProfile;
 use super::companies::Company;
 use super::connection::{self, page_request};
 use super::context::{PipelineOf, loader, state, viewer};
+use super::ids::encode_cursor;
 use super::ids::{self, Kind};
+use super::matching::CandidateMatch;
 use super::types::{
     CountryCode, CurrencyCode, EmploymentType, Location, LocationInput, PostingStatus, SalaryPeriod, Seniority,
     Workplace, patch,
 };
 use crate::error::AppError;
-use crate::services::loading;
 use crate::services::postings::{self as service, PostingPatch};
+use crate::services::{loading, matching};
 use crate::state::now;
 use hiregraph_persistence::cache::CacheKey;
 
@@ -160,6 +164,20 @@ impl Posting {
         Ok(Some(applications::pipeline(&counts)))
     }
 
+    /// Listed candidates (PUBLIC or EMPLOYERS) who fit this posting best, best first, leaving out
+    /// those who applied; each with a score (0–100) and why. Salary is not weighed: desired
+    /// salaries are private. For the company's RECRUITER, ADMIN and OWNER members.
+    #[graphql(complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1")]
+    async fn recommended_candidates(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10, desc = "1 to 50.")] first: i32,
+    ) -> Result<Vec<CandidateMatch>> {
+        let first = matching::bound(first)?;
+        let found = matching::candidates_for(state(ctx), viewer(ctx), &self.0, first).await?;
+        Ok(found.into_iter().map(|(profile, m)| CandidateMatch::new(CandidateProfile(profile), m)).collect())
+    }
+
     /// The employer.
     async fn company(&self, ctx: &Context<'_>) -> Result<Company> {
         let company = loader(ctx).load_one(self.0.company_id).await?;
@@ -260,26 +278,40 @@ fn facet_values(list: Vec<(String, u64)>) -> Vec<FacetValue> {
     list.into_iter().map(|(value, count)| FacetValue { value, count }).collect()
 }
 
+/// What an edge of a posting list adds to its node.
+#[derive(SimpleObject)]
+pub struct PostingEdgeFields {
+    /// How well the posting matches the search words, from 0 to 1 (higher is better); comparable
+    /// within one result list only. Null when no words were searched for.
+    relevance: Option<f64>,
+}
+
+/// A list of postings, each with its relevance when words were searched for.
+pub type PostingConnection = Connection<String, Posting, PostingCount, PostingEdgeFields>;
+
 /// Loads a page of posting ids through the loader and keeps those the viewer may read.
 pub async fn postings_page(
     ctx: &Context<'_>,
-    page: Page<PostingId>,
+    page: Page<(PostingId, Option<f64>)>,
     count: PostingCount,
-) -> Result<Connection<String, Posting, PostingCount, EmptyFields>> {
-    let ids: Vec<PostingId> = page.items.iter().map(|(id, _)| *id).collect();
+) -> Result<PostingConnection> {
+    let ids: Vec<PostingId> = page.items.iter().map(|((id, _), _)| *id).collect();
     let found = loader(ctx).load_many(ids).await?;
-    let mut items = Vec::with_capacity(page.items.len());
-    for (id, cursor) in page.items {
+    let mut connection = Connection::with_additional_fields(page.has_previous_page, page.has_next_page, count);
+    for ((id, relevance), cursor) in page.items {
         // A cached page may lag behind an expiry by its TTL: expired postings never show in lists.
         if let Some(posting) = found.get(&id)
             && !posting.is_expired(now())
             && service::may_read(state(ctx), viewer(ctx), posting).await?
         {
-            items.push((Posting(posting.clone()), cursor));
+            connection.edges.push(Edge::with_additional_fields(
+                encode_cursor(&cursor),
+                Posting(posting.clone()),
+                PostingEdgeFields { relevance },
+            ));
         }
     }
-    let page = Page { items, has_next_page: page.has_next_page, has_previous_page: page.has_previous_page };
-    Ok(connection::build(page, count))
+    Ok(connection)
 }
 
 /// A salary floor: postings in this currency and period whose range reaches the amount.
@@ -304,6 +336,11 @@ pub struct PostingFilter {
     min_salary: Option<MinSalaryInput>,
     /// Skill names, case-insensitive; each must be listed by the posting.
     skills: Option<Vec<String>>,
+    /// Words to find in the title, skills, company name, summary and description. Every word must
+    /// be found (in any form: "engineers" finds "engineer"); a skill's aliases count ("k8s" finds
+    /// Kubernetes), a likely typo also searches for the word it resembles, and stop words and bare
+    /// numbers are left out. At most 200 characters.
+    query: Option<String>,
 }
 
 impl PostingFilter {
@@ -332,7 +369,12 @@ impl PostingFilter {
         if skills.len() > 20 {
             return Err(AppError::bad_input("filter.skills", "may name at most 20 skills"));
         }
+        let text = match self.query.as_deref() {
+            Some(raw) => parse_query(raw).map_err(|e| AppError::bad_input("filter.query", e.message))?,
+            None => TextQuery::default(),
+        };
         Ok(FeedFilter {
+            text,
             company_ids,
             workplaces: self.workplaces.unwrap_or_default().into_iter().map(Into::into).collect(),
             employment_types: self.employment_types.unwrap_or_default().into_iter().map(Into::into).collect(),
@@ -344,14 +386,19 @@ impl PostingFilter {
     }
 }
 
-/// Feed order.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+/// Feed order; ties are broken the same way every time, so pages never overlap.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum PostingOrder {
     /// Most recently published first.
-    #[default]
     Newest,
     /// Least recently published first.
     Oldest,
+    /// Best match for `filter.query` first; the same as NEWEST without search words.
+    Relevance,
+    /// Highest maximum salary first, counted per year (a month is 12, an hour 2,080); postings
+    /// without a salary last. Currencies are not converted: filter by `minSalary` to compare like
+    /// with like.
+    SalaryHigh,
 }
 
 #[derive(InputObject)]
@@ -495,23 +542,33 @@ impl PostingQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<PostingFilter>,
-        #[graphql(desc = "Defaults to NEWEST.")] order_by: Option<PostingOrder>,
+        #[graphql(desc = "Defaults to RELEVANCE when `filter.query` has search words, NEWEST otherwise.")]
+        order_by: Option<PostingOrder>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> Result<Connection<String, Posting, PostingCount, EmptyFields>> {
+    ) -> Result<PostingConnection> {
         let request = page_request(first, after, last, before)?;
         let filter = filter.unwrap_or_default().into_feed_filter()?;
-        let order = match order_by.unwrap_or_default() {
-            PostingOrder::Newest => FeedOrder::Newest,
-            PostingOrder::Oldest => FeedOrder::Oldest,
+        let searching = !filter.text.is_empty();
+        let order = match order_by {
+            Some(PostingOrder::Newest) => FeedOrder::Newest,
+            Some(PostingOrder::Oldest) => FeedOrder::Oldest,
+            Some(PostingOrder::Relevance) | None if searching => FeedOrder::Relevance,
+            Some(PostingOrder::Relevance) | None => FeedOrder::Newest,
+            Some(PostingOrder::SalaryHigh) => FeedOrder::SalaryHigh,
         };
+        for (name, cursor) in [("after", &request.after), ("before", &request.before)] {
+            if cursor.as_ref().is_some_and(|c| !order.accepts(&c.key)) {
+                return Err(AppError::bad_input(name, "this cursor belongs to a list in another order").into());
+            }
+        }
         let state = state(ctx);
         let shape = loading::shape_hash(&(&filter, order, &request));
         let page =
             loading::feed_page(state, shape, store::feed(&filter, order, &request, now(), &state.db.conn)).await?;
-        postings_page(ctx, page, PostingCount::Feed(filter)).await
+        postings_page(ctx, page.map(|hit| (hit.id, hit.relevance)), PostingCount::Feed(filter)).await
     }
 }
 

@@ -5,7 +5,7 @@ use hiregraph_domain::accounts::{Password, PlatformRole, User};
 use hiregraph_domain::ids::TokenFamilyId;
 use hiregraph_domain::values::Email;
 use hiregraph_domain::{UserId, ValidationErrors};
-use hiregraph_persistence::{TransactionTrait, tokens, users};
+use hiregraph_persistence::{tokens, users};
 
 use crate::auth::{password, refresh};
 use crate::error::{AppError, AppResult};
@@ -48,7 +48,7 @@ pub async fn register(state: &AppState, email: &str, password: &str) -> AppResul
         return Err(AppError::invalid_under(errors, "input"));
     };
     let hash = password::hash(password.expose().to_owned()).await?;
-    let txn = state.db.conn.begin().await.map_err(AppError::internal)?;
+    let txn = state.db.write().await.map_err(AppError::internal)?;
     let user = users::insert(UserId::generate(), &email, &hash, PlatformRole::Member, now(), &txn).await.map_err(
         |e| match e {
             hiregraph_persistence::StoreError::Duplicate(_) => {

@@ -7,7 +7,7 @@ use hiregraph_domain::applications::{
     Relation, Source,
 };
 use hiregraph_domain::{ApplicationId, CompanyId, FieldError, PostingId};
-use hiregraph_persistence::{StoreError, TransactionTrait, applications as store, candidates};
+use hiregraph_persistence::{StoreError, applications as store, candidates};
 
 use crate::error::{AppError, AppResult};
 use crate::services::companies::signed_in;
@@ -121,7 +121,7 @@ pub async fn apply(
         created_at: at,
         updated_at: at,
     };
-    let txn = state.db.conn.begin().await.map_err(AppError::internal)?;
+    let txn = state.db.write().await.map_err(AppError::internal)?;
     store::insert(&application, user, &txn).await.map_err(|e| match e {
         StoreError::Duplicate(_) => duplicate(),
         other => other.into(),
@@ -159,7 +159,7 @@ pub async fn move_to(
         )
     })?;
     let at = now();
-    let txn = state.db.conn.begin().await.map_err(AppError::internal)?;
+    let txn = state.db.write().await.map_err(AppError::internal)?;
     store::set_status(id, from, to, at, &txn).await.map_err(|e| match e {
         StoreError::StaleVersion => {
             AppError::Conflict("the application moved meanwhile: reload it and try again".into())

@@ -6,7 +6,7 @@ use hiregraph_domain::candidates::{CandidateAccess, CandidateProfile, ProfileCon
 use hiregraph_domain::{CandidateId, UserId};
 use hiregraph_persistence::candidates::{self as store, CandidateFilter};
 use hiregraph_persistence::page::{Page, PageRequest};
-use hiregraph_persistence::{StoreError, TransactionTrait, applications};
+use hiregraph_persistence::{StoreError, applications};
 
 use crate::error::{AppError, AppResult};
 use crate::services::companies::signed_in;
@@ -69,7 +69,7 @@ pub async fn upsert(state: &AppState, viewer: &Viewer, input: ProfileInput) -> A
     let user = signed_in(viewer)?;
     let content = ProfileContent::try_from(input).map_err(|e| AppError::invalid_under(e, "input"))?;
     let at = now();
-    let txn = state.db.conn.begin().await.map_err(AppError::internal)?;
+    let txn = state.db.write().await.map_err(AppError::internal)?;
     let existing = store::find_id_by_user(user, &txn).await?;
     let created_at = match existing {
         Some(id) => load(state, id).await?.map(|p| p.created_at).unwrap_or(at),

@@ -8,7 +8,7 @@ use hiregraph_domain::companies::{
 use hiregraph_domain::values::Email;
 use hiregraph_domain::{CompanyId, UserId};
 use hiregraph_persistence::cache::CacheKey;
-use hiregraph_persistence::{TransactionTrait, companies, users};
+use hiregraph_persistence::{companies, users};
 
 use crate::error::{AppError, AppResult};
 use crate::services::loading;
@@ -48,7 +48,7 @@ pub async fn create(
     let slug = company_slug(slug, &name).map_err(|e| AppError::invalid_under(e.into(), "input"))?;
     let id = CompanyId::generate();
     let at = now();
-    let txn = state.db.conn.begin().await.map_err(AppError::internal)?;
+    let txn = state.db.write().await.map_err(AppError::internal)?;
     companies::insert(id, &slug, &profile, at, &txn).await.map_err(|e| match e {
         hiregraph_persistence::StoreError::Duplicate(_) => {
             AppError::Conflict(format!("the slug `{}` is taken", slug.as_str()))
@@ -148,7 +148,7 @@ pub async fn change_member(
         authorize(state, viewer, id, CompanyAction::ManageMembers).await?;
     }
     let at = now();
-    let txn = state.db.conn.begin().await.map_err(AppError::internal)?;
+    let txn = state.db.write().await.map_err(AppError::internal)?;
     if !companies::lock(id, at, &txn).await? {
         return Err(AppError::NotFound("no company has this id".into()));
     }

@@ -14,6 +14,7 @@ use hiregraph_domain::postings::Posting;
 use hiregraph_domain::{CandidateId, CompanyId, PostingId};
 use hiregraph_persistence::cache::{Cache, CacheKey, Claim, Generation, Landed};
 use hiregraph_persistence::page::Page;
+use hiregraph_persistence::postings::FeedHit;
 use hiregraph_persistence::{StoreError, candidates, companies, postings};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -198,12 +199,12 @@ where
     Ok(value)
 }
 
-/// A page of feed ids through the cache.
+/// A page of feed ids (with their relevance) through the cache.
 pub async fn feed_page(
     state: &AppState,
     shape: u64,
-    load: impl std::future::Future<Output = Result<Page<PostingId>, StoreError>>,
-) -> AppResult<Page<PostingId>> {
+    load: impl std::future::Future<Output = Result<Page<FeedHit>, StoreError>>,
+) -> AppResult<Page<FeedHit>> {
     // A page whose postings expired meanwhile is still a valid keyset page: lists drop expired
     // postings as they show them.
     feed_cached(state, |g| CacheKey::FeedPage(g, shape), |_| true, || load).await

@@ -6,4 +6,5 @@ pub mod applications;
 pub mod candidates;
 pub mod companies;
 pub mod loading;
+pub mod matching;
 pub mod postings;

@@ -8,7 +8,7 @@ use hiregraph_domain::postings::{
 };
 use hiregraph_domain::values::Slug;
 use hiregraph_domain::{CompanyId, PostingId, ValidationErrors};
-use hiregraph_persistence::{TransactionTrait, postings};
+use hiregraph_persistence::postings;
 
 use crate::error::{AppError, AppResult};
 use crate::services::companies::{authorize, signed_in};
@@ -80,7 +80,7 @@ pub async fn create(
         created_at: at,
         updated_at: at,
     };
-    let txn = state.db.conn.begin().await.map_err(AppError::internal)?;
+    let txn = state.db.write().await.map_err(AppError::internal)?;
     postings::insert(&posting, &txn).await?;
     txn.commit().await.map_err(AppError::internal)?;
     Ok(Arc::new(posting))
@@ -198,7 +198,7 @@ pub async fn update(
             ));
         }
     }
-    let txn = state.db.conn.begin().await.map_err(AppError::internal)?;
+    let txn = state.db.write().await.map_err(AppError::internal)?;
     match postings::update_content(id, expected_version, &content, now(), &txn).await {
         Ok(_) => {}
         Err(hiregraph_persistence::StoreError::StaleVersion) => {

@@ -1,0 +1,138 @@
+//! Recommendations, both ways: postings for a candidate, candidates for a posting's hiring team.
+//! The database hands over every pair that shares a skill, with skill counts grouped in SQL; the
+//! domain scores them all from those counts, and explains the best `first` from the full records.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use hiregraph_domain::candidates::{CandidateProfile, Visibility};
+use hiregraph_domain::companies::{self as rules, CompanyAction};
+use hiregraph_domain::matching::{
+    CandidateFacts, DesiredSalary, Match, PostingFacts, SkillCounts, score, score_from_counts,
+};
+use hiregraph_domain::postings::Posting;
+use hiregraph_domain::skills::{equivalent_keys, match_key};
+use hiregraph_domain::{PostingId, UserId};
+use hiregraph_persistence::{candidates, matching};
+
+use crate::error::{AppError, AppResult};
+use crate::services::companies::signed_in;
+use crate::services::{loading, postings as posting_service};
+use crate::state::{AppState, Viewer, now};
+
+/// The most recommendations one request returns.
+pub const MAX_RECOMMENDATIONS: i32 = 50;
+
+/// Checks a requested count.
+pub fn bound(first: i32) -> AppResult<usize> {
+    if (1..=MAX_RECOMMENDATIONS).contains(&first) {
+        Ok(usize::try_from(first).unwrap_or(1))
+    } else {
+        Err(AppError::bad_input("first", format!("must be between 1 and {MAX_RECOMMENDATIONS}, was {first}")))
+    }
+}
+
+/// Every stored spelling of these skills, each once.
+fn keys_of<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    names.flat_map(equivalent_keys).filter(|k| seen.insert(k.clone())).collect()
+}
+
+/// The postings that fit `user`'s candidate profile best, best first (newest first among equal
+/// scores), leaving out those already applied to. Empty without a profile or skills.
+pub async fn postings_for(state: &AppState, user: UserId, first: usize) -> AppResult<Vec<(Arc<Posting>, Match)>> {
+    let conn = &state.db.conn;
+    let Some(id) = candidates::find_id_by_user(user, conn).await? else { return Ok(Vec::new()) };
+    let Some(profile) = candidates::find_by_ids(&[id], conn).await?.pop() else { return Ok(Vec::new()) };
+    // The candidate asks for themselves: their desired salary counts.
+    let facts = CandidateFacts::of(&profile.content, true);
+    let keys = keys_of(facts.skills.iter().map(String::as_str));
+    let rows = matching::postings_sharing_skills(&keys, id, now(), conn).await?;
+    let mut ranked: Vec<_> = rows
+        .into_iter()
+        .filter_map(|row| score_from_counts(&facts, &row.facts, row.counts).map(|s| (s, row.published_at, row.id)))
+        .collect();
+    ranked.sort_by(|a, b| b.cmp(a));
+    ranked.truncate(first);
+    let ids: Vec<PostingId> = ranked.iter().map(|(_, _, id)| *id).collect();
+    let mut found = loading::postings_by_id(state, &ids).await?;
+    Ok(ranked
+        .into_iter()
+        .filter_map(|(_, _, id)| {
+            let posting = found.remove(&id)?;
+            let explained = score(&facts, &PostingFacts::of(&posting.content))?;
+            Some((posting, explained))
+        })
+        .collect())
+}
+
+/// The listed candidates (PUBLIC or EMPLOYERS) who fit a posting best, for its hiring team
+/// (RECRUITER, ADMIN, OWNER) and platform admins; best first, most recently updated first among
+/// equal scores, leaving out those who applied. Desired salaries are private to the candidate, so
+/// salary is not weighed (it counts as unknown for everyone alike).
+pub async fn candidates_for(
+    state: &AppState,
+    viewer: &Viewer,
+    posting: &Posting,
+    first: usize,
+) -> AppResult<Vec<(Arc<CandidateProfile>, Match)>> {
+    signed_in(viewer)?;
+    if !posting_service::may_read(state, viewer, posting).await? {
+        return Err(AppError::NotFound("no posting has this id".into()));
+    }
+    let role = viewer.role_in(state, posting.company_id).await?;
+    if !rules::may(&viewer.principal, role, CompanyAction::ManagePostings) {
+        return Err(AppError::Forbidden(
+            "only the company's recruiters, admins and owners see recommended candidates".into(),
+        ));
+    }
+    let facts = PostingFacts::of(&posting.content);
+    let keys = keys_of(facts.skills.iter().map(|s| s.name.as_str()));
+    let rows = matching::candidates_sharing_skills(
+        &keys,
+        &[Visibility::Public, Visibility::Employers],
+        posting.id,
+        &state.db.conn,
+    )
+    .await?;
+    let wanted: Vec<(String, bool)> = facts.skills.iter().map(|s| (match_key(&s.name), s.required)).collect();
+    let bare = PostingFacts { skills: Vec::new(), ..facts.clone() };
+    let mut ranked: Vec<_> = rows
+        .into_iter()
+        .filter_map(|row| {
+            let own: HashSet<String> = row.keys.iter().map(|k| match_key(k)).collect();
+            let counts = wanted.iter().fold(SkillCounts::default(), |mut c, (key, required)| {
+                let has = usize::from(own.contains(key));
+                if *required {
+                    c.required_total += 1;
+                    c.required_matched += has;
+                } else {
+                    c.preferred_total += 1;
+                    c.preferred_matched += has;
+                }
+                c
+            });
+            let candidate = CandidateFacts {
+                skills: row.keys,
+                seniority: row.seniority,
+                years: row.years,
+                desired_salary: DesiredSalary::Private,
+                open_to: row.open_to,
+                location: row.location,
+            };
+            score_from_counts(&candidate, &bare, counts).map(|s| (s, row.updated_at, row.id))
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.cmp(a));
+    ranked.truncate(first);
+    let ids: Vec<_> = ranked.iter().map(|(_, _, id)| *id).collect();
+    let mut found = loading::candidates_by_id(state, &ids).await?;
+    Ok(ranked
+        .into_iter()
+        .filter_map(|(_, _, id)| {
+            let profile = found.remove(&id)?;
+            let explained = score(&CandidateFacts::of(&profile.content, false), &facts)?;
+            Some((profile, explained))
+        })
+        .collect())
+}

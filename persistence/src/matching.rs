@@ -1,0 +1,285 @@
+//! What matching reads, in bulk: every published posting (or listed candidate) that shares a skill
+//! with the other side, with just the columns scoring needs and the skill counts grouped in SQL.
+//! Two queries per direction, whatever the number of rows.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use hiregraph_domain::candidates::Visibility;
+use hiregraph_domain::matching::{PostingFacts, SkillCounts};
+use hiregraph_domain::postings::{PostingStatus, Seniority, Workplace};
+use hiregraph_domain::values::{Location, SalaryPeriod, SalaryRange};
+use hiregraph_domain::{CandidateId, PostingId};
+use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Query, SelectStatement};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+};
+use uuid::Uuid;
+
+use crate::entities::{
+    applications, candidate_profiles as profiles, candidate_skills, posting_locations, posting_skills, postings,
+};
+use crate::error::StoreError;
+
+/// A posting as ranking reads it: its facts without skill names, and the candidate's skill counts.
+#[derive(Debug, Clone)]
+pub struct PostingRow {
+    pub id: PostingId,
+    pub published_at: Option<DateTime<Utc>>,
+    pub facts: PostingFacts,
+    pub counts: SkillCounts,
+}
+
+/// `n` placeholders of a custom expression: `$1, $2…` on Postgres, `?, ?…` on SQLite.
+fn placeholders(backend: DatabaseBackend, n: usize) -> String {
+    let one = |i: usize| if backend == DatabaseBackend::Postgres { format!("${}", i + 1) } else { "?".to_owned() };
+    (0..n).map(one).collect::<Vec<_>>().join(", ")
+}
+
+fn key_values(keys: &[String]) -> Vec<sea_orm::Value> {
+    keys.iter().map(|k| sea_orm::Value::from(k.clone())).collect()
+}
+
+fn count(n: i64) -> usize {
+    usize::try_from(n).unwrap_or(0)
+}
+
+/// Published, unexpired postings listing any of `keys` that `candidate` has not applied to.
+fn eligible_postings(keys: &[String], candidate: Uuid, now: DateTime<Utc>) -> SelectStatement {
+    use postings::Column as C;
+    let sharing = Query::select()
+        .column(posting_skills::Column::PostingId)
+        .from(posting_skills::Entity)
+        .and_where(posting_skills::Column::SkillKey.is_in(keys.iter().cloned()))
+        .to_owned();
+    let applied = Query::select()
+        .column(applications::Column::PostingId)
+        .from(applications::Entity)
+        .and_where(applications::Column::CandidateId.eq(candidate))
+        .to_owned();
+    postings::Entity::find()
+        .select_only()
+        .column(C::Id)
+        .filter(C::Status.eq(PostingStatus::Published.as_str()))
+        .filter(Condition::any().add(C::ExpiresAt.is_null()).add(C::ExpiresAt.gt(now)))
+        .filter(C::Id.in_subquery(sharing))
+        .filter(C::Id.not_in_subquery(applied))
+        .into_query()
+}
+
+fn location(city: Option<String>, region: Option<String>, country: &str, remote: bool) -> Result<Location, StoreError> {
+    Location::new(city.as_deref(), region.as_deref(), country, remote).map_err(StoreError::corrupt)
+}
+
+/// Every posting `candidate` could be recommended: published, unexpired, sharing a skill (any
+/// spelling in `keys`), not applied to. Skill counts are the candidate's against each posting.
+pub async fn postings_sharing_skills(
+    keys: &[String],
+    candidate: CandidateId,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<Vec<PostingRow>, StoreError> {
+    use postings::Column as C;
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let eligible = eligible_postings(keys, candidate.0, now);
+    let backend = conn.get_database_backend();
+    let matched = |required: bool| {
+        let flag = if required { "" } else { "NOT " };
+        Expr::cust_with_values(
+            format!(
+                "SUM(CASE WHEN {flag}posting_skills.required AND posting_skills.skill_key IN ({}) THEN 1 ELSE 0 END)",
+                placeholders(backend, keys.len())
+            ),
+            key_values(keys),
+        )
+    };
+    let columns = [
+        C::Id,
+        C::PublishedAt,
+        C::Seniority,
+        C::MinYearsExperience,
+        C::Workplace,
+        C::SalaryMin,
+        C::SalaryMax,
+        C::SalaryCurrency,
+        C::SalaryPeriod,
+    ];
+    let mut select = Query::select();
+    select
+        .columns(columns.map(|c| (postings::Entity, c)))
+        .expr_as(Expr::cust("SUM(CASE WHEN posting_skills.required THEN 1 ELSE 0 END)"), "required_total")
+        .expr_as(Expr::cust("SUM(CASE WHEN posting_skills.required THEN 0 ELSE 1 END)"), "preferred_total")
+        .expr_as(matched(true), "required_matched")
+        .expr_as(matched(false), "preferred_matched")
+        .from(postings::Entity)
+        .join(
+            JoinType::InnerJoin,
+            posting_skills::Entity,
+            Expr::col((posting_skills::Entity, posting_skills::Column::PostingId)).equals((postings::Entity, C::Id)),
+        )
+        .and_where(Expr::col((postings::Entity, C::Id)).in_subquery(eligible.clone()))
+        .group_by_columns(columns.map(|c| (postings::Entity, c)));
+    let rows = conn.query_all_raw(backend.build(&select)).await?;
+    type Place = (Uuid, Option<String>, Option<String>, String, bool);
+    let located: Vec<Place> = posting_locations::Entity::find()
+        .select_only()
+        .columns([
+            posting_locations::Column::PostingId,
+            posting_locations::Column::City,
+            posting_locations::Column::Region,
+            posting_locations::Column::Country,
+            posting_locations::Column::Remote,
+        ])
+        .filter(posting_locations::Column::PostingId.in_subquery(eligible))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut locations: HashMap<Uuid, Vec<Location>> = HashMap::new();
+    for (posting, city, region, country, remote) in located {
+        locations.entry(posting).or_default().push(location(city, region, &country, remote)?);
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: Uuid = row.try_get("", "id")?;
+        let text = |column: &str| row.try_get::<Option<String>>("", column);
+        let salary = match (
+            row.try_get::<Option<i64>>("", "salary_min")?,
+            row.try_get::<Option<i64>>("", "salary_max")?,
+            text("salary_currency")?,
+            text("salary_period")?.as_deref().and_then(SalaryPeriod::parse),
+        ) {
+            (Some(min), Some(max), Some(currency), Some(period)) => {
+                Some(SalaryRange::new(min, max, &currency, period).map_err(StoreError::corrupt)?)
+            }
+            _ => None,
+        };
+        out.push(PostingRow {
+            id: PostingId(id),
+            published_at: row.try_get("", "published_at")?,
+            facts: PostingFacts {
+                skills: Vec::new(),
+                seniority: text("seniority")?.as_deref().and_then(Seniority::parse),
+                min_years: row.try_get("", "min_years_experience")?,
+                workplace: text("workplace")?.as_deref().and_then(Workplace::parse),
+                locations: locations.remove(&id).unwrap_or_default(),
+                salary,
+            },
+            counts: SkillCounts {
+                required_total: count(row.try_get("", "required_total")?),
+                required_matched: count(row.try_get("", "required_matched")?),
+                preferred_total: count(row.try_get("", "preferred_total")?),
+                preferred_matched: count(row.try_get("", "preferred_matched")?),
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// A candidate as ranking reads it: the public facts and which of the wanted skill keys they list.
+#[derive(Debug, Clone)]
+pub struct CandidateRow {
+    pub id: CandidateId,
+    pub updated_at: DateTime<Utc>,
+    pub seniority: Option<Seniority>,
+    pub years: Option<i32>,
+    pub open_to: Vec<Workplace>,
+    pub location: Option<Location>,
+    /// The keys among those asked for that this candidate lists.
+    pub keys: Vec<String>,
+}
+
+/// Every candidate with one of `visibilities` who lists any of `keys` and has not applied to
+/// `posting`.
+pub async fn candidates_sharing_skills(
+    keys: &[String],
+    visibilities: &[Visibility],
+    posting: PostingId,
+    conn: &impl ConnectionTrait,
+) -> Result<Vec<CandidateRow>, StoreError> {
+    use profiles::Column as C;
+    if keys.is_empty() || visibilities.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sharing = Query::select()
+        .column(candidate_skills::Column::CandidateId)
+        .from(candidate_skills::Entity)
+        .and_where(candidate_skills::Column::SkillKey.is_in(keys.iter().cloned()))
+        .to_owned();
+    let applied = Query::select()
+        .column(applications::Column::CandidateId)
+        .from(applications::Entity)
+        .and_where(applications::Column::PostingId.eq(posting.0))
+        .to_owned();
+    let eligible = profiles::Entity::find()
+        .filter(C::Visibility.is_in(visibilities.iter().map(|v| v.as_str())))
+        .filter(C::Id.in_subquery(sharing))
+        .filter(C::Id.not_in_subquery(applied));
+    type Row = (
+        Uuid,
+        DateTime<Utc>,
+        Option<String>,
+        Option<i32>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        bool,
+        bool,
+        bool,
+    );
+    let rows: Vec<Row> = eligible
+        .clone()
+        .select_only()
+        .columns([
+            C::Id,
+            C::UpdatedAt,
+            C::Seniority,
+            C::YearsExperience,
+            C::City,
+            C::Region,
+            C::Country,
+            C::OpenOnsite,
+            C::OpenHybrid,
+            C::OpenRemote,
+        ])
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let listed: Vec<(Uuid, String)> = candidate_skills::Entity::find()
+        .select_only()
+        .columns([candidate_skills::Column::CandidateId, candidate_skills::Column::SkillKey])
+        .filter(candidate_skills::Column::SkillKey.is_in(keys.iter().cloned()))
+        .filter(candidate_skills::Column::CandidateId.in_subquery(eligible.select_only().column(C::Id).into_query()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut by_candidate: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for (candidate, key) in listed {
+        by_candidate.entry(candidate).or_default().push(key);
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, updated_at, seniority, years, city, region, country, onsite, hybrid, remote) in rows {
+        let location = match country {
+            Some(country) => {
+                let remote_only = city.is_none();
+                Some(location(city, region, &country, remote_only)?)
+            }
+            None => None,
+        };
+        let open_to = [(onsite, Workplace::Onsite), (hybrid, Workplace::Hybrid), (remote, Workplace::Remote)]
+            .into_iter()
+            .filter_map(|(open, w)| open.then_some(w))
+            .collect();
+        out.push(CandidateRow {
+            id: CandidateId(id),
+            updated_at,
+            seniority: seniority.as_deref().and_then(Seniority::parse),
+            years,
+            open_to,
+            location,
+            keys: by_candidate.remove(&id).unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}

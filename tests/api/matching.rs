@@ -1,0 +1,146 @@
+//! Recommendations both ways, through the API: order, scores, explanations, who may ask, and
+//! whose profiles may be recommended.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Session, TestApp, complete_posting, error_code, error_fields, spawn_app};
+
+const FOR_ME: &str = "query($first: Int!) { viewer { recommendedPostings(first: $first) {
+  score posting { id title }
+  explanation { matchedRequiredSkills missingRequiredSkills matchedPreferredSkills seniority experience salary workplace location notes }
+} } }";
+
+const FOR_POSTING: &str =
+    "query($id: ID!, $first: Int!) { node(id: $id) { ... on Posting { recommendedCandidates(first: $first) {
+  score candidate { id displayName }
+  explanation { matchedRequiredSkills missingRequiredSkills salary notes }
+} } } }";
+
+/// A remote US posting asking for `required` skills and nice to have `preferred` ones.
+fn posting(company: &str, title: &str, required: &[&str], preferred: &[&str], seniority: &str) -> Value {
+    let mut input = complete_posting(company, title);
+    let skill = |name: &&str, required: bool| json!({ "name": name, "required": required });
+    let skills: Vec<Value> =
+        required.iter().map(|s| skill(s, true)).chain(preferred.iter().map(|s| skill(s, false))).collect();
+    input["skills"] = json!(skills);
+    input["seniority"] = json!(seniority);
+    input["locations"] = json!([{ "country": "US", "remote": true }]);
+    input["salary"] = json!({ "min": 150000, "max": 190000, "currency": "USD", "period": "YEAR" });
+    input
+}
+
+fn profile(name: &str, skills: &[&str], visibility: &str) -> Value {
+    json!({
+        "displayName": name,
+        "visibility": visibility,
+        "seniority": "SENIOR",
+        "yearsExperience": 8,
+        "openTo": ["REMOTE"],
+        "location": { "city": "Denver", "country": "US" },
+        "desiredSalary": { "min": 170000, "max": 200000, "currency": "USD", "period": "YEAR" },
+        "skills": skills.iter().map(|s| json!({ "name": s })).collect::<Vec<_>>(),
+    })
+}
+
+async fn company_with_postings(app: &TestApp) -> (Session, String, [String; 3]) {
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Matchworks").await;
+    let mut ids = Vec::new();
+    for (title, required, preferred, seniority) in [
+        ("Go Platform Engineer", &["Go", "PostgreSQL", "Kubernetes"][..], &["Kafka"][..], "SENIOR"),
+        ("Go Backend Engineer", &["Go", "MySQL"][..], &["Kafka"][..], "MID"),
+        ("iOS Engineer", &["Swift"][..], &[][..], "SENIOR"),
+    ] {
+        let id = app.create_posting(&owner, posting(&company, title, required, preferred, seniority)).await;
+        app.publish(&owner, &id).await;
+        ids.push(id);
+    }
+    (owner, company, ids.try_into().unwrap())
+}
+
+#[tokio::test]
+async fn candidates_get_the_postings_that_fit_best_with_the_reasons() {
+    let app = spawn_app().await;
+    let (_, _, [platform, backend, ios]) = company_with_postings(&app).await;
+    let ada = app.register("ada").await;
+    // Aliases count: golang is Go, postgres is PostgreSQL, k8s is Kubernetes.
+    app.upsert_profile(&ada, profile("Ada", &["golang", "postgres", "k8s", "Kafka"], "PUBLIC")).await;
+
+    let data = app.ok(FOR_ME, json!({ "first": 10 }), Some(&ada.access)).await;
+    let list = data["viewer"]["recommendedPostings"].as_array().unwrap();
+    let ids: Vec<&str> = list.iter().map(|m| m["posting"]["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [platform.as_str(), backend.as_str()], "no shared skill, no iOS job: {data}");
+    assert!(!ids.contains(&ios.as_str()));
+    let best = &list[0];
+    assert_eq!(best["score"], 100, "{best}");
+    assert_eq!(best["explanation"]["matchedRequiredSkills"], json!(["Go", "PostgreSQL", "Kubernetes"]));
+    assert_eq!(best["explanation"]["matchedPreferredSkills"], json!(["Kafka"]));
+    assert_eq!(best["explanation"]["salary"], "MATCH");
+    assert_eq!(best["explanation"]["location"], "MATCH");
+    // Half the required skills (22.5) + Kafka (10) + one level apart (7.5) + 10 + 10 + 5 + 5.
+    let second = &list[1];
+    assert_eq!(second["score"], 70, "{second}");
+    assert_eq!(second["explanation"]["missingRequiredSkills"], json!(["MySQL"]));
+    assert_eq!(second["explanation"]["seniority"], "PARTIAL");
+    assert!(second["explanation"]["notes"][0].as_str().unwrap().contains("missing MySQL"), "{second}");
+
+    // `first` bounds the list; an applied-to posting is no longer recommended.
+    let data = app.ok(FOR_ME, json!({ "first": 1 }), Some(&ada.access)).await;
+    assert_eq!(data["viewer"]["recommendedPostings"].as_array().unwrap().len(), 1);
+    app.apply(&ada, &platform).await;
+    let data = app.ok(FOR_ME, json!({ "first": 10 }), Some(&ada.access)).await;
+    assert_eq!(data["viewer"]["recommendedPostings"][0]["posting"]["id"], json!(backend));
+    assert_eq!(data["viewer"]["recommendedPostings"].as_array().unwrap().len(), 1);
+
+    let body = app.graphql(FOR_ME, json!({ "first": 0 }), Some(&ada.access)).await;
+    assert_eq!((error_code(&body), error_fields(&body)), (Some("BAD_USER_INPUT"), vec!["first".to_owned()]));
+    // No profile: nothing to recommend yet.
+    let newcomer = app.register("newcomer").await;
+    let data = app.ok(FOR_ME, json!({ "first": 5 }), Some(&newcomer.access)).await;
+    assert_eq!(data["viewer"]["recommendedPostings"], json!([]));
+}
+
+#[tokio::test]
+async fn hiring_teams_get_listed_candidates_without_their_salary() {
+    let app = spawn_app().await;
+    let (owner, company, [platform, _, _]) = company_with_postings(&app).await;
+    let mut names = Vec::new();
+    for (name, skills, visibility) in [
+        ("Public Full", &["Go", "PostgreSQL", "Kubernetes"][..], "PUBLIC"),
+        ("Employers Half", &["Go"][..], "EMPLOYERS"),
+        ("Private Full", &["Go", "PostgreSQL", "Kubernetes"][..], "PRIVATE"),
+        ("Public Unrelated", &["Figma"][..], "PUBLIC"),
+        ("Public Applied", &["Go", "PostgreSQL"][..], "PUBLIC"),
+    ] {
+        let who = app.register("candidate").await;
+        app.upsert_profile(&who, profile(name, skills, visibility)).await;
+        if name == "Public Applied" {
+            app.apply(&who, &platform).await;
+        }
+        names.push(name);
+    }
+    let recruiter = app.register("recruiter").await;
+    let viewer = app.register("viewer").await;
+    app.add_member(&owner, &company, &recruiter, "RECRUITER").await;
+    app.add_member(&owner, &company, &viewer, "VIEWER").await;
+
+    let data = app.ok(FOR_POSTING, json!({ "id": platform, "first": 10 }), Some(&recruiter.access)).await;
+    let list = data["node"]["recommendedCandidates"].as_array().unwrap();
+    let shown: Vec<&str> = list.iter().map(|m| m["candidate"]["displayName"].as_str().unwrap()).collect();
+    assert_eq!(shown, ["Public Full", "Employers Half"], "{data}");
+    // Salary is never weighed for a hiring team: 45 + 0 (no Kafka) + 15 + 10 + 5 (unknown) + 5 + 5.
+    assert_eq!(list[0]["score"], 85, "{data}");
+    assert_eq!(list[0]["explanation"]["salary"], "UNKNOWN");
+    assert!(!list[0].to_string().contains("170000"), "the desired salary stays private: {data}");
+
+    for (who, code) in [(Some(&viewer), "FORBIDDEN"), (None, "UNAUTHENTICATED")] {
+        let body =
+            app.graphql(FOR_POSTING, json!({ "id": platform, "first": 5 }), who.map(|s| s.access.as_str())).await;
+        assert_eq!(error_code(&body), Some(code), "{body}");
+    }
+    let outsider = app.register("outsider").await;
+    let other = app.create_company(&outsider, "Elsewhere").await;
+    assert!(!other.is_empty());
+    let body = app.graphql(FOR_POSTING, json!({ "id": platform, "first": 5 }), Some(&outsider.access)).await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+}

@@ -1,0 +1,211 @@
+//! Full-text search of the public feed: what it finds, how it orders and pages, and that the
+//! database keeps the search text in step with every edit. Same tests on SQLite and Postgres.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Session, TestApp, complete_posting, error_code, error_fields, spawn_app};
+
+const SEARCH: &str = "query($f: PostingFilter, $o: PostingOrder, $first: Int, $after: String) {
+  postings(filter: $f, orderBy: $o, first: $first, after: $after) {
+    totalCount
+    edges { cursor relevance node { id title } }
+    pageInfo { hasNextPage endCursor }
+    facets { workplaces { value count } skills { value count } }
+  }
+}";
+
+struct Spec {
+    title: &'static str,
+    summary: &'static str,
+    skills: &'static [&'static str],
+    workplace: &'static str,
+    salary: (i64, i64, &'static str),
+}
+
+const SPECS: &[Spec] = &[
+    Spec {
+        title: "Site Reliability Engineer",
+        summary: "Keep our clusters healthy.",
+        skills: &["Kubernetes", "Terraform"],
+        workplace: "REMOTE",
+        salary: (150_000, 190_000, "YEAR"),
+    },
+    Spec {
+        title: "Backend Developer",
+        summary: "Build payment APIs in Go.",
+        skills: &["Go", "PostgreSQL"],
+        workplace: "HYBRID",
+        salary: (110_000, 130_000, "YEAR"),
+    },
+    Spec {
+        title: "Frontend Engineer",
+        summary: "Ship our design system.",
+        skills: &["TypeScript", "React"],
+        workplace: "REMOTE",
+        salary: (9_000, 11_000, "MONTH"),
+    },
+    Spec {
+        title: "Data Analyst",
+        summary: "Answer questions with SQL.",
+        skills: &["SQL"],
+        workplace: "ONSITE",
+        salary: (60, 80, "HOUR"),
+    },
+];
+
+async fn setup() -> (TestApp, Session, String, Vec<String>) {
+    let app = spawn_app().await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Zephyrine Logistics").await;
+    let mut ids = Vec::new();
+    for spec in SPECS {
+        let mut input = complete_posting(&company, spec.title);
+        input["summary"] = json!(spec.summary);
+        input["skills"] = json!(spec.skills.iter().map(|s| json!({ "name": s, "required": true })).collect::<Vec<_>>());
+        input["workplace"] = json!(spec.workplace);
+        input["locations"] = json!([{ "city": "Berlin", "country": "DE", "remote": spec.workplace == "REMOTE" }]);
+        let (min, max, period) = spec.salary;
+        input["salary"] = json!({ "min": min, "max": max, "currency": "EUR", "period": period });
+        let id = app.create_posting(&owner, input).await;
+        app.publish(&owner, &id).await;
+        ids.push(id);
+    }
+    (app, owner, company, ids)
+}
+
+fn titles(data: &Value) -> Vec<String> {
+    data["postings"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn search(app: &TestApp, query: &str) -> Vec<String> {
+    titles(&app.ok(SEARCH, json!({ "f": { "query": query } }), None).await)
+}
+
+#[tokio::test]
+async fn search_finds_words_in_every_field_in_any_form() {
+    let (app, _, _, _) = setup().await;
+    // Stemming: "engineers" finds "Engineer"; a skill through its alias; a typo of a known word.
+    let mut engineers = search(&app, "engineers").await;
+    engineers.sort();
+    assert_eq!(engineers, ["Frontend Engineer", "Site Reliability Engineer"]);
+    assert_eq!(search(&app, "k8s").await, ["Site Reliability Engineer"]);
+    assert_eq!(search(&app, "kubernetse").await, ["Site Reliability Engineer"]);
+    assert_eq!(search(&app, "golang").await, ["Backend Developer"]);
+    // Summary, skills and the company's name are searched too; every word must be found.
+    assert_eq!(search(&app, "payment").await, ["Backend Developer"]);
+    assert_eq!(search(&app, "typescript engineer").await, ["Frontend Engineer"]);
+    assert_eq!(search(&app, "zephyrine").await.len(), SPECS.len());
+    assert!(search(&app, "typescript analyst").await.is_empty());
+    assert!(search(&app, "xylophone").await.is_empty());
+    // Stop words and numbers only: as if no words were given, not an error.
+    let data = app.ok(SEARCH, json!({ "f": { "query": "the and of 2026" } }), None).await;
+    assert_eq!(data["postings"]["totalCount"], SPECS.len());
+    assert!(data["postings"]["edges"].as_array().unwrap().iter().all(|e| e["relevance"].is_null()));
+}
+
+#[tokio::test]
+async fn results_carry_a_relevance_and_combine_with_filters_counts_and_facets() {
+    let (app, _, _, _) = setup().await;
+    // Scores lie between 0 and 1, best first.
+    let data = app.ok(SEARCH, json!({ "f": { "query": "engineer" } }), None).await;
+    let edges = data["postings"]["edges"].as_array().unwrap();
+    let scores: Vec<f64> = edges.iter().map(|e| e["relevance"].as_f64().unwrap()).collect();
+    assert!(scores.iter().all(|s| (0.0..1.0).contains(s) && *s > 0.0), "{scores:?}");
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {scores:?}");
+
+    let filtered = json!({ "f": { "query": "engineer", "workplaces": ["REMOTE"], "skills": ["react"] } });
+    let data = app.ok(SEARCH, filtered, None).await;
+    assert_eq!(titles(&data), ["Frontend Engineer"]);
+    assert_eq!(data["postings"]["totalCount"], 1);
+    assert_eq!(data["postings"]["facets"]["workplaces"], json!([{ "value": "REMOTE", "count": 1 }]));
+
+    let data = app.ok(SEARCH, json!({ "f": { "query": "zephyrine" } }), None).await;
+    assert_eq!(data["postings"]["totalCount"], 4);
+    let workplaces = &data["postings"]["facets"]["workplaces"];
+    assert_eq!(workplaces[0], json!({ "value": "REMOTE", "count": 2 }), "{workplaces}");
+}
+
+#[tokio::test]
+async fn relevance_and_salary_orders_page_through_every_hit_once() {
+    let (app, owner, company, _) = setup().await;
+    // Seven more postings that all match "platform" equally: ties break by id.
+    for i in 0..7 {
+        app.published_posting(&owner, &company, &format!("Platform Engineer {i}")).await;
+    }
+    for (query, order, expected) in
+        [("platform", "RELEVANCE", 7), ("engineer", "SALARY_HIGH", 9), ("", "SALARY_HIGH", 11)]
+    {
+        let mut seen: Vec<String> = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let vars = json!({ "f": { "query": query }, "o": order, "first": 2, "after": after });
+            let data = app.ok(SEARCH, vars, None).await;
+            seen.extend(titles(&data));
+            let info = &data["postings"]["pageInfo"];
+            if !info["hasNextPage"].as_bool().unwrap() {
+                break;
+            }
+            after = Some(info["endCursor"].as_str().unwrap().to_owned());
+        }
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!((unique.len(), seen.len()), (expected, expected), "{query} {order}: {seen:?}");
+    }
+    // Per year: 190,000 a year; 11,000 a month is 132,000; 80 an hour is 166,400.
+    let data = app.ok(SEARCH, json!({ "o": "SALARY_HIGH", "first": 4 }), None).await;
+    assert_eq!(&titles(&data)[..3], ["Site Reliability Engineer", "Data Analyst", "Frontend Engineer"], "{data}");
+
+    // A cursor from one order does not fit another.
+    let data = app.ok(SEARCH, json!({ "o": "NEWEST", "first": 1 }), None).await;
+    let cursor = data["postings"]["pageInfo"]["endCursor"].clone();
+    let body = app.graphql(SEARCH, json!({ "o": "SALARY_HIGH", "after": cursor }), None).await;
+    assert_eq!((error_code(&body), error_fields(&body)), (Some("BAD_USER_INPUT"), vec!["after".to_owned()]));
+}
+
+#[tokio::test]
+async fn the_search_text_follows_edits_of_postings_skills_and_company_names() {
+    let (app, owner, company, ids) = setup().await;
+    app.ok(
+        "mutation($i: UpdatePostingInput!) { updatePosting(input: $i) { posting { version } } }",
+        json!({ "i": { "id": ids[3], "expectedVersion": 2, "title": "Business Intelligence Analyst",
+            "summary": "Dashboards for everyone.", "skills": [{ "name": "Tableau", "required": true }] } }),
+        Some(&owner.access),
+    )
+    .await;
+    assert_eq!(search(&app, "intelligence").await, ["Business Intelligence Analyst"]);
+    assert_eq!(search(&app, "tableau").await, ["Business Intelligence Analyst"]);
+    assert!(search(&app, "sql").await.is_empty(), "the old skill is gone from the search text");
+    assert!(search(&app, "data").await.is_empty(), "the old title is gone from the search text");
+    app.ok(
+        "mutation($i: UpdateCompanyInput!) { updateCompany(input: $i) { company { name } } }",
+        json!({ "i": { "id": company, "name": "Quillfeather Freight" } }),
+        Some(&owner.access),
+    )
+    .await;
+    assert_eq!(search(&app, "quillfeather").await.len(), SPECS.len());
+    assert!(search(&app, "zephyrine").await.is_empty());
+    // A paused posting leaves the results; published again, it is back.
+    app.transition(&owner, "pausePosting", &ids[0]).await;
+    assert!(search(&app, "reliability").await.is_empty());
+    app.publish(&owner, &ids[0]).await;
+    assert_eq!(search(&app, "reliability").await, ["Site Reliability Engineer"]);
+}
+
+#[tokio::test]
+async fn a_bad_query_is_refused_with_the_field_named() {
+    let app = spawn_app().await;
+    let long = "word ".repeat(50);
+    let body = app.graphql(SEARCH, json!({ "f": { "query": long } }), None).await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+    assert_eq!(error_fields(&body), ["filter.query"]);
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("at most 200 characters"), "{body}");
+    // Quotes and operators are words, not syntax.
+    let data = app.ok(SEARCH, json!({ "f": { "query": "\"rust\" OR (NOT go) * : ^ -" } }), None).await;
+    assert_eq!(data["postings"]["totalCount"], 0);
+}
