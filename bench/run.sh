@@ -28,9 +28,14 @@ serve() {
 measure() {
   local label=$1; shift
   serve "$@"
-  for scenario in by-id feed company; do
+  for scenario in by-id feed company search; do
     ./target/release/hiregraph-bench load --url "http://127.0.0.1:$PORT" --scenario "$scenario" \
       --seconds "$SECS" --concurrency "$CONC" --label "$label"
+  done
+  # Latency alone: one client at a time.
+  for scenario in search recommend; do
+    ./target/release/hiregraph-bench load --url "http://127.0.0.1:$PORT" --scenario "$scenario" \
+      --seconds "$SECS" --concurrency 1 --label "$label, 1 client"
   done
   echo "|  $label: server RSS $(( $(ps -o rss= -p "$SERVER") / 1024 )) MiB | | | | | |"
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true

@@ -617,6 +617,20 @@ const CANDIDATES: &[DemoCandidate] = &[
     },
 ];
 
+/// What a demo candidate asks for a year: by country's currency and years of experience, so
+/// recommendations show salary overlaps and misses. Candidates elsewhere say nothing.
+fn desired_salary(c: &DemoCandidate) -> AppResult<Option<SalaryRange>> {
+    let (base, step, currency) = match c.country {
+        "US" => (110_000, 8_000, "USD"),
+        "GB" => (55_000, 4_000, "GBP"),
+        "DE" | "NL" | "PT" => (55_000, 4_000, "EUR"),
+        "CA" => (90_000, 6_000, "CAD"),
+        _ => return Ok(None),
+    };
+    let min = base + step * i64::from(c.years);
+    SalaryRange::new(min, min + min / 5, currency, SalaryPeriod::Year).map(Some).map_err(err)
+}
+
 /// Demo candidates with profiles, each applying to three postings, with applications in every
 /// pipeline status. Company moves are made by the posting company's recruiter.
 async fn load_candidates(
@@ -677,7 +691,7 @@ async fn load_candidates(
                 }],
                 education: vec![],
                 links: vec![],
-                desired_salary: None,
+                desired_salary: desired_salary(c)?,
                 open_to: c.open_to.to_vec(),
                 visibility: c.visibility,
                 contact_email: Some(email.clone()),

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 const USAGE: &str = "usage:
   hiregraph-bench generate --database-url URL [--companies N] [--postings N] [--candidates N] [--applications N]
-  hiregraph-bench load --url http://127.0.0.1:8080 [--scenario by-id|feed|company] [--seconds N] [--concurrency N] [--label TEXT]";
+  hiregraph-bench load --url http://127.0.0.1:8080 [--scenario by-id|feed|company|search|recommend] [--seconds N] [--concurrency N] [--label TEXT]";
 
 /// Password of the bench owner, `bench-owner@bench.example`, who owns the first 50 companies.
 const BENCH_PASSWORD: &str = "bench-password";
@@ -81,8 +81,8 @@ async fn generate(flags: &HashMap<String, String>) -> Result<(), String> {
         .and_then(|row| row.try_get::<i64>("", "n").ok())
         .unwrap_or(0);
     if present > 0 {
-        println!("the bench dataset is already there ({present} companies); nothing to do");
-        return Ok(());
+        println!("the bench dataset is already there ({present} companies)");
+        return candidate_skills(&db).await;
     }
     let hash = {
         use argon2::password_hash::rand_core::OsRng;
@@ -147,7 +147,10 @@ async fn generate(flags: &HashMap<String, String>) -> Result<(), String> {
         ("application events", "INSERT INTO application_events (id, application_id, from_status, to_status, actor_id, note, created_at)
              SELECT gen_random_uuid(), a.id, NULL, 'APPLIED', p.user_id, NULL, a.created_at
              FROM applications a JOIN candidate_profiles p ON p.id = a.candidate_id".to_owned()),
-        ("statistics", "ANALYZE".to_owned()),
+        // The skills' search-text trigger rewrote every posting once: compact the table as a
+        // steady state (autovacuum) would have it, then gather statistics.
+        ("compacting postings", "VACUUM (FULL, ANALYZE) postings".to_owned()),
+        ("statistics", "VACUUM ANALYZE".to_owned()),
     ];
     let started = Instant::now();
     for (n, (what, sql)) in steps.iter().enumerate() {
@@ -155,6 +158,32 @@ async fn generate(flags: &HashMap<String, String>) -> Result<(), String> {
         bar(n + 1, steps.len(), what, started);
     }
     println!("generated in {:.1}s", started.elapsed().as_secs_f64());
+    candidate_skills(&db).await
+}
+
+/// Three or four skills per candidate from the postings' vocabulary (added to a dataset made
+/// before candidates had skills, too), so recommendations have something to match.
+async fn candidate_skills(db: &Database) -> Result<(), String> {
+    let has = db
+        .conn
+        .query_one_raw(sea_orm_stmt("SELECT EXISTS (SELECT 1 FROM candidate_skills) AS has"))
+        .await
+        .map_err(|e| e.to_string())?
+        .and_then(|row| row.try_get::<bool>("", "has").ok())
+        .unwrap_or(false);
+    if has {
+        println!("candidate skills are there; nothing to do");
+        return Ok(());
+    }
+    let started = Instant::now();
+    let sql = "INSERT INTO candidate_skills (candidate_id, skill_key, name, years, position)
+        SELECT c.id, lower(s.name), s.name, 1 + (abs(hashtext(c.display_name)) + s.n) % 8, s.n FROM candidate_profiles c
+        CROSS JOIN LATERAL (SELECT n, (ARRAY['Rust','Go','Python','TypeScript','PostgreSQL','Kubernetes','AWS','Kafka','React','Terraform'])[1 + (abs(hashtext(c.user_id::text)) + n * 7) % 10] AS name
+                            FROM generate_series(1, 3 + abs(hashtext(c.user_id::text)) % 2) n) s
+        ON CONFLICT DO NOTHING;
+        ANALYZE candidate_skills";
+    db.conn.execute_unprepared(sql).await.map_err(|e| format!("candidate skills: {e}"))?;
+    println!("candidate skills added in {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -229,34 +258,66 @@ async fn load(flags: &HashMap<String, String>) -> Result<(), String> {
             "query($s: String!) { company(slug: $s) { name postings(first: 10) { edges { node { title pipeline { status count } } } } } }",
             Some(token),
         ),
+        "search" => (
+            "query($q: String!, $c: [CountryCode!]) { postings(first: 20, filter: { query: $q, workplaces: [REMOTE, HYBRID], countries: $c }) {
+               totalCount edges { relevance node { title salary { min max currency } company { name } } }
+               facets { workplaces { value count } employmentTypes { value count } seniorities { value count } countries { value count } skills { value count } } } }",
+            None,
+        ),
+        "recommend" => (
+            "{ viewer { recommendedPostings(first: 10) { score posting { title company { name } } explanation { matchedRequiredSkills missingRequiredSkills notes } } } }",
+            None,
+        ),
         other => return Err(format!("unknown scenario `{other}`")),
     };
+    // Recommendations are per candidate: 20 bench candidates, signed in once each.
+    let mut candidates = Vec::new();
+    if scenario == "recommend" {
+        for i in 1..=20 {
+            let login = graphql(
+                &client,
+                &url,
+                "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+                json!({ "i": { "email": format!("bench-cand-{i}@bench.example"), "password": BENCH_PASSWORD } }),
+                None,
+            )
+            .await?;
+            candidates.push(login["data"]["login"]["accessToken"].as_str().unwrap_or_default().to_owned());
+        }
+    }
     let countries = ["DE", "GB", "US", "CA", "FR", "NL"];
+    let words =
+        ["backend", "frontend", "data engineer", "platform", "mobile", "security", "ml engineer", "site reliability"];
     let vars_for = |n: usize| match scenario.as_str() {
         "by-id" => json!({ "id": ids[n % ids.len()] }),
         "feed" => json!({ "c": [countries[n % countries.len()]] }),
+        "search" => json!({ "q": words[n % words.len()], "c": [countries[(n / words.len()) % countries.len()]] }),
+        "recommend" => json!({}),
         _ => json!({ "s": format!("bench-co-{}", 1 + n % 50) }),
     };
+    let token_for =
+        |n: usize| if candidates.is_empty() { token.clone() } else { Some(candidates[n % candidates.len()].clone()) };
     if ids.is_empty() {
         return Err("the server has no postings: run `generate` first".into());
     }
     // Warm up, then measure.
-    for n in 0..200 {
-        graphql(&client, &url, query, vars_for(n), token.as_deref()).await?;
+    let warm_up = if scenario == "recommend" { 20 } else { 200 };
+    for n in 0..warm_up {
+        graphql(&client, &url, query, vars_for(n), token_for(n).as_deref()).await?;
     }
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let workers = (0..concurrency).map(|w| {
         let client = client.clone();
         let url = url.clone();
-        let token = token.clone();
         let vars_for = &vars_for;
+        let token_for = &token_for;
         async move {
             let mut latencies = Vec::new();
             let mut errors = 0u64;
             let mut n = usize::try_from(w).unwrap_or(0) * 7919;
             while Instant::now() < deadline {
                 let started = Instant::now();
-                match graphql(&client, &url, query, vars_for(n), token.as_deref()).await {
+                match graphql(&client, &url, query, vars_for(n), token_for(n).as_deref()).await {
                     Ok(_) => latencies.push(started.elapsed()),
                     Err(_) => errors += 1,
                 }

@@ -10,12 +10,12 @@ use hiregraph_domain::postings::{
 use hiregraph_domain::search::TextQuery;
 use hiregraph_domain::values::{CountryCode, CurrencyCode, Location, SalaryPeriod, SalaryRange};
 use hiregraph_domain::{CompanyId, PostingId};
+use sea_orm::QueryTrait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait,
     QueryFilter, QuerySelect, Select,
 };
-use sea_orm::{QueryOrder, QueryTrait};
 use uuid::Uuid;
 
 use crate::entities::{posting_benefits, posting_items, posting_locations, posting_skills, postings};
@@ -584,17 +584,26 @@ pub async fn feed(
     })
 }
 
-/// How many postings the feed holds for this filter (run only when a client asks).
+/// How many postings the feed holds for this filter, and when the next of them expires (the
+/// moment a cached count goes stale), in one statement. Run only when a client asks.
 pub async fn feed_count(
     filter: &FeedFilter,
     now: DateTime<Utc>,
     conn: &impl ConnectionTrait,
-) -> Result<u64, StoreError> {
-    Ok(feed_select(filter, now, conn.get_database_backend()).count(conn).await?)
+) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
+    let row: Option<(i64, Option<DateTime<Utc>>)> = feed_select(filter, now, conn.get_database_backend())
+        .select_only()
+        .column_as(postings::Column::Id.count(), "n")
+        .column_as(postings::Column::ExpiresAt.min(), "next")
+        .into_tuple()
+        .one(conn)
+        .await?;
+    let (n, next) = row.unwrap_or((0, None));
+    Ok((u64::try_from(n).unwrap_or(0), next))
 }
 
 /// Counts of the feed's postings per value of each facet, for the current filter: what a filter
-/// sidebar shows. One grouped query per facet; top skills are the 20 most listed.
+/// sidebar shows. Top skills are the 20 most listed.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Facets {
     pub workplaces: Vec<(String, u64)>,
@@ -604,83 +613,77 @@ pub struct Facets {
     pub skills: Vec<(String, u64)>,
 }
 
+/// The facets and the moment the next counted posting expires, in one statement: the matching
+/// postings are found once (a materialized CTE) and grouped five ways.
 pub async fn feed_facets(
     filter: &FeedFilter,
     now: DateTime<Utc>,
     conn: &impl ConnectionTrait,
-) -> Result<Facets, StoreError> {
-    async fn by_column(
-        filter: &FeedFilter,
-        now: DateTime<Utc>,
-        column: postings::Column,
-        conn: &impl ConnectionTrait,
-    ) -> Result<Vec<(String, u64)>, StoreError> {
-        let rows: Vec<(Option<String>, i64)> = feed_select(filter, now, conn.get_database_backend())
-            .select_only()
-            .column(column)
-            .column_as(postings::Column::Id.count(), "n")
-            .group_by(column)
-            .into_tuple()
-            .all(conn)
-            .await?;
-        let mut out: Vec<(String, u64)> =
-            rows.into_iter().filter_map(|(v, n)| v.map(|v| (v, u64::try_from(n).unwrap_or(0)))).collect();
-        out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        Ok(out)
-    }
-    let ids =
-        feed_select(filter, now, conn.get_database_backend()).select_only().column(postings::Column::Id).into_query();
-    let countries: Vec<(String, i64)> = posting_locations::Entity::find()
+) -> Result<(Facets, Option<DateTime<Utc>>), StoreError> {
+    use postings::Column as C;
+    let backend = conn.get_database_backend();
+    let hits = feed_select(filter, now, backend)
         .select_only()
-        .column(posting_locations::Column::Country)
-        .column_as(
-            Expr::from(sea_orm::sea_query::Func::count_distinct(Expr::col(posting_locations::Column::PostingId))),
-            "n",
+        .columns([C::Id, C::Workplace, C::EmploymentType, C::Seniority, C::ExpiresAt])
+        .into_query();
+    let inner = backend.build(&hits);
+    // Child rows of the hits: Postgres would hash the whole child table when it overestimates
+    // the hits, so a fenced LATERAL makes it look each hit up by index; SQLite does so anyway.
+    let (no_time, locations, skills) = if backend == DatabaseBackend::Postgres {
+        (
+            "CAST(NULL AS timestamptz)",
+            "hits h CROSS JOIN LATERAL (SELECT country, posting_id FROM posting_locations x WHERE x.posting_id = h.id OFFSET 0) c",
+            "hits h CROSS JOIN LATERAL (SELECT skill_key FROM posting_skills x WHERE x.posting_id = h.id OFFSET 0) c",
         )
-        .filter(posting_locations::Column::PostingId.in_subquery(ids.clone()))
-        .group_by(posting_locations::Column::Country)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let skills: Vec<(String, i64)> = posting_skills::Entity::find()
-        .select_only()
-        .column(posting_skills::Column::SkillKey)
-        .column_as(posting_skills::Column::PostingId.count(), "n")
-        .filter(posting_skills::Column::PostingId.in_subquery(ids))
-        .group_by(posting_skills::Column::SkillKey)
-        .order_by(Expr::col(Alias::new("n")), Order::Desc)
-        .order_by(posting_skills::Column::SkillKey, Order::Asc)
-        .limit(20)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let sorted = |rows: Vec<(String, i64)>| {
-        let mut out: Vec<(String, u64)> = rows.into_iter().map(|(v, n)| (v, u64::try_from(n).unwrap_or(0))).collect();
-        out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        out
+    } else {
+        (
+            "NULL",
+            "hits h JOIN posting_locations c ON c.posting_id = h.id",
+            "hits h JOIN posting_skills c ON c.posting_id = h.id",
+        )
     };
-    Ok(Facets {
-        workplaces: by_column(filter, now, postings::Column::Workplace, conn).await?,
-        employment_types: by_column(filter, now, postings::Column::EmploymentType, conn).await?,
-        seniorities: by_column(filter, now, postings::Column::Seniority, conn).await?,
-        countries: sorted(countries),
-        skills: sorted(skills),
-    })
-}
-
-/// When the next posting matching the feed filter expires (the moment a cached count goes stale).
-pub async fn feed_next_expiry(
-    filter: &FeedFilter,
-    now: DateTime<Utc>,
-    conn: &impl ConnectionTrait,
-) -> Result<Option<DateTime<Utc>>, StoreError> {
-    let next: Option<Option<DateTime<Utc>>> = feed_select(filter, now, conn.get_database_backend())
-        .select_only()
-        .column_as(postings::Column::ExpiresAt.min(), "next")
-        .into_tuple()
-        .one(conn)
-        .await?;
-    Ok(next.flatten())
+    let sql = format!(
+        "WITH hits AS MATERIALIZED ({inner})
+         SELECT 'workplace' AS facet, workplace AS value, count(*) AS n, {no_time} AS next FROM hits GROUP BY workplace
+         UNION ALL SELECT 'employment', employment_type, count(*), {no_time} FROM hits GROUP BY employment_type
+         UNION ALL SELECT 'seniority', seniority, count(*), {no_time} FROM hits GROUP BY seniority
+         UNION ALL SELECT 'country', c.country, count(DISTINCT c.posting_id), {no_time} FROM {locations} GROUP BY c.country
+         UNION ALL SELECT 'skill', c.skill_key, count(*), {no_time} FROM {skills} GROUP BY c.skill_key
+         UNION ALL SELECT 'next', NULL, 0, min(expires_at) FROM hits",
+        inner = inner.sql
+    );
+    let values = inner.values.map(|v| v.0).unwrap_or_default();
+    let rows = conn.query_all_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?;
+    let mut facets = Facets::default();
+    let mut next = None;
+    for row in rows {
+        let facet: String = row.try_get("", "facet")?;
+        if facet == "next" {
+            next = row.try_get("", "next")?;
+            continue;
+        }
+        let Some(value) = row.try_get::<Option<String>>("", "value")? else { continue };
+        let n = u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0);
+        let list = match facet.as_str() {
+            "workplace" => &mut facets.workplaces,
+            "employment" => &mut facets.employment_types,
+            "seniority" => &mut facets.seniorities,
+            "country" => &mut facets.countries,
+            _ => &mut facets.skills,
+        };
+        list.push((value, n));
+    }
+    for list in [
+        &mut facets.workplaces,
+        &mut facets.employment_types,
+        &mut facets.seniorities,
+        &mut facets.countries,
+        &mut facets.skills,
+    ] {
+        list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    }
+    facets.skills.truncate(20);
+    Ok((facets, next))
 }
 
 /// Which postings of one company a caller may list.

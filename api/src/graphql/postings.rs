@@ -211,13 +211,7 @@ impl PostingCount {
                     state(ctx),
                     |g| CacheKey::FeedCount(g, shape),
                     |(_, next): &(u64, Option<chrono::DateTime<Utc>>)| next.is_none_or(|at| at > now()),
-                    || async {
-                        let at = now();
-                        Ok((
-                            store::feed_count(filter, at, conn).await?,
-                            store::feed_next_expiry(filter, at, conn).await?,
-                        ))
-                    },
+                    || store::feed_count(filter, now(), conn),
                 )
                 .await?;
                 count
@@ -238,10 +232,7 @@ impl PostingCount {
             state(ctx),
             |g| CacheKey::FeedFacets(g, shape),
             |(_, next): &(store::Facets, Option<chrono::DateTime<Utc>>)| next.is_none_or(|at| at > now()),
-            || async {
-                let at = now();
-                Ok((store::feed_facets(filter, at, conn).await?, store::feed_next_expiry(filter, at, conn).await?))
-            },
+            || store::feed_facets(filter, now(), conn),
         )
         .await?;
         Ok(Some(PostingFacets {
