@@ -12,7 +12,8 @@ use hiregraph_domain::values::{Location, SalaryPeriod, SalaryRange};
 use hiregraph_domain::{CandidateId, PostingId};
 use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
 };
 use uuid::Uuid;
 
@@ -44,8 +45,15 @@ fn count(n: i64) -> usize {
     usize::try_from(n).unwrap_or(0)
 }
 
-/// Published, unexpired postings listing any of `keys` that `candidate` has not applied to.
-fn eligible_postings(keys: &[String], candidate: Uuid, now: DateTime<Utc>) -> SelectStatement {
+/// Published, unexpired postings listing any of `keys` that `candidate` has not applied to: the
+/// next `batch` of them by id after `after`.
+fn eligible_postings(
+    keys: &[String],
+    candidate: Uuid,
+    now: DateTime<Utc>,
+    after: Option<PostingId>,
+    batch: u64,
+) -> SelectStatement {
     use postings::Column as C;
     let sharing = Query::select()
         .column(posting_skills::Column::PostingId)
@@ -57,33 +65,40 @@ fn eligible_postings(keys: &[String], candidate: Uuid, now: DateTime<Utc>) -> Se
         .from(applications::Entity)
         .and_where(applications::Column::CandidateId.eq(candidate))
         .to_owned();
-    postings::Entity::find()
+    let mut select = postings::Entity::find()
         .select_only()
         .column(C::Id)
         .filter(C::Status.eq(PostingStatus::Published.as_str()))
         .filter(Condition::any().add(C::ExpiresAt.is_null()).add(C::ExpiresAt.gt(now)))
         .filter(C::Id.in_subquery(sharing))
-        .filter(C::Id.not_in_subquery(applied))
-        .into_query()
+        .filter(C::Id.not_in_subquery(applied));
+    if let Some(after) = after {
+        select = select.filter(C::Id.gt(after.0));
+    }
+    select.order_by_asc(C::Id).limit(batch).into_query()
 }
 
 fn location(city: Option<String>, region: Option<String>, country: &str, remote: bool) -> Result<Location, StoreError> {
     Location::new(city.as_deref(), region.as_deref(), country, remote).map_err(StoreError::corrupt)
 }
 
-/// Every posting `candidate` could be recommended: published, unexpired, sharing a skill (any
-/// spelling in `keys`), not applied to. Skill counts are the candidate's against each posting.
+/// The postings `candidate` could be recommended — published, unexpired, sharing a skill (any
+/// spelling in `keys`), not applied to — in batches: the next `batch` by id after `after`, in no
+/// particular order. Skill counts are the candidate's against each posting. Fewer than `batch`
+/// rows means there are no more.
 pub async fn postings_sharing_skills(
     keys: &[String],
     candidate: CandidateId,
     now: DateTime<Utc>,
+    after: Option<PostingId>,
+    batch: u64,
     conn: &impl ConnectionTrait,
 ) -> Result<Vec<PostingRow>, StoreError> {
     use postings::Column as C;
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let eligible = eligible_postings(keys, candidate.0, now);
+    let eligible = eligible_postings(keys, candidate.0, now, after, batch);
     let backend = conn.get_database_backend();
     let matched = |required: bool| {
         let flag = if required { "" } else { "NOT " };

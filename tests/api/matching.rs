@@ -144,3 +144,45 @@ async fn hiring_teams_get_listed_candidates_without_their_salary() {
     let body = app.graphql(FOR_POSTING, json!({ "id": platform, "first": 5 }), Some(&outsider.access)).await;
     assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
 }
+
+#[tokio::test]
+async fn batches_of_candidate_postings_cover_every_eligible_posting_once() {
+    use hiregraph_api::graphql::ids::decode_any;
+    use hiregraph_domain::{CandidateId, PostingId};
+    use hiregraph_persistence::matching::postings_sharing_skills;
+
+    let app = spawn_app().await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Batchworks").await;
+    let mut eligible = Vec::new();
+    for i in 0..7 {
+        let id = app.create_posting(&owner, posting(&company, &format!("Go job {i}"), &["Go"], &[], "SENIOR")).await;
+        app.publish(&owner, &id).await;
+        eligible.push(decode_any(&id).unwrap().1);
+    }
+    let unrelated = app.create_posting(&owner, posting(&company, "Swift job", &["Swift"], &[], "SENIOR")).await;
+    app.publish(&owner, &unrelated).await;
+    let draft = app.create_posting(&owner, posting(&company, "Go draft", &["Go"], &[], "SENIOR")).await;
+    let ada = app.register("ada").await;
+    let profile = app.upsert_profile(&ada, profile("Ada", &["golang"], "PUBLIC")).await;
+    let applied = eligible.pop().unwrap();
+    app.apply(&ada, &hiregraph_api::graphql::ids::encode(hiregraph_api::graphql::ids::Kind::Posting, applied)).await;
+
+    let candidate = CandidateId(decode_any(&profile).unwrap().1);
+    let keys = vec!["golang".to_owned(), "go".to_owned()];
+    let mut seen = Vec::new();
+    let mut after: Option<PostingId> = None;
+    loop {
+        let rows =
+            postings_sharing_skills(&keys, candidate, chrono::Utc::now(), after, 2, &app.app.db.conn).await.unwrap();
+        assert!(rows.len() <= 2 && seen.len() < 20, "batches must move on: {seen:?}");
+        seen.extend(rows.iter().map(|r| r.id.0));
+        after = rows.iter().map(|r| r.id).max();
+        if rows.len() < 2 {
+            break;
+        }
+    }
+    seen.sort();
+    eligible.sort();
+    assert_eq!(seen, eligible, "every published Go posting not applied to, once; no Swift job, no draft ({draft})");
+}

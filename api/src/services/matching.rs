@@ -23,6 +23,9 @@ use crate::state::{AppState, Viewer, now};
 /// The most recommendations one request returns.
 pub const MAX_RECOMMENDATIONS: i32 = 50;
 
+/// Postings scored per database round trip.
+const BATCH: u64 = 5_000;
+
 /// Checks a requested count.
 pub fn bound(first: i32) -> AppResult<usize> {
     if (1..=MAX_RECOMMENDATIONS).contains(&first) {
@@ -47,13 +50,23 @@ pub async fn postings_for(state: &AppState, user: UserId, first: usize) -> AppRe
     // The candidate asks for themselves: their desired salary counts.
     let facts = CandidateFacts::of(&profile.content, true);
     let keys = keys_of(facts.skills.iter().map(String::as_str));
-    let rows = matching::postings_sharing_skills(&keys, id, now(), conn).await?;
-    let mut ranked: Vec<_> = rows
-        .into_iter()
-        .filter_map(|row| score_from_counts(&facts, &row.facts, row.counts).map(|s| (s, row.published_at, row.id)))
-        .collect();
-    ranked.sort_by(|a, b| b.cmp(a));
-    ranked.truncate(first);
+    // In batches, keeping only the best `first`: memory stays flat however many postings fit.
+    let at = now();
+    let mut ranked = Vec::new();
+    let mut after = None;
+    loop {
+        let rows = matching::postings_sharing_skills(&keys, id, at, after, BATCH, conn).await?;
+        let full = rows.len() as u64 == BATCH;
+        after = rows.iter().map(|row| row.id).max();
+        ranked.extend(rows.into_iter().filter_map(|row| {
+            score_from_counts(&facts, &row.facts, row.counts).map(|s| (s, row.published_at, row.id))
+        }));
+        ranked.sort_by(|a, b| b.cmp(a));
+        ranked.truncate(first);
+        if !full {
+            break;
+        }
+    }
     let ids: Vec<PostingId> = ranked.iter().map(|(_, _, id)| *id).collect();
     let mut found = loading::postings_by_id(state, &ids).await?;
     Ok(ranked
