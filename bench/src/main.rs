@@ -314,14 +314,21 @@ async fn load(flags: &HashMap<String, String>) -> Result<(), String> {
         async move {
             let mut latencies = Vec::new();
             let mut errors = 0u64;
+            let mut first_error: Option<String> = None;
             let mut n = usize::try_from(w).unwrap_or(0) * 7919;
             while Instant::now() < deadline {
                 let started = Instant::now();
                 match graphql(&client, &url, query, vars_for(n), token_for(n).as_deref()).await {
                     Ok(_) => latencies.push(started.elapsed()),
-                    Err(_) => errors += 1,
+                    Err(e) => {
+                        errors += 1;
+                        first_error.get_or_insert(e);
+                    }
                 }
                 n += 1;
+            }
+            if let Some(e) = first_error {
+                eprintln!("a failed request: {e}");
             }
             (latencies, errors)
         }

@@ -143,6 +143,14 @@ async fn hiring_teams_get_listed_candidates_without_their_salary() {
     assert!(!other.is_empty());
     let body = app.graphql(FOR_POSTING, json!({ "id": platform, "first": 5 }), Some(&outsider.access)).await;
     assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+
+    // Each list scores every listed candidate: a query may ask for a few, not one per posting.
+    let each = "{ postings(first: 50) { edges { node { recommendedCandidates(first: 1) { score } } } } }";
+    let (_, body) = app.post(each, json!({}), Some(&recruiter.access)).await;
+    assert_eq!(error_code(&body), Some("QUERY_TOO_COMPLEX"), "{body}");
+    let few = "{ postings(first: 5) { edges { node { recommendedCandidates(first: 3) { score } } } } }";
+    let (_, body) = app.post(few, json!({}), Some(&recruiter.access)).await;
+    assert_ne!(error_code(&body), Some("QUERY_TOO_COMPLEX"), "{body}");
 }
 
 #[tokio::test]

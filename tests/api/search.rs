@@ -182,6 +182,8 @@ async fn the_search_text_follows_edits_of_postings_skills_and_company_names() {
     assert_eq!(search(&app, "tableau").await, ["Business Intelligence Analyst"]);
     assert!(search(&app, "sql").await.is_empty(), "the old skill is gone from the search text");
     assert!(search(&app, "data").await.is_empty(), "the old title is gone from the search text");
+    // Searched (and cached) before the rename, forgotten after it.
+    assert_eq!(search(&app, "zephyrine").await.len(), SPECS.len());
     app.ok(
         "mutation($i: UpdateCompanyInput!) { updateCompany(input: $i) { company { name } } }",
         json!({ "i": { "id": company, "name": "Quillfeather Freight" } }),

@@ -81,7 +81,7 @@ impl User {
     /// Published postings that fit this user's candidate profile best, best first, leaving out
     /// those already applied to; each with a score (0–100) and why. Empty without a profile or
     /// skills. For the user themselves.
-    #[graphql(complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1")]
+    #[graphql(complexity = "super::matching::COST + usize::try_from(first).unwrap_or(0) * child_complexity")]
     async fn recommended_postings(
         &self,
         ctx: &Context<'_>,

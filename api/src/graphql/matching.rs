@@ -6,6 +6,11 @@ use hiregraph_domain::matching::{Explanation, Fit, Match};
 use super::candidates::CandidateProfile;
 use super::postings::Posting;
 
+/// The query cost of one recommendation list besides its items: it scores thousands of pairs, so
+/// a query may ask for a few lists (the default limit of 5,000 allows at most 20), not one per
+/// posting of a long page.
+pub const COST: usize = 250;
+
 /// How one part of a match fits.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum MatchFit {

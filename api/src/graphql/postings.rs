@@ -167,7 +167,7 @@ impl Posting {
     /// Listed candidates (PUBLIC or EMPLOYERS) who fit this posting best, best first, leaving out
     /// those who applied; each with a score (0–100) and why. Salary is not weighed: desired
     /// salaries are private. For the company's RECRUITER, ADMIN and OWNER members.
-    #[graphql(complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1")]
+    #[graphql(complexity = "super::matching::COST + usize::try_from(first).unwrap_or(0) * child_complexity")]
     async fn recommended_candidates(
         &self,
         ctx: &Context<'_>,

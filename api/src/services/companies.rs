@@ -93,8 +93,13 @@ pub async fn update(state: &AppState, viewer: &Viewer, id: CompanyId, patch: Com
         headquarters: patch.headquarters.unwrap_or(current_hq),
     };
     let profile = CompanyProfile::try_from(input).map_err(|e| AppError::invalid_under(e, "input"))?;
+    let renamed = profile.name != p.name;
     companies::update_profile(id, &profile, now(), &state.db.conn).await?;
     state.cache.invalidate(&[CacheKey::Company(id)]).await;
+    if renamed {
+        // The name is in the search text of the company's postings: cached searches are stale.
+        state.cache.bump(hiregraph_persistence::cache::Generation::Feed).await;
+    }
     loading::company(state, id).await?.ok_or_else(|| AppError::NotFound("no company has this id".into()))
 }
 
