@@ -211,16 +211,15 @@ async fn sql_statement_counts_do_not_grow_with_page_size() {
         let token = owner.access.clone();
         let vars = json!({ "n": n });
         async move {
-            let before = app.app.db.stats.total();
+            let before = app.app.db.stats.tables();
             app.ok(query, vars, Some(&token)).await;
-            app.app.db.stats.total() - before
+            statements_since(&before, &app.app.db.stats.tables())
         }
     };
     let feed = "query($n: Int) { postings(first: $n) { edges { node { title company { name } skills { name } locations { city country } } } } }";
     let small = count(feed, 5).await;
     let large = count(feed, 50).await;
-    assert_eq!(small, large, "a page of 5 and a page of 50 cost the same statements ({small} vs {large})");
-    assert!(large <= 10, "{large} statements for a page");
+    assert_same_cost(&small, &large, "a page of 5 and a page of 50 postings");
 
     let slug = app
         .ok("query($id: ID!) { node(id: $id) { ... on Company { slug } } }", json!({ "id": company }), None)
@@ -233,18 +232,44 @@ async fn sql_statement_counts_do_not_grow_with_page_size() {
         let token = owner.access.clone();
         let slug = slug.clone();
         async move {
-            let before = app.app.db.stats.total();
+            let before = app.app.db.stats.tables();
             app.ok(
                 "query($s: String!, $n: Int) { company(slug: $s) { postings(first: $n) { edges { node { title pipeline { status count } } } } } }",
                 json!({ "s": slug, "n": n }),
                 Some(&token),
             )
             .await;
-            app.app.db.stats.total() - before
+            statements_since(&before, &app.app.db.stats.tables())
         }
     };
     let small = pipelines(5).await;
     let large = pipelines(20).await;
-    assert_eq!(small, large, "pipeline counts of 5 and 20 postings cost the same statements ({small} vs {large})");
-    assert!(large <= 10, "{large} statements for a company page");
+    assert_same_cost(&small, &large, "pipeline counts of 5 and 20 postings");
+}
+
+/// A larger page costs the statements of a smaller one: an N+1 would add one per item (45 more
+/// for 50 postings). One more statement per table is allowed: resolving more than 32 list items
+/// takes two polls, and on a loaded machine a DataLoader's 1 ms window can close between them
+/// and split one batch in two (seen once in CI on Postgres: 7 statements, then 8).
+fn assert_same_cost(
+    small: &std::collections::BTreeMap<String, u64>,
+    large: &std::collections::BTreeMap<String, u64>,
+    what: &str,
+) {
+    let tables: std::collections::BTreeSet<&String> = small.keys().chain(large.keys()).collect();
+    for table in tables {
+        let (s, l) = (small.get(table).copied().unwrap_or(0), large.get(table).copied().unwrap_or(0));
+        assert!(l <= s + 1, "{what}: {l} statements on {table} against {s} ({small:?} vs {large:?})");
+    }
+    assert!(large.values().sum::<u64>() <= 12, "{what}: {large:?} statements");
+}
+
+/// Statements per table run between two readings of the counters.
+fn statements_since(before: &[(String, u64)], after: &[(String, u64)]) -> std::collections::BTreeMap<String, u64> {
+    let earlier: std::collections::HashMap<&str, u64> = before.iter().map(|(t, n)| (t.as_str(), *n)).collect();
+    after
+        .iter()
+        .map(|(t, n)| (t.clone(), n - earlier.get(t.as_str()).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
 }
