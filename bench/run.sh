@@ -33,7 +33,7 @@ measure() {
       --seconds "$SECS" --concurrency "$CONC" --label "$label"
   done
   # Latency alone: one client at a time.
-  for scenario in search recommend; do
+  for scenario in search recommend candidates; do
     ./target/release/hiregraph-bench load --url "http://127.0.0.1:$PORT" --scenario "$scenario" \
       --seconds "$SECS" --concurrency 1 --label "$label, 1 client"
   done

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 const USAGE: &str = "usage:
   hiregraph-bench generate --database-url URL [--companies N] [--postings N] [--candidates N] [--applications N]
-  hiregraph-bench load --url http://127.0.0.1:8080 [--scenario by-id|feed|company|search|recommend] [--seconds N] [--concurrency N] [--label TEXT]";
+  hiregraph-bench load --url http://127.0.0.1:8080 [--scenario by-id|feed|company|search|recommend|candidates] [--seconds N] [--concurrency N] [--label TEXT]";
 
 /// Password of the bench owner, `bench-owner@bench.example`, who owns the first 50 companies.
 const BENCH_PASSWORD: &str = "bench-password";
@@ -268,6 +268,11 @@ async fn load(flags: &HashMap<String, String>) -> Result<(), String> {
             "{ viewer { recommendedPostings(first: 10) { score posting { title company { name } } explanation { matchedRequiredSkills missingRequiredSkills notes } } } }",
             None,
         ),
+        "candidates" => (
+            "query($s: String!) { company(slug: $s) { postings(first: 1) { edges { node { title
+               recommendedCandidates(first: 10) { score candidate { displayName } explanation { notes } } } } } } }",
+            Some(token),
+        ),
         other => return Err(format!("unknown scenario `{other}`")),
     };
     // Recommendations are per candidate: 20 bench candidates, signed in once each.
@@ -301,7 +306,7 @@ async fn load(flags: &HashMap<String, String>) -> Result<(), String> {
         return Err("the server has no postings: run `generate` first".into());
     }
     // Warm up, then measure.
-    let warm_up = if scenario == "recommend" { 20 } else { 200 };
+    let warm_up = if scenario == "recommend" || scenario == "candidates" { 20 } else { 200 };
     for n in 0..warm_up {
         graphql(&client, &url, query, vars_for(n), token_for(n).as_deref()).await?;
     }
