@@ -192,7 +192,7 @@ pub async fn postings_sharing_skills(
     Ok(out)
 }
 
-/// A candidate as ranking reads it: the public facts and which of the wanted skill keys they list.
+/// A candidate as ranking reads it: the public facts, and which of the posting's skills they list.
 #[derive(Debug, Clone)]
 pub struct CandidateRow {
     pub id: CandidateId,
@@ -201,99 +201,100 @@ pub struct CandidateRow {
     pub years: Option<i32>,
     pub open_to: Vec<Workplace>,
     pub location: Option<Location>,
-    /// The keys among those asked for that this candidate lists.
-    pub keys: Vec<String>,
+    /// One flag per wanted skill, in the order asked: whether the candidate lists it.
+    pub has: Vec<bool>,
 }
 
-/// Every candidate with one of `visibilities` who lists any of `keys` and has not applied to
-/// `posting`.
+/// Every candidate with one of `visibilities` who lists any of the `wanted` skills and has not
+/// applied to `posting`. Each wanted skill is given as the stored keys that spell it; whether a
+/// candidate lists it is grouped in SQL (one flag column per skill), so no skill rows are read.
 pub async fn candidates_sharing_skills(
-    keys: &[String],
+    wanted: &[Vec<String>],
     visibilities: &[Visibility],
     posting: PostingId,
     conn: &impl ConnectionTrait,
 ) -> Result<Vec<CandidateRow>, StoreError> {
     use profiles::Column as C;
-    if keys.is_empty() || visibilities.is_empty() {
+    let keys: Vec<String> = wanted.iter().flatten().cloned().collect();
+    if keys.is_empty() || visibilities.is_empty() || wanted.len() > 100 {
         return Ok(Vec::new());
     }
-    let sharing = Query::select()
-        .column(candidate_skills::Column::CandidateId)
-        .from(candidate_skills::Entity)
-        .and_where(candidate_skills::Column::SkillKey.is_in(keys.iter().cloned()))
-        .to_owned();
+    let backend = conn.get_database_backend();
     let applied = Query::select()
         .column(applications::Column::CandidateId)
         .from(applications::Entity)
         .and_where(applications::Column::PostingId.eq(posting.0))
         .to_owned();
-    let eligible = profiles::Entity::find()
-        .filter(C::Visibility.is_in(visibilities.iter().map(|v| v.as_str())))
-        .filter(C::Id.in_subquery(sharing))
-        .filter(C::Id.not_in_subquery(applied));
-    type Row = (
-        Uuid,
-        DateTime<Utc>,
-        Option<String>,
-        Option<i32>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        bool,
-        bool,
-        bool,
-    );
-    let rows: Vec<Row> = eligible
-        .clone()
-        .select_only()
-        .columns([
-            C::Id,
-            C::UpdatedAt,
-            C::Seniority,
-            C::YearsExperience,
-            C::City,
-            C::Region,
-            C::Country,
-            C::OpenOnsite,
-            C::OpenHybrid,
-            C::OpenRemote,
-        ])
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let listed: Vec<(Uuid, String)> = candidate_skills::Entity::find()
-        .select_only()
-        .columns([candidate_skills::Column::CandidateId, candidate_skills::Column::SkillKey])
-        .filter(candidate_skills::Column::SkillKey.is_in(keys.iter().cloned()))
-        .filter(candidate_skills::Column::CandidateId.in_subquery(eligible.select_only().column(C::Id).into_query()))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let mut by_candidate: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for (candidate, key) in listed {
-        by_candidate.entry(candidate).or_default().push(key);
+    let columns = [
+        C::Id,
+        C::UpdatedAt,
+        C::Seniority,
+        C::YearsExperience,
+        C::City,
+        C::Region,
+        C::Country,
+        C::OpenOnsite,
+        C::OpenHybrid,
+        C::OpenRemote,
+    ];
+    let mut select = Query::select();
+    select
+        .columns(columns.map(|c| (profiles::Entity, c)))
+        .from(profiles::Entity)
+        .join(
+            JoinType::InnerJoin,
+            candidate_skills::Entity,
+            Expr::col((candidate_skills::Entity, candidate_skills::Column::CandidateId))
+                .equals((profiles::Entity, C::Id)),
+        )
+        .and_where(Expr::col((candidate_skills::Entity, candidate_skills::Column::SkillKey)).is_in(keys))
+        .and_where(Expr::col((profiles::Entity, C::Visibility)).is_in(visibilities.iter().map(|v| v.as_str())))
+        .and_where(Expr::col((profiles::Entity, C::Id)).not_in_subquery(applied))
+        .group_by_columns(columns.map(|c| (profiles::Entity, c)));
+    for (i, spellings) in wanted.iter().enumerate() {
+        select.expr_as(
+            Expr::cust_with_values(
+                format!(
+                    "SUM(CASE WHEN candidate_skills.skill_key IN ({}) THEN 1 ELSE 0 END)",
+                    placeholders(backend, spellings.len())
+                ),
+                key_values(spellings),
+            ),
+            format!("has_{i}"),
+        );
     }
+    let rows = conn.query_all_raw(backend.build(&select)).await?;
     let mut out = Vec::with_capacity(rows.len());
-    for (id, updated_at, seniority, years, city, region, country, onsite, hybrid, remote) in rows {
-        let location = match country {
+    for row in rows {
+        let text = |column: &str| row.try_get::<Option<String>>("", column);
+        let location = match text("country")? {
             Some(country) => {
+                let city = text("city")?;
                 let remote_only = city.is_none();
-                Some(location(city, region, &country, remote_only)?)
+                Some(location(city, text("region")?, &country, remote_only)?)
             }
             None => None,
         };
-        let open_to = [(onsite, Workplace::Onsite), (hybrid, Workplace::Hybrid), (remote, Workplace::Remote)]
-            .into_iter()
-            .filter_map(|(open, w)| open.then_some(w))
-            .collect();
+        let open_to = [
+            ("open_onsite", Workplace::Onsite),
+            ("open_hybrid", Workplace::Hybrid),
+            ("open_remote", Workplace::Remote),
+        ]
+        .into_iter()
+        .map(|(column, w)| row.try_get::<bool>("", column).map(|open| open.then_some(w)))
+        .filter_map(Result::transpose)
+        .collect::<Result<_, _>>()?;
+        let has = (0..wanted.len())
+            .map(|i| row.try_get::<i64>("", &format!("has_{i}")).map(|n| n > 0))
+            .collect::<Result<_, _>>()?;
         out.push(CandidateRow {
-            id: CandidateId(id),
-            updated_at,
-            seniority: seniority.as_deref().and_then(Seniority::parse),
-            years,
+            id: CandidateId(row.try_get("", "id")?),
+            updated_at: row.try_get("", "updated_at")?,
+            seniority: text("seniority")?.as_deref().and_then(Seniority::parse),
+            years: row.try_get("", "years_experience")?,
             open_to,
             location,
-            keys: by_candidate.remove(&id).unwrap_or_default(),
+            has,
         });
     }
     Ok(out)

@@ -107,7 +107,7 @@ async fn hiring_teams_get_listed_candidates_without_their_salary() {
     let mut names = Vec::new();
     for (name, skills, visibility) in [
         ("Public Full", &["Go", "PostgreSQL", "Kubernetes"][..], "PUBLIC"),
-        ("Employers Half", &["Go"][..], "EMPLOYERS"),
+        ("Employers Half", &["golang"][..], "EMPLOYERS"),
         ("Private Full", &["Go", "PostgreSQL", "Kubernetes"][..], "PRIVATE"),
         ("Public Unrelated", &["Figma"][..], "PUBLIC"),
         ("Public Applied", &["Go", "PostgreSQL"][..], "PUBLIC"),
@@ -130,6 +130,9 @@ async fn hiring_teams_get_listed_candidates_without_their_salary() {
     assert_eq!(shown, ["Public Full", "Employers Half"], "{data}");
     // Salary is never weighed for a hiring team: 45 + 0 (no Kafka) + 15 + 10 + 5 (unknown) + 5 + 5.
     assert_eq!(list[0]["score"], 85, "{data}");
+    // "golang" is Go: a third of the required skills, 15 + 0 + 15 + 10 + 5 + 5 + 5.
+    assert_eq!(list[1]["score"], 55, "{data}");
+    assert_eq!(list[1]["explanation"]["matchedRequiredSkills"], json!(["Go"]), "{data}");
     assert_eq!(list[0]["explanation"]["salary"], "UNKNOWN");
     assert!(!list[0].to_string().contains("170000"), "the desired salary stays private: {data}");
 

@@ -11,7 +11,7 @@ use hiregraph_domain::matching::{
     CandidateFacts, DesiredSalary, Match, PostingFacts, SkillCounts, score, score_from_counts,
 };
 use hiregraph_domain::postings::Posting;
-use hiregraph_domain::skills::{equivalent_keys, match_key};
+use hiregraph_domain::skills::equivalent_keys;
 use hiregraph_domain::{PostingId, UserId};
 use hiregraph_persistence::{candidates, matching};
 
@@ -103,23 +103,21 @@ pub async fn candidates_for(
         ));
     }
     let facts = PostingFacts::of(&posting.content);
-    let keys = keys_of(facts.skills.iter().map(|s| s.name.as_str()));
+    let wanted: Vec<Vec<String>> = facts.skills.iter().map(|s| equivalent_keys(&s.name)).collect();
     let rows = matching::candidates_sharing_skills(
-        &keys,
+        &wanted,
         &[Visibility::Public, Visibility::Employers],
         posting.id,
         &state.db.conn,
     )
     .await?;
-    let wanted: Vec<(String, bool)> = facts.skills.iter().map(|s| (match_key(&s.name), s.required)).collect();
     let bare = PostingFacts { skills: Vec::new(), ..facts.clone() };
     let mut ranked: Vec<_> = rows
         .into_iter()
         .filter_map(|row| {
-            let own: HashSet<String> = row.keys.iter().map(|k| match_key(k)).collect();
-            let counts = wanted.iter().fold(SkillCounts::default(), |mut c, (key, required)| {
-                let has = usize::from(own.contains(key));
-                if *required {
+            let counts = facts.skills.iter().zip(&row.has).fold(SkillCounts::default(), |mut c, (skill, has)| {
+                let has = usize::from(*has);
+                if skill.required {
                     c.required_total += 1;
                     c.required_matched += has;
                 } else {
@@ -129,7 +127,7 @@ pub async fn candidates_for(
                 c
             });
             let candidate = CandidateFacts {
-                skills: row.keys,
+                skills: Vec::new(),
                 seniority: row.seniority,
                 years: row.years,
                 desired_salary: DesiredSalary::Private,
