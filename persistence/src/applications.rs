@@ -153,7 +153,7 @@ async fn page_of(
     request: &PageRequest,
     conn: &impl ConnectionTrait,
 ) -> Result<Page<ApplicationId>, StoreError> {
-    let keyset = Keyset { sort: applications::Column::CreatedAt, id: applications::Column::Id, ascending: false };
+    let keyset = Keyset::by(applications::Column::CreatedAt, applications::Column::Id, false);
     let select = select.select_only().column(applications::Column::Id).column(applications::Column::CreatedAt);
     keyset
         .page(select, request, |select| async move {

@@ -232,7 +232,7 @@ pub async fn search(
     request: &PageRequest,
     conn: &impl ConnectionTrait,
 ) -> Result<Page<CandidateId>, StoreError> {
-    let keyset = Keyset { sort: profiles::Column::CreatedAt, id: profiles::Column::Id, ascending: false };
+    let keyset = Keyset::by(profiles::Column::CreatedAt, profiles::Column::Id, false);
     let select = search_select(filter).select_only().column(profiles::Column::Id).column(profiles::Column::CreatedAt);
     keyset
         .page(select, request, |select| async move {

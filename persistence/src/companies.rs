@@ -134,7 +134,7 @@ pub async fn find_id_by_slug(slug: &str, conn: &impl ConnectionTrait) -> Result<
 /// Companies by name, keyset-paginated; ids only (the entities come through the cache).
 pub async fn list(request: &PageRequest, conn: &impl ConnectionTrait) -> Result<Page<CompanyId>, StoreError> {
     use sea_orm::QuerySelect;
-    let keyset = Keyset { sort: companies::Column::Name, id: companies::Column::Id, ascending: true };
+    let keyset = Keyset::by(companies::Column::Name, companies::Column::Id, true);
     let select = companies::Entity::find().select_only().column(companies::Column::Id).column(companies::Column::Name);
     keyset
         .page(select, request, |select| async move {

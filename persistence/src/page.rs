@@ -2,7 +2,7 @@
 //! row fetched beyond the page to learn whether there is more. No OFFSET, no count.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::IntoCondition;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -63,23 +63,54 @@ impl<T> Page<T> {
     }
 }
 
-/// How a list is ordered: by `sort` then `id`, both ascending or both descending.
-pub struct Keyset<C> {
-    pub sort: C,
-    pub id: C,
+/// How a list is ordered: by `sort` then `id`, both ascending or both descending. `sort` may be
+/// a column or any expression (a relevance score, a yearly salary).
+pub struct Keyset {
+    pub sort: Expr,
+    pub id: Expr,
     pub ascending: bool,
 }
 
-impl<C: ColumnTrait> Keyset<C> {
+/// What a request reads: its bounds, its order and how many rows to fetch (one beyond the page).
+pub struct Window {
+    pub bounds: Vec<Condition>,
+    pub order: Order,
+    /// The page size; fetch one more to learn whether there is more.
+    pub limit: u64,
+    /// Walking backwards (`last` without `first`): the query runs in reverse order.
+    pub backwards: bool,
+}
+
+impl Keyset {
+    pub fn by(sort: impl ColumnTrait, id: impl ColumnTrait, ascending: bool) -> Self {
+        Self { sort: sort.into_expr(), id: id.into_expr(), ascending }
+    }
+
     /// Rows strictly beyond `cursor` in the direction `ascending`.
     fn beyond(&self, cursor: &Cursor, ascending: bool) -> Condition {
         let key: sea_orm::Value = cursor.key.clone().into();
+        let (sort, id) = (self.sort.clone(), self.id.clone());
         let (past_key, past_id) = if ascending {
-            (self.sort.gt(key.clone()), self.id.gt(cursor.id))
+            (sort.clone().gt(key.clone()), id.gt(cursor.id))
         } else {
-            (self.sort.lt(key.clone()), self.id.lt(cursor.id))
+            (sort.clone().lt(key.clone()), id.lt(cursor.id))
         };
-        Condition::any().add(past_key).add(Condition::all().add(self.sort.eq(key)).add(past_id).into_condition())
+        Condition::any().add(past_key).add(Condition::all().add(sort.eq(key)).add(past_id))
+    }
+
+    /// The bounds, order and limit of `request` over this ordering.
+    pub fn window(&self, request: &PageRequest) -> Window {
+        let mut bounds = Vec::new();
+        if let Some(after) = &request.after {
+            bounds.push(self.beyond(after, self.ascending));
+        }
+        if let Some(before) = &request.before {
+            bounds.push(self.beyond(before, !self.ascending));
+        }
+        let backwards = request.first.is_none() && request.last.is_some();
+        let limit = if backwards { request.last } else { request.first }.unwrap_or(20);
+        let order = if self.ascending != backwards { Order::Asc } else { Order::Desc };
+        Window { bounds, order, limit, backwards }
     }
 
     /// Applies bounds, order and limit to `select`; `fetch` runs it and gives (item, cursor) rows
@@ -95,26 +126,28 @@ impl<C: ColumnTrait> Keyset<C> {
         F: FnOnce(Select<E>) -> Fut,
         Fut: std::future::Future<Output = Result<Vec<(T, Cursor)>, Err>>,
     {
-        if let Some(after) = &request.after {
-            select = select.filter(self.beyond(after, self.ascending));
+        let window = self.window(request);
+        for bound in window.bounds.iter().cloned() {
+            select = select.filter(bound);
         }
-        if let Some(before) = &request.before {
-            select = select.filter(self.beyond(before, !self.ascending));
-        }
-        // Walking backwards (`last` without `first`) reverses the query order, then the rows.
-        let backwards = request.first.is_none() && request.last.is_some();
-        let limit = if backwards { request.last } else { request.first }.unwrap_or(20);
-        let ascending = self.ascending != backwards;
-        let order = if ascending { Order::Asc } else { Order::Desc };
-        select = select.order_by(self.sort, order.clone()).order_by(self.id, order).limit(limit + 1);
-        let mut rows = fetch(select).await?;
-        let more = rows.len() as u64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        if backwards {
+        select = select
+            .order_by(self.sort.clone(), window.order.clone())
+            .order_by(self.id.clone(), window.order.clone())
+            .limit(window.limit + 1);
+        Ok(window.finish(fetch(select).await?, request))
+    }
+}
+
+impl Window {
+    /// The page from rows fetched in query order (at most `limit + 1`), in display order.
+    pub fn finish<T>(&self, mut rows: Vec<(T, Cursor)>, request: &PageRequest) -> Page<T> {
+        let more = rows.len() as u64 > self.limit;
+        rows.truncate(usize::try_from(self.limit).unwrap_or(usize::MAX));
+        if self.backwards {
             rows.reverse();
-            Ok(Page { items: rows, has_next_page: request.before.is_some(), has_previous_page: more })
+            Page { items: rows, has_next_page: request.before.is_some(), has_previous_page: more }
         } else {
-            Ok(Page { items: rows, has_next_page: more, has_previous_page: request.after.is_some() })
+            Page { items: rows, has_next_page: more, has_previous_page: request.after.is_some() }
         }
     }
 }

@@ -11,7 +11,7 @@ use hiregraph_domain::search::TextQuery;
 use hiregraph_domain::values::{CountryCode, CurrencyCode, Location, SalaryPeriod, SalaryRange};
 use hiregraph_domain::{CompanyId, PostingId};
 use sea_orm::QueryTrait;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait,
     QueryFilter, QuerySelect, Select,
@@ -538,26 +538,15 @@ pub async fn feed(
     if let Some(score) = &score {
         select.expr_as(score.clone(), Alias::new("score"));
     }
-    let id = Expr::col((postings::Entity, postings::Column::Id));
-    let beyond = |cursor: &Cursor, forwards: bool| {
-        let key: sea_orm::Value = cursor.key.clone().into();
-        let (past_key, past_id) = if forwards == ascending {
-            (sort.clone().gt(key.clone()), id.clone().gt(cursor.id))
-        } else {
-            (sort.clone().lt(key.clone()), id.clone().lt(cursor.id))
-        };
-        Condition::any().add(past_key).add(Condition::all().add(sort.clone().eq(key)).add(past_id))
-    };
-    if let Some(after) = &request.after {
-        select.cond_where(beyond(after, true));
+    let keyset = Keyset { sort, id: Expr::col((postings::Entity, postings::Column::Id)), ascending };
+    let window = keyset.window(request);
+    for bound in window.bounds.iter().cloned() {
+        select.cond_where(bound);
     }
-    if let Some(before) = &request.before {
-        select.cond_where(beyond(before, false));
-    }
-    let backwards = request.first.is_none() && request.last.is_some();
-    let limit = if backwards { request.last } else { request.first }.unwrap_or(20);
-    let direction = if ascending != backwards { Order::Asc } else { Order::Desc };
-    select.order_by_expr(sort.clone(), direction.clone()).order_by_expr(id.clone(), direction).limit(limit + 1);
+    select
+        .order_by_expr(keyset.sort, window.order.clone())
+        .order_by_expr(keyset.id, window.order.clone())
+        .limit(window.limit + 1);
     let rows = conn.query_all_raw(backend.build(&select)).await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
@@ -574,14 +563,7 @@ pub async fn feed(
         };
         items.push((FeedHit { id: PostingId(posting), relevance }, Cursor { key, id: posting }));
     }
-    let more = items.len() as u64 > limit;
-    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok(if backwards {
-        items.reverse();
-        Page { items, has_next_page: request.before.is_some(), has_previous_page: more }
-    } else {
-        Page { items, has_next_page: more, has_previous_page: request.after.is_some() }
-    })
+    Ok(window.finish(items, request))
 }
 
 /// How many postings the feed holds for this filter, and when the next of them expires (the
@@ -710,7 +692,7 @@ pub async fn company_postings(
     now: DateTime<Utc>,
     conn: &impl ConnectionTrait,
 ) -> Result<Page<PostingId>, StoreError> {
-    let keyset = Keyset { sort: postings::Column::CreatedAt, id: postings::Column::Id, ascending: false };
+    let keyset = Keyset::by(postings::Column::CreatedAt, postings::Column::Id, false);
     let select = company_select(company, scope, now)
         .select_only()
         .column(postings::Column::Id)

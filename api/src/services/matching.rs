@@ -2,7 +2,8 @@
 //! The database hands over every pair that shares a skill, with skill counts grouped in SQL; the
 //! domain scores them all from those counts, and explains the best `first` from the full records.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 use std::sync::Arc;
 
 use hiregraph_domain::candidates::{CandidateProfile, Visibility};
@@ -38,6 +39,29 @@ pub fn bound(first: i32) -> AppResult<usize> {
     }
 }
 
+/// Keeps the best `first` of `ranked` (score, then the tie-breaker, then id; all descending).
+fn keep_best<S: Ord, K: Ord>(ranked: &mut Vec<(u8, S, K)>, first: usize) {
+    ranked.sort_by(|a, b| b.cmp(a));
+    ranked.truncate(first);
+}
+
+/// The ranked items as loaded, in rank order, each with its explanation; an item gone since it
+/// was ranked is left out.
+fn explained<S, K: Eq + Hash, T>(
+    ranked: Vec<(u8, S, K)>,
+    mut found: HashMap<K, Arc<T>>,
+    explain: impl Fn(&T) -> Option<Match>,
+) -> Vec<(Arc<T>, Match)> {
+    ranked
+        .into_iter()
+        .filter_map(|(_, _, id)| {
+            let item = found.remove(&id)?;
+            let why = explain(&item)?;
+            Some((item, why))
+        })
+        .collect()
+}
+
 /// Every stored spelling of these skills, each once.
 fn keys_of<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut seen = HashSet::new();
@@ -64,22 +88,14 @@ pub async fn postings_for(state: &AppState, user: UserId, first: usize) -> AppRe
         ranked.extend(rows.into_iter().filter_map(|row| {
             score_from_counts(&facts, &row.facts, row.counts).map(|s| (s, row.published_at, row.id))
         }));
-        ranked.sort_by(|a, b| b.cmp(a));
-        ranked.truncate(first);
+        keep_best(&mut ranked, first);
         if !full {
             break;
         }
     }
     let ids: Vec<PostingId> = ranked.iter().map(|(_, _, id)| *id).collect();
-    let mut found = loading::postings_by_id(state, &ids).await?;
-    Ok(ranked
-        .into_iter()
-        .filter_map(|(_, _, id)| {
-            let posting = found.remove(&id)?;
-            let explained = score(&facts, &PostingFacts::of(&posting.content))?;
-            Some((posting, explained))
-        })
-        .collect())
+    let found = loading::postings_by_id(state, &ids).await?;
+    Ok(explained(ranked, found, |posting| score(&facts, &PostingFacts::of(&posting.content))))
 }
 
 /// The listed candidates (PUBLIC or EMPLOYERS) who fit a posting best, for its hiring team
@@ -137,16 +153,8 @@ pub async fn candidates_for(
             score_from_counts(&candidate, &bare, counts).map(|s| (s, row.updated_at, row.id))
         })
         .collect();
-    ranked.sort_by(|a, b| b.cmp(a));
-    ranked.truncate(first);
+    keep_best(&mut ranked, first);
     let ids: Vec<_> = ranked.iter().map(|(_, _, id)| *id).collect();
-    let mut found = loading::candidates_by_id(state, &ids).await?;
-    Ok(ranked
-        .into_iter()
-        .filter_map(|(_, _, id)| {
-            let profile = found.remove(&id)?;
-            let explained = score(&CandidateFacts::of(&profile.content, false), &facts)?;
-            Some((profile, explained))
-        })
-        .collect())
+    let found = loading::candidates_by_id(state, &ids).await?;
+    Ok(explained(ranked, found, |profile| score(&CandidateFacts::of(&profile.content, false), &facts)))
 }
