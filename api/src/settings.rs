@@ -73,6 +73,14 @@ pub struct Limits {
     pub max_depth: usize,
     pub max_complexity: usize,
     pub max_aliases: usize,
+    /// Fields selected once fragments are expanded.
+    pub max_selections: usize,
+    /// Lexical tokens of the raw document, counted before it is parsed.
+    pub max_tokens: usize,
+    /// Fragment spreads written in one document.
+    pub max_fragment_spreads: usize,
+    /// Directives once fragments are expanded.
+    pub max_directives: usize,
     pub max_body_bytes: usize,
     pub max_batch: usize,
 }
@@ -130,6 +138,10 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("HIREGRAPH_MAX_DEPTH", "12", "deepest selection nesting (introspection excepted)"),
     ("HIREGRAPH_MAX_COMPLEXITY", "5000", "query cost; list fields cost first × their selection"),
     ("HIREGRAPH_MAX_ALIASES", "30", "aliases in one operation"),
+    ("HIREGRAPH_MAX_SELECTIONS", "1000", "fields selected once fragments are expanded"),
+    ("HIREGRAPH_MAX_TOKENS", "2000", "lexical tokens of a document, counted before parsing"),
+    ("HIREGRAPH_MAX_FRAGMENT_SPREADS", "100", "fragment spreads written in a document"),
+    ("HIREGRAPH_MAX_DIRECTIVES", "50", "directives once fragments are expanded"),
     ("HIREGRAPH_MAX_BODY_BYTES", "1048576", "largest request body"),
     ("HIREGRAPH_MAX_BATCH", "10", "operations in one batched request"),
 ];
@@ -234,6 +246,15 @@ impl Settings {
                 max_depth: number("HIREGRAPH_MAX_DEPTH", get("HIREGRAPH_MAX_DEPTH"), 12, 2)?,
                 max_complexity: number("HIREGRAPH_MAX_COMPLEXITY", get("HIREGRAPH_MAX_COMPLEXITY"), 5000, 10)?,
                 max_aliases: number("HIREGRAPH_MAX_ALIASES", get("HIREGRAPH_MAX_ALIASES"), 30, 0)?,
+                max_selections: number("HIREGRAPH_MAX_SELECTIONS", get("HIREGRAPH_MAX_SELECTIONS"), 1000, 10)?,
+                max_tokens: number("HIREGRAPH_MAX_TOKENS", get("HIREGRAPH_MAX_TOKENS"), 2000, 10)?,
+                max_fragment_spreads: number(
+                    "HIREGRAPH_MAX_FRAGMENT_SPREADS",
+                    get("HIREGRAPH_MAX_FRAGMENT_SPREADS"),
+                    100,
+                    0,
+                )?,
+                max_directives: number("HIREGRAPH_MAX_DIRECTIVES", get("HIREGRAPH_MAX_DIRECTIVES"), 50, 0)?,
                 max_body_bytes: number("HIREGRAPH_MAX_BODY_BYTES", get("HIREGRAPH_MAX_BODY_BYTES"), 1 << 20, 1024)?,
                 max_batch: number("HIREGRAPH_MAX_BATCH", get("HIREGRAPH_MAX_BATCH"), 10, 1)?,
             },

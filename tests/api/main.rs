@@ -14,6 +14,7 @@ mod companies;
 mod demo;
 mod feed;
 mod helpers;
+mod hostile;
 mod http;
 mod import;
 mod matching;

@@ -1,15 +1,23 @@
 //! Request limits enforced before any resolver runs, and the phase a request reached (so the
 //! HTTP layer can answer 400 for a request that never executed, as GraphQL over HTTP asks).
+//!
+//! Every limit is measured in time linear in the document: the raw text is counted in tokens
+//! before it is parsed, and each fragment is measured once and its size memoised, so a fragment
+//! that spreads another twice, thirty levels down, costs thirty steps, not 2³⁰. A document is
+//! refused before async-graphql's own walks (recursive depth, complexity, validation), which follow
+//! every spread and would otherwise do the exponential work for us.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest, NextValidation,
 };
-use async_graphql::parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet};
-use async_graphql::{Name, Positioned, Response, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::parser::types::{Directive, ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{Name, Positioned, Request, Response, ServerError, ServerResult, ValidationResult};
+
+use crate::settings;
 
 /// Set once execution starts; a request whose errors came before that failed as a whole.
 #[derive(Default)]
@@ -23,21 +31,22 @@ impl Phase {
     }
 }
 
-pub struct Limits {
-    pub max_depth: usize,
-    pub max_aliases: usize,
-}
+/// The directives a client may write in an executable document.
+const EXECUTABLE_DIRECTIVES: &[&str] = &["include", "skip"];
+
+/// Nesting our own walk follows before it refuses (selection sets and fragment spreads alike);
+/// far above any real query, far below what the stack holds.
+const MAX_NESTING: usize = 128;
+
+pub struct Limits(pub settings::Limits);
 
 impl ExtensionFactory for Limits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitsExtension { max_depth: self.max_depth, max_aliases: self.max_aliases })
+        Arc::new(LimitsExtension(self.0.clone()))
     }
 }
 
-struct LimitsExtension {
-    max_depth: usize,
-    max_aliases: usize,
-}
+struct LimitsExtension(settings::Limits);
 
 fn coded(mut error: ServerError, code: &str) -> ServerError {
     let mut ext = error.extensions.take().unwrap_or_default();
@@ -48,36 +57,28 @@ fn coded(mut error: ServerError, code: &str) -> ServerError {
     error
 }
 
+fn too_complex(message: String) -> ServerError {
+    coded(ServerError::new(message, None), "QUERY_TOO_COMPLEX")
+}
+
 #[async_graphql::async_trait::async_trait]
 impl Extension for LimitsExtension {
-    async fn parse_query(
+    async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await.map_err(|e| coded(e, "GRAPHQL_PARSE_FAILED"))?;
-        let shape = Shape::of(&doc);
-        if shape.depth > self.max_depth {
-            return Err(coded(
-                ServerError::new(
-                    format!("the query is nested {} levels deep; the limit is {}", shape.depth, self.max_depth),
-                    None,
-                ),
-                "QUERY_TOO_COMPLEX",
-            ));
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let limits = &self.0;
+        if let Err(seen) = count_tokens(&request.query, limits.max_tokens) {
+            return Err(too_complex(format!(
+                "the document has more than {seen} tokens; the limit is {}",
+                limits.max_tokens
+            )));
         }
-        if shape.aliases > self.max_aliases {
-            return Err(coded(
-                ServerError::new(
-                    format!("the query uses {} aliases; the limit is {}", shape.aliases, self.max_aliases),
-                    None,
-                ),
-                "QUERY_TOO_COMPLEX",
-            ));
-        }
-        Ok(doc)
+        let doc = request.parsed_query().map_err(|e| coded(e, "GRAPHQL_PARSE_FAILED"))?;
+        Shape::measure(doc)?.check(limits)?;
+        next.run(ctx, request).await
     }
 
     async fn validation(
@@ -113,65 +114,314 @@ impl Extension for LimitsExtension {
     }
 }
 
-/// Depth (introspection subtrees excepted: GraphiQL's own query must pass) and alias count of
-/// every operation in a document, following fragments once.
-struct Shape {
-    depth: usize,
-    aliases: usize,
+/// Counts the lexical tokens of a GraphQL document (punctuators, names, numbers, strings),
+/// stopping as soon as there are more than `max`: `Err(count)` then. Whitespace, commas and
+/// comments are not tokens. Anything the lexer does not know counts as one token and is left to
+/// the parser to refuse.
+pub fn count_tokens(text: &str, max: usize) -> Result<usize, usize> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut count = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => {
+                i += 1;
+                continue;
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
+                }
+                i += 3;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'.' if bytes[i..].starts_with(b"...") => i += 3,
+            b'_' | b'a'..=b'z' | b'A'..=b'Z' => {
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+            }
+            b'-' | b'0'..=b'9' => {
+                i += 1;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'.' | b'+' | b'-')) {
+                    i += 1;
+                }
+            }
+            // A byte-order mark is ignored like white space.
+            0xEF if bytes[i..].starts_with(&[0xEF, 0xBB, 0xBF]) => {
+                i += 3;
+                continue;
+            }
+            _ => i += 1,
+        }
+        count += 1;
+        if count > max {
+            return Err(count);
+        }
+    }
+    Ok(count)
+}
+
+/// What a document asks for once its fragments are expanded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Size {
+    /// Fields selected, counting a fragment's fields at every place it is spread.
+    pub selections: u64,
+    pub aliases: u64,
+    pub directives: u64,
+    /// Deepest field nesting, introspection subtrees excepted (GraphiQL's own query must pass).
+    pub depth: u64,
+}
+
+impl Size {
+    fn absorb(&mut self, other: Size, depth_offset: u64) {
+        self.selections = self.selections.saturating_add(other.selections);
+        self.aliases = self.aliases.saturating_add(other.aliases);
+        self.directives = self.directives.saturating_add(other.directives);
+        self.depth = self.depth.max(other.depth.saturating_add(depth_offset));
+    }
+}
+
+/// The expanded size of a whole document (every operation), and what measuring it cost.
+#[derive(Debug)]
+pub struct Shape {
+    pub size: Size,
+    /// Fragment spreads written in the document.
+    pub spreads: u64,
+    /// Selections our walk visited: at most the number written, whatever the expansion.
+    pub visits: u64,
 }
 
 impl Shape {
-    fn of(doc: &ExecutableDocument) -> Self {
-        let mut shape = Shape { depth: 0, aliases: 0 };
+    /// Measures a document, refusing unknown directives and fragment cycles on the way.
+    pub fn measure(doc: &ExecutableDocument) -> ServerResult<Shape> {
+        let mut walk = Walk { doc, memo: HashMap::new(), open: HashSet::new(), spreads: 0, visits: 0 };
+        let mut size = Size::default();
         for (_, op) in doc.operations.iter() {
-            let mut seen = HashSet::new();
-            let depth = walk(&op.node.selection_set, doc, 1, &mut shape.aliases, &mut seen);
-            shape.depth = shape.depth.max(depth);
+            walk.directives(&op.node.directives)?;
+            for variable in &op.node.variable_definitions {
+                walk.directives(&variable.node.directives)?;
+            }
+            size.absorb(walk.set(&op.node.selection_set, 0)?, 0);
+            size.directives = size.directives.saturating_add(op.node.directives.len() as u64);
         }
-        shape
+        // Fragments no operation spreads are refused by validation; they are still checked here.
+        for name in doc.fragments.keys() {
+            walk.fragment(name, 0)?;
+        }
+        Ok(Shape { size, spreads: walk.spreads, visits: walk.visits })
+    }
+
+    /// Refuses a document over any limit, naming the limit and the setting.
+    pub fn check(&self, limits: &settings::Limits) -> ServerResult<()> {
+        let over = |what: &str, value: u64, limit: usize, setting: &str| {
+            too_complex(format!("the query {what} {value}; the limit is {limit} ({setting})"))
+        };
+        let size = &self.size;
+        if self.spreads > limits.max_fragment_spreads as u64 {
+            return Err(over(
+                "spreads fragments",
+                self.spreads,
+                limits.max_fragment_spreads,
+                "HIREGRAPH_MAX_FRAGMENT_SPREADS",
+            ));
+        }
+        if size.selections > limits.max_selections as u64 {
+            return Err(over(
+                "selects, once its fragments are expanded, fields numbering",
+                size.selections,
+                limits.max_selections,
+                "HIREGRAPH_MAX_SELECTIONS",
+            ));
+        }
+        if size.depth > limits.max_depth as u64 {
+            return Err(over("is nested levels deep:", size.depth, limits.max_depth, "HIREGRAPH_MAX_DEPTH"));
+        }
+        if size.aliases > limits.max_aliases as u64 {
+            return Err(over("uses aliases numbering", size.aliases, limits.max_aliases, "HIREGRAPH_MAX_ALIASES"));
+        }
+        if size.directives > limits.max_directives as u64 {
+            return Err(over(
+                "uses directives numbering",
+                size.directives,
+                limits.max_directives,
+                "HIREGRAPH_MAX_DIRECTIVES",
+            ));
+        }
+        Ok(())
     }
 }
 
-fn walk(
-    set: &Positioned<SelectionSet>,
-    doc: &ExecutableDocument,
-    level: usize,
-    aliases: &mut usize,
-    seen: &mut HashSet<Name>,
-) -> usize {
-    let mut deepest = level - 1;
-    for selection in &set.node.items {
-        match &selection.node {
-            Selection::Field(field) => {
-                let name = field.node.name.node.as_str();
-                if field.node.alias.is_some() {
-                    *aliases += 1;
-                }
-                if name == "__schema" || name == "__type" {
-                    continue;
-                }
-                let below = if field.node.selection_set.node.items.is_empty() {
-                    level
-                } else {
-                    walk(&field.node.selection_set, doc, level + 1, aliases, seen)
-                };
-                deepest = deepest.max(below);
+struct Walk<'d> {
+    doc: &'d ExecutableDocument,
+    memo: HashMap<&'d Name, Size>,
+    /// Fragments being measured: meeting one again is a cycle.
+    open: HashSet<&'d Name>,
+    spreads: u64,
+    visits: u64,
+}
+
+fn invalid(message: String) -> ServerError {
+    coded(ServerError::new(message, None), "GRAPHQL_VALIDATION_FAILED")
+}
+
+impl<'d> Walk<'d> {
+    fn directives(&self, list: &[Positioned<Directive>]) -> ServerResult<()> {
+        for directive in list {
+            let name = directive.node.name.node.as_str();
+            if !EXECUTABLE_DIRECTIVES.contains(&name) {
+                return Err(coded(
+                    ServerError::new(format!("unknown directive @{name}"), Some(directive.pos)),
+                    "GRAPHQL_VALIDATION_FAILED",
+                ));
             }
-            Selection::InlineFragment(fragment) => {
-                deepest = deepest.max(walk(&fragment.node.selection_set, doc, level, aliases, seen));
-            }
-            Selection::FragmentSpread(spread) => {
-                let name = spread.node.fragment_name.node.clone();
-                // A fragment is followed once per path; cycles are refused by validation later.
-                if seen.insert(name.clone()) {
-                    if let Some(fragment) = doc.fragments.get(&name) {
-                        let fragment: &Positioned<FragmentDefinition> = fragment;
-                        deepest = deepest.max(walk(&fragment.node.selection_set, doc, level, aliases, seen));
-                    }
-                    seen.remove(&name);
+        }
+        Ok(())
+    }
+
+    fn set(&mut self, set: &'d Positioned<SelectionSet>, nesting: usize) -> ServerResult<Size> {
+        if nesting > MAX_NESTING {
+            return Err(too_complex(format!("the query nests selections more than {MAX_NESTING} levels deep")));
+        }
+        let mut size = Size::default();
+        for selection in &set.node.items {
+            self.visits += 1;
+            match &selection.node {
+                Selection::Field(field) => {
+                    let field = &field.node;
+                    self.directives(&field.directives)?;
+                    let below = self.set(&field.selection_set, nesting + 1)?;
+                    let introspection = matches!(field.name.node.as_str(), "__schema" | "__type");
+                    let own = Size {
+                        selections: 1,
+                        aliases: u64::from(field.alias.is_some()),
+                        directives: field.directives.len() as u64,
+                        depth: 1,
+                    };
+                    size.absorb(own, 0);
+                    size.absorb(Size { depth: if introspection { 0 } else { below.depth }, ..below }, 1);
+                }
+                Selection::InlineFragment(inline) => {
+                    self.directives(&inline.node.directives)?;
+                    let below = self.set(&inline.node.selection_set, nesting + 1)?;
+                    size.absorb(below, 0);
+                    size.directives = size.directives.saturating_add(inline.node.directives.len() as u64);
+                }
+                Selection::FragmentSpread(spread) => {
+                    self.spreads += 1;
+                    self.directives(&spread.node.directives)?;
+                    let below = self.fragment(&spread.node.fragment_name.node, nesting + 1)?;
+                    size.absorb(below, 0);
+                    size.directives = size.directives.saturating_add(spread.node.directives.len() as u64);
                 }
             }
         }
+        Ok(size)
     }
-    deepest
+
+    /// A fragment's size, measured the first time it is met and remembered after.
+    fn fragment(&mut self, name: &'d Name, nesting: usize) -> ServerResult<Size> {
+        if let Some(size) = self.memo.get(name) {
+            return Ok(*size);
+        }
+        // An unknown fragment is left to validation, which names it.
+        let Some((name, fragment)) = self.doc.fragments.get_key_value(name) else { return Ok(Size::default()) };
+        if !self.open.insert(name) {
+            return Err(invalid(format!("fragment {name} spreads itself")));
+        }
+        self.directives(&fragment.node.directives)?;
+        let mut size = self.set(&fragment.node.selection_set, nesting)?;
+        size.directives = size.directives.saturating_add(fragment.node.directives.len() as u64);
+        self.open.remove(name);
+        self.memo.insert(name, size);
+        Ok(size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bomb(levels: usize) -> String {
+        let mut doc = format!("query {{ ...F{levels} }} fragment F0 on Query {{ __typename }}");
+        for i in 1..=levels {
+            doc.push_str(&format!(" fragment F{i} on Query {{ ...F{p} ...F{p} }}", p = i - 1));
+        }
+        doc
+    }
+
+    fn shape(doc: &str) -> Shape {
+        Shape::measure(&async_graphql::parser::parse_query(doc).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_fragment_bomb_is_measured_in_steps_linear_in_its_text() {
+        for levels in [10, 30, 40, 62] {
+            let doc = bomb(levels);
+            let shape = shape(&doc);
+            assert_eq!(shape.size.selections, 1u64 << levels, "{levels} levels");
+            // Each selection written is visited once (the operation's, and each fragment's two).
+            assert_eq!(shape.visits, 1 + 1 + 2 * levels as u64, "{levels} levels");
+            let tokens = count_tokens(&doc, usize::MAX).unwrap();
+            assert!(shape.visits < tokens as u64, "{} visits for {tokens} tokens", shape.visits);
+        }
+        // Past 2⁶⁴ the count saturates instead of wrapping round to something small.
+        assert_eq!(shape(&bomb(70)).size.selections, u64::MAX);
+    }
+
+    #[test]
+    fn sizes_follow_fragments_as_the_executor_would() {
+        let s = shape(
+            "{ a: postings { edges { node { ...P } } } b: postings { edges { node { ...P } } } } fragment P on Posting { id t: title company { name } }",
+        );
+        // 2 × (postings, edges, node) + 2 × (id, title, company, name)
+        assert_eq!(s.size.selections, 6 + 8);
+        assert_eq!(s.size.aliases, 2 + 2);
+        assert_eq!(s.size.depth, 5);
+        assert_eq!(s.spreads, 2);
+        let introspection = shape("{ __schema { types { fields { type { ofType { ofType { name } } } } } } }");
+        assert_eq!(introspection.size.depth, 1, "introspection subtrees do not count towards depth");
+    }
+
+    #[test]
+    fn unknown_directives_and_fragment_cycles_are_refused() {
+        for doc in [
+            "{ viewer @aa { id } }",
+            "query Q @aa { viewer { id } }",
+            "query Q($x: Int @aa) { viewer { id } }",
+            "{ ...F } fragment F on Query @aa { viewer { id } }",
+            "{ ...F @deprecated }  fragment F on Query { viewer { id } }",
+        ] {
+            let doc = async_graphql::parser::parse_query(doc).unwrap();
+            let err = Shape::measure(&doc).unwrap_err();
+            assert!(err.message.contains("unknown directive"), "{}", err.message);
+        }
+        let cycle =
+            async_graphql::parser::parse_query("{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }")
+                .unwrap();
+        assert!(Shape::measure(&cycle).unwrap_err().message.contains("spreads itself"));
+        assert!(shape("{ viewer @include(if: true) { id @skip(if: false) } }").size.directives == 2);
+    }
+
+    #[test]
+    fn tokens_are_counted_as_graphql_lexes_them() {
+        assert_eq!(count_tokens("{ a(b: \"x, y { }\") }", 100), Ok(8));
+        assert_eq!(count_tokens("# a comment { { {\n{ a, b, c }", 100), Ok(5));
+        assert_eq!(count_tokens(r#"{ a(b: """block \""" { } """, c: -1.5e3) ...F }"#, 100), Ok(13));
+        assert_eq!(count_tokens(&"{ a ".repeat(1001), 2000), Err(2001), "counting stops past the limit");
+    }
 }

@@ -54,7 +54,7 @@ pub fn build(state: Arc<AppState>) -> AppSchema {
     builder()
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(64)
-        .extension(limits::Limits { max_depth: limits.max_depth, max_aliases: limits.max_aliases })
+        .extension(limits::Limits(limits))
         .data(state)
         .finish()
 }
