@@ -64,16 +64,35 @@ fn refuse(req: &HttpRequest, status: StatusCode, message: &str, code: &str) -> H
     HttpResponse::build(status).content_type(content_type).json(error_body(message, code))
 }
 
+/// Why a request's credentials were refused.
+enum Refused {
+    /// A 401: a malformed or invalid token, or one whose account is gone or disabled.
+    Credentials(String),
+    /// The account could not be looked up (the database is down).
+    Unavailable(crate::error::AppError),
+}
+
 /// The principal of the `Authorization` header: none is anonymous; a bad one is refused, never
-/// silently downgraded to anonymous.
-fn principal(req: &HttpRequest, state: &AppState) -> Result<Principal, String> {
+/// silently downgraded to anonymous. A valid token's subject is looked up for every request: its
+/// role is the stored one, and a deleted or disabled account's token no longer works.
+async fn principal(req: &HttpRequest, state: &AppState) -> Result<Principal, Refused> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Ok(Principal::Anonymous) };
-    let value = value.to_str().map_err(|_| "the Authorization header is not text".to_owned())?;
+    let value = value.to_str().map_err(|_| Refused::Credentials("the Authorization header is not text".to_owned()))?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
-        .ok_or_else(|| "the Authorization header must be `Bearer <access token>`".to_owned())?;
-    state.jwt.verify(token.trim()).map_err(|why| format!("the access token is not valid ({why})"))
+        .ok_or_else(|| Refused::Credentials("the Authorization header must be `Bearer <access token>`".to_owned()))?;
+    let id = state
+        .jwt
+        .verify(token.trim())
+        .map_err(|why| Refused::Credentials(format!("the access token is not valid ({why})")))?;
+    match crate::services::accounts::principal_of(state, id).await {
+        Ok(Some(principal)) => Ok(principal),
+        Ok(None) => {
+            Err(Refused::Credentials("the access token names an account that does not exist or is disabled".to_owned()))
+        }
+        Err(err) => Err(Refused::Unavailable(err)),
+    }
 }
 
 fn request_id(req: &HttpRequest) -> String {
@@ -137,12 +156,22 @@ async fn execute(ctx: &HttpContext, viewer: &Arc<Viewer>, request: Request, requ
 }
 
 async fn respond(req: &HttpRequest, ctx: &HttpContext, batch: BatchRequest, request_id: String) -> HttpResponse {
-    let viewer = match principal(req, &ctx.state) {
+    let viewer = match principal(req, &ctx.state).await {
         Ok(p) => Viewer::new(p),
-        Err(why) => {
+        Err(Refused::Credentials(why)) => {
             let mut response = refuse(req, StatusCode::UNAUTHORIZED, &why, "UNAUTHENTICATED");
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             return response;
+        }
+        Err(Refused::Unavailable(err)) => {
+            let err = async_graphql::Error::from(err);
+            let code = err.extensions.as_ref().and_then(|e| e.get("code")).cloned();
+            tracing::warn!(error = %err.message, "could not look up the caller's account");
+            let code = match code {
+                Some(Value::String(code)) => code,
+                _ => "INTERNAL".to_owned(),
+            };
+            return refuse(req, StatusCode::INTERNAL_SERVER_ERROR, &err.message, &code);
         }
     };
     let mode = media(req);

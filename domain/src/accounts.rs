@@ -36,6 +36,8 @@ pub struct User {
     pub email: crate::values::Email,
     pub role: PlatformRole,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Disabled by a platform admin: no sign-in, and its tokens no longer work.
+    pub disabled: bool,
 }
 
 /// A password that meets the policy (NIST 800-63B: length, not composition rules).

@@ -280,9 +280,24 @@ impl WebUrl {
     }
 }
 
-/// Trimmed text of bounded length; `field` names the input in the error.
+/// Text as it is stored: in Unicode normalisation form C (so "é" typed either way is one
+/// string), and without C0 control characters other than tab and line breaks, which both
+/// databases would treat differently (Postgres refuses NUL, SQLite stores it).
+pub fn clean_text(field: &str, raw: &str) -> Result<String, FieldError> {
+    use unicode_normalization::UnicodeNormalization;
+    if let Some(c) = raw.chars().find(|c| c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        return Err(FieldError::new(
+            field,
+            format!("contains the control character U+{:04X}; only tab and line breaks are allowed", c as u32),
+        ));
+    }
+    Ok(raw.nfc().collect())
+}
+
+/// Trimmed text of bounded length, cleaned as `clean_text` does; `field` names the input in the error.
 pub fn bounded_text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, FieldError> {
-    let value = raw.trim();
+    let value = clean_text(field, raw)?;
+    let value = value.trim();
     let len = value.chars().count();
     if len < min {
         return Err(FieldError::new(
@@ -363,5 +378,16 @@ mod tests {
         assert_eq!(bounded_text("title", "  Hi  ", 1, 10), Ok("Hi".into()));
         assert!(bounded_text("title", "   ", 1, 10).is_err());
         assert!(bounded_text("title", "ééééé", 1, 4).is_err());
+    }
+
+    #[test]
+    fn text_is_nfc_and_free_of_control_characters() {
+        // "é" as e + combining acute (two characters) is stored as the one precomposed character.
+        assert_eq!(bounded_text("title", "Caf\u{65}\u{301}", 1, 4), Ok("Caf\u{e9}".into()));
+        assert_eq!(bounded_text("description", "line\n\tindented", 0, 100), Ok("line\n\tindented".into()));
+        let err = bounded_text("title", "Rust\u{0}Engineer", 1, 100).unwrap_err();
+        assert_eq!(err.field, "title");
+        assert!(err.message.contains("U+0000"), "{}", err.message);
+        assert!(bounded_text("title", "\u{1b}[2J", 1, 100).is_err());
     }
 }

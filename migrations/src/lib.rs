@@ -8,6 +8,7 @@ mod helpers;
 mod m20261128_000001_foundation;
 mod m20261128_000002_candidates_applications;
 mod m20261128_000003_search;
+mod m20261201_000001_disabled_users;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_foundation::Migration),
             Box::new(m20261128_000002_candidates_applications::Migration),
             Box::new(m20261128_000003_search::Migration),
+            Box::new(m20261201_000001_disabled_users::Migration),
         ]
     }
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use hiregraph_domain::{CandidateId, CompanyId, PostingId};
+use hiregraph_domain::{CandidateId, CompanyId, PostingId, UserId};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -23,6 +23,8 @@ pub enum CacheKey {
     Posting(PostingId),
     Company(CompanyId),
     Candidate(CandidateId),
+    /// An account as access tokens resolve it (role, disabled); never shown to other callers.
+    User(UserId),
     /// One page of the public feed: (feed generation, hash of filter + order + page request).
     FeedPage(u64, u64),
     /// The feed's `totalCount`: (feed generation, hash of the filter).
@@ -39,7 +41,7 @@ pub enum Generation {
 }
 
 /// The kinds metrics report on.
-pub const KINDS: [&str; 4] = ["posting", "company", "candidate", "feed"];
+pub const KINDS: [&str; 5] = ["posting", "company", "candidate", "user", "feed"];
 
 impl CacheKey {
     /// Every kind's time to live. Writes invalidate explicitly; the TTL bounds what a lost
@@ -49,6 +51,8 @@ impl CacheKey {
             CacheKey::Posting(_) => Duration::from_secs(300),
             CacheKey::Company(_) => Duration::from_secs(600),
             CacheKey::Candidate(_) => Duration::from_secs(300),
+            // Short: a disabled account or a changed role must not wait on a lost invalidation.
+            CacheKey::User(_) => Duration::from_secs(30),
             CacheKey::FeedPage(..) | CacheKey::FeedCount(..) | CacheKey::FeedFacets(..) => Duration::from_secs(30),
         }
     }
@@ -59,6 +63,7 @@ impl CacheKey {
             CacheKey::Posting(_) => "posting",
             CacheKey::Company(_) => "company",
             CacheKey::Candidate(_) => "candidate",
+            CacheKey::User(_) => "user",
             CacheKey::FeedPage(..) | CacheKey::FeedCount(..) | CacheKey::FeedFacets(..) => "feed",
         }
     }
@@ -68,6 +73,7 @@ impl CacheKey {
             CacheKey::Posting(id) => format!("{prefix}:v{LAYOUT_VERSION}:posting:{id}"),
             CacheKey::Company(id) => format!("{prefix}:v{LAYOUT_VERSION}:company:{id}"),
             CacheKey::Candidate(id) => format!("{prefix}:v{LAYOUT_VERSION}:candidate:{id}"),
+            CacheKey::User(id) => format!("{prefix}:v{LAYOUT_VERSION}:user:{id}"),
             CacheKey::FeedPage(generation, hash) => {
                 format!("{prefix}:v{LAYOUT_VERSION}:feed:{generation}:page:{hash:x}")
             }
@@ -105,7 +111,7 @@ pub struct CacheStats {
     pub hits: AtomicU64,
     pub misses: AtomicU64,
     pub errors: AtomicU64,
-    by_kind: [KindStats; 4],
+    by_kind: [KindStats; 5],
 }
 
 /// One kind's counters.

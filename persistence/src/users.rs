@@ -15,6 +15,7 @@ fn to_domain(row: users::Model) -> Result<User, StoreError> {
         email: Email::parse(&row.email).map_err(StoreError::corrupt)?,
         role: PlatformRole::parse(&row.role).ok_or_else(|| StoreError::corrupt(format!("role {}", row.role)))?,
         created_at: row.created_at,
+        disabled: row.disabled_at.is_some(),
     })
 }
 
@@ -34,9 +35,10 @@ pub async fn insert(
         role: Set(role.as_str().to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
+        disabled_at: Set(None),
     };
     users::Entity::insert(row).exec_without_returning(conn).await.map_err(|e| StoreError::on_write(e, "email"))?;
-    Ok(User { id, email: email.clone(), role, created_at: now })
+    Ok(User { id, email: email.clone(), role, created_at: now, disabled: false })
 }
 
 /// The account and its password hash, for signing in.
@@ -79,4 +81,21 @@ pub async fn set_role(
     };
     users::Entity::update(row).exec(conn).await?;
     Ok(())
+}
+
+/// Disables an account (`Some(when)`) or enables it again (`None`); `false` when there is no such
+/// account.
+pub async fn set_disabled(
+    id: UserId,
+    disabled_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<bool, StoreError> {
+    let result = users::Entity::update_many()
+        .col_expr(users::Column::DisabledAt, sea_orm::sea_query::Expr::value(disabled_at))
+        .col_expr(users::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(users::Column::Id.eq(id.0))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
 }

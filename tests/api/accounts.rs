@@ -115,7 +115,7 @@ fn forge(claims: serde_json::Value, secret: &[u8], alg: Algorithm) -> String {
 async fn tampered_tokens_are_refused_with_401() {
     let app = spawn_app().await;
     let me = app.register("ada").await;
-    let sub = app.app.jwt.verify(&me.access).unwrap().user_id().unwrap().to_string();
+    let sub = app.app.jwt.verify(&me.access).unwrap().to_string();
     let now = chrono::Utc::now().timestamp();
     let good = json!({ "sub": sub, "role": "ADMIN", "iss": "hiregraph", "aud": "hiregraph-api", "exp": now + 300, "nbf": now, "iat": now });
     let secret = JWT_SECRET.as_bytes();
@@ -157,4 +157,68 @@ async fn tampered_tokens_are_refused_with_401() {
         assert_eq!(status, 401, "{name}: {body}");
         assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{name}");
     }
+}
+
+#[tokio::test]
+async fn a_signed_token_for_an_account_that_does_not_exist_is_refused() {
+    let app = spawn_app().await;
+    let now = chrono::Utc::now().timestamp();
+    let ghost = json!({ "sub": uuid::Uuid::now_v7().to_string(), "role": "ADMIN", "iss": "hiregraph",
+        "aud": "hiregraph-api", "exp": now + 300, "nbf": now, "iat": now });
+    let token = forge(ghost, JWT_SECRET.as_bytes(), Algorithm::HS256);
+    let (status, body) = app
+        .post("mutation { createCompany(input: { name: \"Ghost Inc\" }) { company { id } } }", json!({}), Some(&token))
+        .await;
+    assert_eq!((status, error_code(&body)), (401, Some("UNAUTHENTICATED")), "{body}");
+}
+
+#[tokio::test]
+async fn the_platform_role_comes_from_the_database_not_the_token() {
+    let app = spawn_app().await;
+    let me = app.register("mallory").await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Acme").await;
+    // A token signed with the right key whose role claim says ADMIN, for a member.
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({ "sub": app.app.jwt.verify(&me.access).unwrap().to_string(), "role": "ADMIN",
+        "iss": "hiregraph", "aud": "hiregraph-api", "exp": now + 300, "nbf": now, "iat": now });
+    let token = forge(claims, JWT_SECRET.as_bytes(), Algorithm::HS256);
+    const VERIFY: &str = "mutation($i: VerifyCompanyInput!) { verifyCompany(input: $i) { company { verified } } }";
+    let body = app.graphql(VERIFY, json!({ "i": { "id": company } }), Some(&token)).await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    // Made admin in the database, the same old token now carries the role.
+    let admin = app.platform_admin().await;
+    let data = app.ok(VERIFY, json!({ "i": { "id": company } }), Some(&admin.access)).await;
+    assert_eq!(data["verifyCompany"]["company"]["verified"], true);
+}
+
+#[tokio::test]
+async fn a_disabled_account_loses_every_session_at_once_and_cannot_sign_in() {
+    let app = spawn_app().await;
+    let admin = app.platform_admin().await;
+    let me = app.register("disabled").await;
+    app.ok(VIEWER, json!({}), Some(&me.access)).await;
+    const DISABLE: &str = "mutation($i: DisableUserInput!) { disableUser(input: $i) { user { id disabled } } }";
+    // Only platform admins may, and not on themselves.
+    let body = app.graphql(DISABLE, json!({ "i": { "id": me.user_id } }), Some(&me.access)).await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    let body = app.graphql(DISABLE, json!({ "i": { "id": admin.user_id } }), Some(&admin.access)).await;
+    assert_eq!((error_code(&body), error_fields(&body)), (Some("BAD_USER_INPUT"), vec!["input.id".to_owned()]));
+
+    let data = app.ok(DISABLE, json!({ "i": { "id": me.user_id } }), Some(&admin.access)).await;
+    assert_eq!(data["disableUser"]["user"]["disabled"], true);
+    let (status, body) = app.post(VIEWER, json!({}), Some(&me.access)).await;
+    assert_eq!((status, error_code(&body)), (401, Some("UNAUTHENTICATED")), "the access token still worked: {body}");
+    let body = app.graphql(REFRESH, json!({ "i": { "refreshToken": me.refresh } }), None).await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+    const LOGIN: &str = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
+    let body = app.graphql(LOGIN, json!({ "i": { "email": me.email, "password": PASSWORD } }), None).await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("disabled"), "{body}");
+
+    // Enabled again, the account signs in; the old sessions stay ended.
+    app.ok(DISABLE, json!({ "i": { "id": me.user_id, "disabled": false } }), Some(&admin.access)).await;
+    app.ok(LOGIN, json!({ "i": { "email": me.email, "password": PASSWORD } }), None).await;
+    let body = app.graphql(REFRESH, json!({ "i": { "refreshToken": me.refresh } }), None).await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
 }

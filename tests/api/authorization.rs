@@ -110,7 +110,7 @@ impl World {
         }
         // The platform admin's role is granted in the database, then a new token carries it.
         let admin = &sessions["platform admin"];
-        let admin_id = app.app.jwt.verify(&admin.access).unwrap().user_id().unwrap();
+        let admin_id = app.app.jwt.verify(&admin.access).unwrap();
         hiregraph_persistence::users::set_role(
             admin_id,
             hiregraph_domain::accounts::PlatformRole::Admin,

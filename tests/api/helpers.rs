@@ -288,6 +288,22 @@ impl TestApp {
         }
     }
 
+    /// A new account made platform admin in the database; its token carries the role at once,
+    /// since every request reads the role from there.
+    pub async fn platform_admin(&self) -> Session {
+        let admin = self.register("platform-admin").await;
+        let id = self.app.jwt.verify(&admin.access).unwrap();
+        hiregraph_persistence::users::set_role(
+            id,
+            hiregraph_domain::accounts::PlatformRole::Admin,
+            chrono::Utc::now(),
+            &self.app.db.conn,
+        )
+        .await
+        .unwrap();
+        admin
+    }
+
     /// Creates a company owned by `owner`; returns its id.
     pub async fn create_company(&self, owner: &Session, name: &str) -> String {
         let data = self

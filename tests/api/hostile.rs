@@ -67,3 +67,46 @@ async fn long_documents_unknown_directives_and_spread_floods_are_refused() {
     let loose = spawn_app_with(&[("HIREGRAPH_MAX_TOKENS", "5000"), ("HIREGRAPH_MAX_ALIASES", "1000")]).await;
     loose.ok(&long, json!({}), None).await;
 }
+
+#[tokio::test]
+async fn control_characters_in_any_string_input_are_bad_input_naming_it_and_store_nothing() {
+    let app = spawn_app().await;
+    let owner = app.register("nul-owner").await;
+    let company = app.create_company(&owner, "Nul Industries").await;
+    let mut posting = crate::helpers::complete_posting(&company, "Rust\u{0}Engineer");
+    let cases: Vec<(&str, serde_json::Value, Option<&str>, &str)> = vec![
+        ("{ company(slug: \"\\u0000\") { id } }", json!({}), None, "company.slug"),
+        ("query($s: String!) { company(slug: $s) { id } }", json!({ "s": "a\u{0}b" }), None, "$s"),
+        (
+            "mutation($i: CreatePostingInput!) { createPosting(input: $i) { posting { id } } }",
+            json!({ "i": posting.clone() }),
+            Some(&owner.access),
+            "$i.title",
+        ),
+        (
+            "mutation($i: UpsertCandidateProfileInput!) { upsertCandidateProfile(input: $i) { profile { id } } }",
+            json!({ "i": { "displayName": "Ada\u{1b}[2J", "visibility": "PUBLIC" } }),
+            Some(&owner.access),
+            "$i.displayName",
+        ),
+        (
+            "{ postings(filter: { skills: [\"Go\", \"Rust\\u0007\"] }) { totalCount } }",
+            json!({}),
+            None,
+            "postings.filter.skills.1",
+        ),
+    ];
+    for (query, variables, token, field) in cases {
+        let (status, body) = app.post(query, variables, token).await;
+        assert_eq!((status, error_code(&body)), (400, Some("BAD_USER_INPUT")), "{query}: {body}");
+        assert_eq!(crate::helpers::error_fields(&body), vec![field.to_owned()], "{body}");
+    }
+    // Nothing was stored; the same posting without the NUL is fine, and tab and newlines pass.
+    let count = app
+        .ok("{ viewer { memberships { company { postings { totalCount } } } } }", json!({}), Some(&owner.access))
+        .await;
+    assert_eq!(count["viewer"]["memberships"][0]["company"]["postings"]["totalCount"], 0, "{count}");
+    posting["title"] = json!("Rust Engineer");
+    posting["description"] = json!("Line one\n\tLine two, indented.");
+    app.create_posting(&owner, posting).await;
+}

@@ -47,6 +47,11 @@ impl User {
         self.0.created_at
     }
 
+    /// Disabled by a platform admin: the account cannot sign in.
+    async fn disabled(&self) -> bool {
+        self.0.disabled
+    }
+
     /// The user's candidate profile: for the user themselves and platform admins (others read
     /// profiles through `candidate(id)`).
     async fn candidate_profile(&self, ctx: &Context<'_>) -> Result<Option<CandidateProfile>> {
@@ -147,6 +152,19 @@ pub struct LogoutInput {
     refresh_token: String,
 }
 
+#[derive(InputObject)]
+pub struct DisableUserInput {
+    id: ID,
+    /// `false` enables the account again.
+    #[graphql(default = true)]
+    disabled: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct UserPayload {
+    user: User,
+}
+
 #[derive(SimpleObject)]
 pub struct LogoutPayload {
     /// True when the session (every token rotated from this sign-in) is now revoked.
@@ -183,6 +201,14 @@ impl AccountMutation {
     /// Exchanges a refresh token for a new pair. Reusing an exchanged token revokes the session.
     async fn refresh_token(&self, ctx: &Context<'_>, input: RefreshTokenInput) -> Result<AuthPayload> {
         Ok(accounts::refresh(state(ctx), &input.refresh_token).await?.into())
+    }
+
+    /// Disables an account, or enables it again (platform admins): a disabled account cannot sign
+    /// in, and every session it had ends at once.
+    async fn disable_user(&self, ctx: &Context<'_>, input: DisableUserInput) -> Result<UserPayload> {
+        let id = ids::user_id(&input.id, "input.id")?;
+        let user = accounts::set_disabled(state(ctx), viewer(ctx), id, input.disabled).await?;
+        Ok(UserPayload { user: User(Arc::new(user)) })
     }
 
     /// Ends the session this refresh token belongs to.

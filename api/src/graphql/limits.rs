@@ -17,6 +17,7 @@ use async_graphql::extensions::{
 use async_graphql::parser::types::{Directive, ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Name, Positioned, Request, Response, ServerError, ServerResult, ValidationResult};
 
+use crate::graphql::input_text;
 use crate::settings;
 
 /// Set once execution starts; a request whose errors came before that failed as a whole.
@@ -76,8 +77,16 @@ impl Extension for LimitsExtension {
                 limits.max_tokens
             )));
         }
-        let doc = request.parsed_query().map_err(|e| coded(e, "GRAPHQL_PARSE_FAILED"))?;
-        Shape::measure(doc)?.check(limits)?;
+        // The document borrows the request; its variables are lent out meanwhile.
+        let variables = std::mem::take(&mut request.variables);
+        let checked = match request.parsed_query() {
+            Err(e) => Err(coded(e, "GRAPHQL_PARSE_FAILED")),
+            Ok(doc) => Shape::measure(doc)
+                .and_then(|shape| shape.check(limits))
+                .and_then(|()| input_text::check(doc, &variables)),
+        };
+        request.variables = variables;
+        checked?;
         next.run(ctx, request).await
     }
 

@@ -7,6 +7,7 @@ pub mod companies;
 pub mod connection;
 pub mod context;
 pub mod ids;
+pub mod input_text;
 pub mod limits;
 pub mod matching;
 pub mod node;

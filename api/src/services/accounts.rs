@@ -4,12 +4,13 @@ use chrono::Duration;
 use hiregraph_domain::accounts::{Password, PlatformRole, User};
 use hiregraph_domain::ids::TokenFamilyId;
 use hiregraph_domain::values::Email;
-use hiregraph_domain::{UserId, ValidationErrors};
+use hiregraph_domain::{Principal, UserId, ValidationErrors};
+use hiregraph_persistence::cache::CacheKey;
 use hiregraph_persistence::{tokens, users};
 
 use crate::auth::{password, refresh};
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::{AppState, Viewer, now};
 
 /// What signing in gives: a short-lived access token and a rotating refresh token.
 pub struct Session {
@@ -20,6 +21,10 @@ pub struct Session {
 
 fn bad_credentials() -> AppError {
     AppError::Unauthenticated("the email or password is not correct".into())
+}
+
+fn disabled() -> AppError {
+    AppError::Unauthenticated("this account is disabled".into())
 }
 
 fn bad_refresh() -> AppError {
@@ -74,6 +79,7 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> AppResult<S
     // Verify even without an account, so timing does not tell which part was wrong.
     let ok = password::verify(password.to_owned(), hash).await?;
     match user {
+        Some(user) if ok && user.disabled => Err(disabled()),
         Some(user) if ok => open_session(state, user, TokenFamilyId::generate(), &state.db.conn).await,
         _ => Err(bad_credentials()),
     }
@@ -94,6 +100,9 @@ pub async fn refresh(state: &AppState, token: &str) -> AppResult<Session> {
         return Err(bad_refresh());
     }
     let user = users::find_by_ids(&[stored.user_id], &state.db.conn).await?.pop().ok_or_else(bad_refresh)?;
+    if user.disabled {
+        return Err(disabled());
+    }
     open_session(state, user, stored.family_id, &state.db.conn).await
 }
 
@@ -104,4 +113,49 @@ pub async fn logout(state: &AppState, token: &str) -> AppResult<bool> {
     };
     tokens::revoke_family(stored.family_id, now(), &state.db.conn).await?;
     Ok(true)
+}
+
+/// Whom an access token's subject names now: the account as the database holds it (cached
+/// briefly, forgotten when it changes), so the role in force is the stored one. `None` for an
+/// account that no longer exists or is disabled.
+pub async fn principal_of(state: &AppState, id: UserId) -> AppResult<Option<Principal>> {
+    let key = CacheKey::User(id);
+    let user = match state.cache.get_many::<User>(&[key]).await.pop().flatten() {
+        Some(user) => Some(user),
+        None => {
+            let found = users::find_by_ids(&[id], &state.db.conn).await?.pop();
+            if let Some(user) = &found {
+                state.cache.put_many(&[(key, user)]).await;
+            }
+            found
+        }
+    };
+    Ok(user.filter(|u| !u.disabled).map(|u| Principal::User { id: u.id, role: u.role }))
+}
+
+/// Disables an account, or enables it again (platform admins only). Disabling ends every
+/// session at once: its refresh tokens are revoked and its access tokens stop working with the
+/// next request.
+pub async fn set_disabled(state: &AppState, viewer: &Viewer, id: UserId, disabled: bool) -> AppResult<User> {
+    match viewer.principal.user_id() {
+        None => return Err(AppError::Unauthenticated("sign in to manage accounts".into())),
+        Some(_) if !viewer.principal.is_platform_admin() => {
+            return Err(AppError::Forbidden("only platform admins disable accounts".into()));
+        }
+        Some(me) if me == id && disabled => {
+            return Err(AppError::bad_input("input.id", "you cannot disable your own account"));
+        }
+        Some(_) => {}
+    }
+    let at = now();
+    let txn = state.db.write().await.map_err(AppError::internal)?;
+    if !users::set_disabled(id, disabled.then_some(at), at, &txn).await? {
+        return Err(AppError::NotFound("no such user".into()));
+    }
+    if disabled {
+        tokens::revoke_user(id, at, &txn).await?;
+    }
+    txn.commit().await.map_err(AppError::internal)?;
+    state.cache.invalidate(&[CacheKey::User(id)]).await;
+    users::find_by_ids(&[id], &state.db.conn).await?.pop().ok_or_else(|| AppError::NotFound("no such user".into()))
 }
