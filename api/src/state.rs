@@ -32,11 +32,12 @@ pub fn now() -> DateTime<Utc> {
 pub struct Viewer {
     pub principal: Principal,
     memberships: OnceCell<HashMap<CompanyId, CompanyRole>>,
+    employer: OnceCell<bool>,
 }
 
 impl Viewer {
     pub fn new(principal: Principal) -> Arc<Self> {
-        Arc::new(Self { principal, memberships: OnceCell::new() })
+        Arc::new(Self { principal, memberships: OnceCell::new(), employer: OnceCell::new() })
     }
 
     /// Every company the viewer belongs to, with the role; loaded once per request.
@@ -56,8 +57,19 @@ impl Viewer {
         Ok(self.memberships(state).await?.get(&company).copied())
     }
 
-    /// Whether the viewer belongs to any company.
+    /// Whether the viewer is an employer: a member of at least one *verified* company. Anyone
+    /// may create a company; only verified ones see `EMPLOYERS` profiles.
     pub async fn is_employer(&self, state: &AppState) -> AppResult<bool> {
-        Ok(!self.memberships(state).await?.is_empty())
+        let memberships = self.memberships(state).await?;
+        if memberships.is_empty() {
+            return Ok(false);
+        }
+        self.employer
+            .get_or_try_init(|| async {
+                let ids: Vec<CompanyId> = memberships.keys().copied().collect();
+                Ok::<_, crate::error::AppError>(!companies::verified_among(&ids, &state.db.conn).await?.is_empty())
+            })
+            .await
+            .copied()
     }
 }

@@ -191,13 +191,16 @@ pub struct CandidateFilter {
     pub seniorities: Vec<Seniority>,
     pub countries: Vec<CountryCode>,
     pub open_to: Vec<Workplace>,
+    /// Which listed visibilities the caller may see (`PUBLIC`, and `EMPLOYERS` for employers);
+    /// `PRIVATE` is never listed, whatever this holds.
+    pub visibilities: Vec<Visibility>,
 }
 
 fn search_select(filter: &CandidateFilter) -> Select<profiles::Entity> {
     use profiles::Column as C;
     // PRIVATE profiles are never listed, whoever asks.
-    let mut select = profiles::Entity::find()
-        .filter(C::Visibility.is_in([Visibility::Public.as_str(), Visibility::Employers.as_str()]));
+    let listed = filter.visibilities.iter().filter(|v| **v != Visibility::Private).map(|v| v.as_str());
+    let mut select = profiles::Entity::find().filter(C::Visibility.is_in(listed));
     if !filter.seniorities.is_empty() {
         select = select.filter(C::Seniority.is_in(filter.seniorities.iter().map(|s| s.as_str())));
     }

@@ -228,6 +228,23 @@ pub async fn members_of(companies: &[CompanyId], conn: &impl ConnectionTrait) ->
     rows.into_iter().map(member_to_domain).collect()
 }
 
+/// Which of these companies are verified.
+pub async fn verified_among(ids: &[CompanyId], conn: &impl ConnectionTrait) -> Result<Vec<CompanyId>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    use sea_orm::QuerySelect;
+    let rows: Vec<uuid::Uuid> = companies::Entity::find()
+        .select_only()
+        .column(companies::Column::Id)
+        .filter(companies::Column::Id.is_in(ids.iter().map(|c| c.0)))
+        .filter(companies::Column::Verified.eq(true))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(CompanyId).collect())
+}
+
 pub async fn count_owners(company: CompanyId, conn: &impl ConnectionTrait) -> Result<u64, StoreError> {
     Ok(company_members::Entity::find()
         .filter(company_members::Column::CompanyId.eq(company.0))

@@ -56,6 +56,8 @@ struct World {
     applicant_profile: String,
     private_profile: String,
     public_profile: String,
+    /// An `EMPLOYERS` profile of a candidate who applied nowhere.
+    employers_profile: String,
     application: String,
 }
 
@@ -151,11 +153,23 @@ impl World {
             applicant_profile: String::new(),
             private_profile: String::new(),
             public_profile: String::new(),
+            employers_profile: String::new(),
             application: String::new(),
         };
         world.applicant_profile = world.profile(&world.sessions["applicant"], "The Applicant", "EMPLOYERS").await;
         world.public_profile = world.profile(&world.sessions["other candidate"], "Other Candidate", "PUBLIC").await;
         world.private_profile = world.profile(&private_candidate, "Private Applicant", "PRIVATE").await;
+        let employers_candidate = world.app.register("employers-candidate").await;
+        world.employers_profile = world.profile(&employers_candidate, "Employers Only", "EMPLOYERS").await;
+        // Company A is verified by the platform admin; company B is not.
+        world
+            .app
+            .ok(
+                "mutation($i: VerifyCompanyInput!) { verifyCompany(input: $i) { company { verified } } }",
+                json!({ "i": { "id": world.company_a } }),
+                world.token("platform admin"),
+            )
+            .await;
         world.application = world.apply("applicant", &world.posting_p).await;
         world
             .app
@@ -291,6 +305,33 @@ impl World {
             ),
             "read public profile" => outcome(&self.candidate(&self.public_profile, "displayName", a).await),
             "read employers-only profile" => outcome(&self.candidate(&self.applicant_profile, "displayName", a).await),
+            "read employers-only profile of a candidate who applied nowhere" => {
+                outcome(&self.candidate(&self.employers_profile, "displayName", a).await)
+            }
+            "search candidates lists employers-only profiles" => {
+                let body = self.run("{ candidates(first: 100) { totalCount edges { node { id } } } }", json!({}), a).await;
+                let edges = body["data"]["candidates"]["edges"].as_array().cloned().unwrap_or_default();
+                let listed = edges.iter().any(|e| e["node"]["id"] == self.employers_profile.as_str());
+                let counted = body["data"]["candidates"]["totalCount"].as_u64() == Some(edges.len() as u64);
+                match outcome(&body).as_str() {
+                    "✓" if !counted => format!("totalCount disagrees with the list: {body}"),
+                    "✓" if listed => "✓ listed".to_owned(),
+                    "✓" => "✓ never".to_owned(),
+                    other => other.to_owned(),
+                }
+            }
+            "disable a user" => {
+                let user = self.app.register("to-disable").await;
+                outcome(
+                    &self
+                        .run(
+                            "mutation($i: DisableUserInput!) { disableUser(input: $i) { user { disabled } } }",
+                            json!({ "i": { "id": user.user_id } }),
+                            a,
+                        )
+                        .await,
+                )
+            }
             "read private profile of an applicant" => outcome(&self.candidate(&self.private_profile, "displayName", a).await),
             "read private profile by nodes" => {
                 let body = self

@@ -128,23 +128,28 @@ async fn contact_fields_are_hidden_on_every_path_until_the_candidate_applies() {
 async fn candidate_search_filters_and_never_lists_private_profiles() {
     let app = spawn_app().await;
     let owner = app.register("owner").await;
-    app.create_company(&owner, "Acme").await;
+    let company = app.create_company(&owner, "Acme").await;
     let people = [
         ("rusty", "PUBLIC", "SENIOR", "DE", vec!["Rust", "Go"], vec!["REMOTE"]),
         ("gopher", "EMPLOYERS", "MID", "US", vec!["Go"], vec!["ONSITE"]),
         ("hidden", "PRIVATE", "SENIOR", "DE", vec!["Rust"], vec!["REMOTE"]),
         ("pythonista", "PUBLIC", "JUNIOR", "GB", vec!["Python"], vec!["HYBRID", "REMOTE"]),
     ];
+    let mut gopher = String::new();
     for (name, visibility, seniority, country, skills, open_to) in &people {
         let s = app.register(name).await;
-        app.ok(
-            UPSERT,
-            json!({ "i": { "displayName": name, "visibility": visibility, "seniority": seniority,
+        let data = app
+            .ok(
+                UPSERT,
+                json!({ "i": { "displayName": name, "visibility": visibility, "seniority": seniority,
                 "location": { "city": "X", "country": country },
                 "skills": skills.iter().map(|k| json!({ "name": k })).collect::<Vec<_>>(), "openTo": open_to } }),
-            Some(&s.access),
-        )
-        .await;
+                Some(&s.access),
+            )
+            .await;
+        if *name == "gopher" {
+            gopher = data["upsertCandidateProfile"]["profile"]["id"].as_str().unwrap().to_owned();
+        }
     }
     let search = |filter: Value| {
         let app = &app;
@@ -164,6 +169,15 @@ async fn candidate_search_filters_and_never_lists_private_profiles() {
             names
         }
     };
+    // Anyone can create a company: until it is verified, its members see PUBLIC profiles only.
+    assert_eq!(search(json!({})).await, ["pythonista", "rusty"]);
+    let body = app
+        .graphql("query($id: ID!) { candidate(id: $id) { displayName } }", json!({ "id": gopher }), Some(&owner.access))
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+    app.verify_company(&company).await;
+    app.ok("query($id: ID!) { candidate(id: $id) { displayName } }", json!({ "id": gopher }), Some(&owner.access))
+        .await;
     assert_eq!(search(json!({})).await, ["gopher", "pythonista", "rusty"]);
     assert_eq!(search(json!({ "skills": ["rust"] })).await, ["rusty"]);
     assert_eq!(search(json!({ "skills": ["go", "RUST"] })).await, ["rusty"]);

@@ -304,6 +304,17 @@ impl TestApp {
         admin
     }
 
+    /// A platform admin verifies the company: its members become employers.
+    pub async fn verify_company(&self, company: &str) {
+        let admin = self.platform_admin().await;
+        self.ok(
+            "mutation($i: VerifyCompanyInput!) { verifyCompany(input: $i) { company { verified } } }",
+            json!({ "i": { "id": company } }),
+            Some(&admin.access),
+        )
+        .await;
+    }
+
     /// Creates a company owned by `owner`; returns its id.
     pub async fn create_company(&self, owner: &Session, name: &str) -> String {
         let data = self

@@ -45,6 +45,7 @@ fn profile(name: &str, skills: &[&str], visibility: &str) -> Value {
 async fn company_with_postings(app: &TestApp) -> (Session, String, [String; 3]) {
     let owner = app.register("owner").await;
     let company = app.create_company(&owner, "Matchworks").await;
+    app.verify_company(&company).await;
     let mut ids = Vec::new();
     for (title, required, preferred, seniority) in [
         ("Go Platform Engineer", &["Go", "PostgreSQL", "Kubernetes"][..], &["Kafka"][..], "SENIOR"),

@@ -269,8 +269,8 @@ impl CandidateQuery {
         Ok(Some(CandidateProfile(service::read(state(ctx), viewer(ctx), id).await?)))
     }
 
-    /// Searchable profiles (PUBLIC and EMPLOYERS; never PRIVATE), newest first. For members of a
-    /// company and platform admins.
+    /// Searchable profiles, newest first, never PRIVATE: PUBLIC and EMPLOYERS for members of a
+    /// verified company and platform admins, PUBLIC only for members of unverified companies.
     #[graphql(complexity = "connection::page_size(first, last) * child_complexity + 1")]
     async fn candidates(
         &self,
@@ -294,8 +294,9 @@ impl CandidateQuery {
             seniorities: f.seniorities.unwrap_or_default().into_iter().map(Into::into).collect(),
             countries: f.countries.unwrap_or_default().into_iter().map(|c| c.0).collect(),
             open_to: f.open_to.unwrap_or_default().into_iter().map(Into::into).collect(),
+            visibilities: Vec::new(),
         };
-        let page = service::search(state(ctx), viewer(ctx), &filter, &request).await?;
+        let (page, filter) = service::search(state(ctx), viewer(ctx), filter, &request).await?;
         let found = loader(ctx).load_many(page.items.iter().map(|(id, _)| *id)).await?;
         let page = Page {
             items: page

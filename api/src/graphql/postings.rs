@@ -164,7 +164,7 @@ impl Posting {
         Ok(Some(applications::pipeline(&counts)))
     }
 
-    /// Listed candidates (PUBLIC or EMPLOYERS) who fit this posting best, best first, leaving out
+    /// Listed candidates (PUBLIC, and EMPLOYERS for a verified company) who fit this posting best, best first, leaving out
     /// those who applied; each with a score (0–100) and why. Salary is not weighed: desired
     /// salaries are private. For the company's RECRUITER, ADMIN and OWNER members.
     #[graphql(complexity = "super::matching::COST + usize::try_from(first).unwrap_or(0) * child_complexity")]

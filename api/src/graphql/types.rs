@@ -92,7 +92,7 @@ mirror_enum!(
     Visibility = candidates::Visibility {
         /// Anyone.
         Public => Public,
-        /// Members of any company, and companies the candidate applied to.
+        /// Members of verified companies, and companies the candidate applied to.
         Employers => Employers,
         /// Only the candidate, platform admins and companies the candidate applied to.
         Private => Private

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use hiregraph_domain::candidates::{CandidateAccess, CandidateProfile, ProfileContent, ProfileInput};
+use hiregraph_domain::candidates::{CandidateAccess, CandidateProfile, ProfileContent, ProfileInput, Visibility};
 use hiregraph_domain::{CandidateId, UserId};
 use hiregraph_persistence::candidates::{self as store, CandidateFilter};
 use hiregraph_persistence::page::{Page, PageRequest};
@@ -37,7 +37,7 @@ pub async fn access(
         is_self: viewer.principal.user_id() == Some(profile.user_id),
         is_platform_admin: viewer.principal.is_platform_admin(),
         is_applied_company_member,
-        is_employer: !memberships.is_empty(),
+        is_employer: viewer.is_employer(state).await?,
     })
 }
 
@@ -94,16 +94,24 @@ pub async fn upsert(state: &AppState, viewer: &Viewer, input: ProfileInput) -> A
     Ok(Arc::new(profile))
 }
 
-/// Listed profiles (PUBLIC and EMPLOYERS, never PRIVATE), for company members and admins.
+/// Listed profiles, never PRIVATE, for company members and admins: members of a verified company
+/// and admins see PUBLIC and EMPLOYERS profiles, members of unverified ones PUBLIC only. Returns
+/// the filter as applied, for the page's `totalCount`.
 pub async fn search(
     state: &AppState,
     viewer: &Viewer,
-    filter: &CandidateFilter,
+    mut filter: CandidateFilter,
     request: &PageRequest,
-) -> AppResult<Page<CandidateId>> {
+) -> AppResult<(Page<CandidateId>, CandidateFilter)> {
     signed_in(viewer)?;
-    if !viewer.principal.is_platform_admin() && !viewer.is_employer(state).await? {
+    if !viewer.principal.is_platform_admin() && viewer.memberships(state).await?.is_empty() {
         return Err(AppError::Forbidden("only members of a company may search candidates".into()));
     }
-    Ok(store::search(filter, request, &state.db.conn).await?)
+    filter.visibilities = if viewer.principal.is_platform_admin() || viewer.is_employer(state).await? {
+        vec![Visibility::Public, Visibility::Employers]
+    } else {
+        vec![Visibility::Public]
+    };
+    let page = store::search(&filter, request, &state.db.conn).await?;
+    Ok((page, filter))
 }

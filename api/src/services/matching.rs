@@ -14,7 +14,7 @@ use hiregraph_domain::matching::{
 use hiregraph_domain::postings::Posting;
 use hiregraph_domain::skills::equivalent_keys;
 use hiregraph_domain::{PostingId, UserId};
-use hiregraph_persistence::{candidates, matching};
+use hiregraph_persistence::{candidates, companies as company_store, matching};
 
 use crate::error::{AppError, AppResult};
 use crate::services::companies::signed_in;
@@ -120,13 +120,12 @@ pub async fn candidates_for(
     }
     let facts = PostingFacts::of(&posting.content);
     let wanted: Vec<Vec<String>> = facts.skills.iter().map(|s| equivalent_keys(&s.name)).collect();
-    let rows = matching::candidates_sharing_skills(
-        &wanted,
-        &[Visibility::Public, Visibility::Employers],
-        posting.id,
-        &state.db.conn,
-    )
-    .await?;
+    // EMPLOYERS profiles are for verified companies only.
+    let verified = viewer.principal.is_platform_admin()
+        || !company_store::verified_among(&[posting.company_id], &state.db.conn).await?.is_empty();
+    let listed: &[Visibility] =
+        if verified { &[Visibility::Public, Visibility::Employers] } else { &[Visibility::Public] };
+    let rows = matching::candidates_sharing_skills(&wanted, listed, posting.id, &state.db.conn).await?;
     let bare = PostingFacts { skills: Vec::new(), ..facts.clone() };
     let mut ranked: Vec<_> = rows
         .into_iter()
