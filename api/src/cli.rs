@@ -73,6 +73,7 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), String>
             let state = crate::state::AppState {
                 db,
                 cache: hiregraph_persistence::cache::Cache::off(),
+                limiter: hiregraph_persistence::limiter::Limiter::local("cli"),
                 jwt: crate::auth::JwtKeys::new(b"unused by the command line, never signs", settings.access_token_ttl),
                 settings,
                 metrics: Default::default(),

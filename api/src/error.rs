@@ -14,6 +14,8 @@ pub enum AppError {
     /// Invalid input: a summary and every offending field path.
     BadInput(String, Vec<FieldError>),
     Conflict(String),
+    /// Over a rate limit: try again after this long.
+    RateLimited(String, std::time::Duration),
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
 
@@ -45,6 +47,7 @@ impl AppError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::BadInput(..) => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
+            Self::RateLimited(..) => "RATE_LIMITED",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -65,11 +68,16 @@ impl From<StoreError> for AppError {
 impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {
         let code = err.code();
+        let retry_after = match &err {
+            AppError::RateLimited(_, wait) => Some(retry_after_secs(*wait)),
+            _ => None,
+        };
         let (message, fields) = match err {
             AppError::Unauthenticated(m) | AppError::Forbidden(m) | AppError::NotFound(m) | AppError::Conflict(m) => {
                 (m, Vec::new())
             }
             AppError::BadInput(m, fields) => (m, fields),
+            AppError::RateLimited(m, _) => (m, Vec::new()),
             AppError::Internal(cause) => {
                 let mut chain = cause.to_string();
                 let mut source = cause.source();
@@ -84,6 +92,9 @@ impl From<AppError> for async_graphql::Error {
         };
         async_graphql::Error::new(message).extend_with(|_, ext| {
             ext.set("code", code);
+            if let Some(secs) = retry_after {
+                ext.set("retryAfter", secs);
+            }
             if !fields.is_empty() {
                 let list: Vec<Value> = fields
                     .iter()
@@ -98,4 +109,9 @@ impl From<AppError> for async_graphql::Error {
             }
         })
     }
+}
+
+/// Whole seconds to wait, rounded up: what `Retry-After` and `extensions.retryAfter` say.
+pub fn retry_after_secs(wait: std::time::Duration) -> u64 {
+    wait.as_millis().div_ceil(1000).max(1) as u64
 }

@@ -5,6 +5,7 @@
 //! body despite a 64 KiB limit), and the status codes must follow the GraphQL-over-HTTP spec
 //! (400 for a request that never executed, 405 for a mutation over GET, 413, 415).
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError, Value};
 use futures_util::StreamExt;
 use hiregraph_domain::Principal;
+use hiregraph_persistence::limiter::{ClientAddr, Decision, LimitKey, Quota};
 use serde::Deserialize;
 use tracing::Instrument;
 
@@ -95,6 +97,32 @@ async fn principal(req: &HttpRequest, state: &AppState) -> Result<Principal, Ref
     }
 }
 
+/// The client's address as rate limits count it: the peer, or — behind a trusted proxy — the last
+/// `X-Forwarded-For` entry, the one that proxy appended (earlier ones are the client's to forge).
+fn client_addr(req: &HttpRequest, state: &AppState) -> ClientAddr {
+    let forwarded = state
+        .settings
+        .rate_limits
+        .trust_forwarded_for
+        .then(|| req.headers().get("x-forwarded-for")?.to_str().ok()?.rsplit(',').next()?.trim().parse::<IpAddr>().ok())
+        .flatten();
+    let peer = req.peer_addr().map(|a| a.ip());
+    ClientAddr::new(forwarded.or(peer).unwrap_or(IpAddr::from([0, 0, 0, 0])))
+}
+
+/// The longest `retryAfter` among rate-limit refusals, if any: the response is then a 429.
+fn rate_limited(errors: &[ServerError]) -> Option<u64> {
+    errors
+        .iter()
+        .filter_map(|e| e.extensions.as_ref())
+        .filter(|ext| matches!(ext.get("code"), Some(Value::String(code)) if code == "RATE_LIMITED"))
+        .filter_map(|ext| match ext.get("retryAfter") {
+            Some(Value::Number(n)) => n.as_u64(),
+            _ => None,
+        })
+        .max()
+}
+
 fn request_id(req: &HttpRequest) -> String {
     req.headers()
         .get("x-request-id")
@@ -156,8 +184,9 @@ async fn execute(ctx: &HttpContext, viewer: &Arc<Viewer>, request: Request, requ
 }
 
 async fn respond(req: &HttpRequest, ctx: &HttpContext, batch: BatchRequest, request_id: String) -> HttpResponse {
+    let client = client_addr(req, &ctx.state);
     let viewer = match principal(req, &ctx.state).await {
-        Ok(p) => Viewer::new(p),
+        Ok(p) => Viewer::from_client(p, Some(client)),
         Err(Refused::Credentials(why)) => {
             let mut response = refuse(req, StatusCode::UNAUTHORIZED, &why, "UNAUTHENTICATED");
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -174,10 +203,34 @@ async fn respond(req: &HttpRequest, ctx: &HttpContext, batch: BatchRequest, requ
             return refuse(req, StatusCode::INTERNAL_SERVER_ERROR, &err.message, &code);
         }
     };
+    let per_minute = ctx.state.settings.rate_limits.anonymous_per_minute;
+    if viewer.principal == Principal::Anonymous && per_minute > 0 {
+        let operations = match &batch {
+            BatchRequest::Single(_) => 1,
+            BatchRequest::Batch(list) => list.len() as u32,
+        };
+        let quota = Quota { burst: per_minute, per: Duration::from_secs(60) };
+        if let Decision::Limited(wait) =
+            ctx.state.limiter.rate(&LimitKey::AnonymousFrom(client), quota, operations).await
+        {
+            let secs = crate::error::retry_after_secs(wait);
+            let mut body = error_body(
+                &format!("too many requests without credentials from this address; try again in {secs} s, or sign in"),
+                "RATE_LIMITED",
+            );
+            body["errors"][0]["extensions"]["retryAfter"] = secs.into();
+            return HttpResponse::TooManyRequests()
+                .content_type(if media(req) == Media::GraphqlResponse { GRAPHQL_RESPONSE } else { "application/json" })
+                .insert_header((header::RETRY_AFTER, secs.to_string()))
+                .json(body);
+        }
+    }
     let mode = media(req);
+    let mut retry_after = None;
     let (status, body) = match batch {
         BatchRequest::Single(request) => {
             let (response, failed_whole) = execute(ctx, &viewer, request, &request_id).await;
+            retry_after = rate_limited(&response.errors);
             if failed_whole {
                 // A request error carries no `data` entry at all, as the spec asks.
                 let body = serde_json::json!({ "errors": response.errors });
@@ -190,17 +243,27 @@ async fn respond(req: &HttpRequest, ctx: &HttpContext, batch: BatchRequest, requ
         BatchRequest::Batch(requests) => {
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
-                responses.push(execute(ctx, &viewer, request, &request_id).await.0);
+                let response = execute(ctx, &viewer, request, &request_id).await.0;
+                retry_after = retry_after.max(rate_limited(&response.errors));
+                responses.push(response);
             }
             (StatusCode::OK, serde_json::to_vec(&BatchResponse::Batch(responses)))
         }
     };
     let content_type = if mode == Media::GraphqlResponse { GRAPHQL_RESPONSE } else { "application/json" };
+    let (status, retry_after) = match retry_after {
+        Some(secs) => (StatusCode::TOO_MANY_REQUESTS, Some(secs)),
+        None => (status, None),
+    };
     match body {
-        Ok(body) => HttpResponse::build(status)
-            .content_type(content_type)
-            .insert_header(("x-request-id", request_id))
-            .body(body),
+        Ok(body) => {
+            let mut response = HttpResponse::build(status);
+            response.content_type(content_type).insert_header(("x-request-id", request_id));
+            if let Some(secs) = retry_after {
+                response.insert_header((header::RETRY_AFTER, secs.to_string()));
+            }
+            response.body(body)
+        }
         Err(err) => {
             tracing::error!(error = %err, "could not serialise a response");
             refuse(req, StatusCode::INTERNAL_SERVER_ERROR, "internal error", "INTERNAL")

@@ -85,6 +85,27 @@ pub struct Limits {
     pub max_batch: usize,
 }
 
+/// What the one rate limiter allows (DESIGN §8). A count of 0 turns that limit off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Sign-in attempts for one account from one address before it backs off.
+    pub login_failures_account_from: u32,
+    /// Sign-in attempts for one account from anywhere.
+    pub login_failures_account: u32,
+    /// Failed sign-ins from one address, for any account.
+    pub login_failures_from: u32,
+    /// The first wait once a threshold is reached; it doubles with every further failure.
+    pub login_backoff: Duration,
+    pub login_backoff_max: Duration,
+    /// Failed refresh-token exchanges from one address.
+    pub refresh_failures_from: u32,
+    pub registrations_per_hour: u32,
+    /// Requests without credentials from one address, per minute (a minute's worth may come at once).
+    pub anonymous_per_minute: u32,
+    /// Take the client address from the last `X-Forwarded-For` entry (behind one trusted proxy).
+    pub trust_forwarded_for: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub bind: SocketAddr,
@@ -104,6 +125,7 @@ pub struct Settings {
     pub workers: usize,
     pub log_filter: String,
     pub limits: Limits,
+    pub rate_limits: RateLimits,
 }
 
 /// A setting that could not be used; the message names the variable.
@@ -144,6 +166,15 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("HIREGRAPH_MAX_DIRECTIVES", "50", "directives once fragments are expanded"),
     ("HIREGRAPH_MAX_BODY_BYTES", "1048576", "largest request body"),
     ("HIREGRAPH_MAX_BATCH", "10", "operations in one batched request"),
+    ("HIREGRAPH_LOGIN_MAX_FAILURES", "5", "sign-in attempts per account and address before backing off"),
+    ("HIREGRAPH_LOGIN_ACCOUNT_MAX_FAILURES", "20", "sign-in attempts per account from anywhere"),
+    ("HIREGRAPH_LOGIN_ADDRESS_MAX_FAILURES", "50", "failed sign-ins per address, any account"),
+    ("HIREGRAPH_LOGIN_BACKOFF_SECS", "30", "first wait after too many failures; doubles after each further one"),
+    ("HIREGRAPH_LOGIN_BACKOFF_MAX_SECS", "3600", "longest wait"),
+    ("HIREGRAPH_REFRESH_MAX_FAILURES", "20", "failed refresh-token exchanges per address"),
+    ("HIREGRAPH_REGISTRATIONS_PER_HOUR", "20", "accounts registered per address"),
+    ("HIREGRAPH_ANONYMOUS_PER_MINUTE", "600", "requests without credentials per address"),
+    ("HIREGRAPH_TRUST_FORWARDED_FOR", "false", "client address from the last X-Forwarded-For entry"),
 ];
 
 impl Settings {
@@ -257,6 +288,57 @@ impl Settings {
                 max_directives: number("HIREGRAPH_MAX_DIRECTIVES", get("HIREGRAPH_MAX_DIRECTIVES"), 50, 0)?,
                 max_body_bytes: number("HIREGRAPH_MAX_BODY_BYTES", get("HIREGRAPH_MAX_BODY_BYTES"), 1 << 20, 1024)?,
                 max_batch: number("HIREGRAPH_MAX_BATCH", get("HIREGRAPH_MAX_BATCH"), 10, 1)?,
+            },
+            rate_limits: RateLimits {
+                login_failures_account_from: number(
+                    "HIREGRAPH_LOGIN_MAX_FAILURES",
+                    get("HIREGRAPH_LOGIN_MAX_FAILURES"),
+                    5,
+                    0,
+                )?,
+                login_failures_account: number(
+                    "HIREGRAPH_LOGIN_ACCOUNT_MAX_FAILURES",
+                    get("HIREGRAPH_LOGIN_ACCOUNT_MAX_FAILURES"),
+                    20,
+                    0,
+                )?,
+                login_failures_from: number(
+                    "HIREGRAPH_LOGIN_ADDRESS_MAX_FAILURES",
+                    get("HIREGRAPH_LOGIN_ADDRESS_MAX_FAILURES"),
+                    50,
+                    0,
+                )?,
+                login_backoff: Duration::from_secs(number(
+                    "HIREGRAPH_LOGIN_BACKOFF_SECS",
+                    get("HIREGRAPH_LOGIN_BACKOFF_SECS"),
+                    30,
+                    1,
+                )?),
+                login_backoff_max: Duration::from_secs(number(
+                    "HIREGRAPH_LOGIN_BACKOFF_MAX_SECS",
+                    get("HIREGRAPH_LOGIN_BACKOFF_MAX_SECS"),
+                    3600,
+                    1,
+                )?),
+                refresh_failures_from: number(
+                    "HIREGRAPH_REFRESH_MAX_FAILURES",
+                    get("HIREGRAPH_REFRESH_MAX_FAILURES"),
+                    20,
+                    0,
+                )?,
+                registrations_per_hour: number(
+                    "HIREGRAPH_REGISTRATIONS_PER_HOUR",
+                    get("HIREGRAPH_REGISTRATIONS_PER_HOUR"),
+                    20,
+                    0,
+                )?,
+                anonymous_per_minute: number(
+                    "HIREGRAPH_ANONYMOUS_PER_MINUTE",
+                    get("HIREGRAPH_ANONYMOUS_PER_MINUTE"),
+                    600,
+                    0,
+                )?,
+                trust_forwarded_for: boolean("HIREGRAPH_TRUST_FORWARDED_FOR", false)?,
             },
         })
     }

@@ -8,6 +8,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use hiregraph_migrations::{Migrator, MigratorTrait};
 use hiregraph_persistence::cache::Cache;
+use hiregraph_persistence::limiter::Limiter;
 use hiregraph_persistence::{Backend, Database};
 
 use crate::auth::{JwtKeys, refresh};
@@ -103,6 +104,12 @@ impl Application {
             }
             None => Cache::in_memory(&settings.cache_prefix, 50_000),
         };
+        let limiter = match &settings.redis_url {
+            Some(url) => {
+                Limiter::redis(url.expose(), &settings.cache_prefix).map_err(|e| StartupError::Redis(e.to_string()))?
+            }
+            None => Limiter::local(&settings.cache_prefix),
+        };
         let jwt = JwtKeys::new(jwt_secret(&settings)?.as_bytes(), settings.access_token_ttl);
         let seed = match settings.demo_data {
             DemoData::Off => false,
@@ -119,7 +126,7 @@ impl Application {
             .map_err(|source| StartupError::Bind { addr: settings.bind.to_string(), source })?
             .port();
         let workers = settings.workers;
-        let state = Arc::new(AppState { db, cache, jwt, settings, metrics: Default::default() });
+        let state = Arc::new(AppState { db, cache, limiter, jwt, settings, metrics: Default::default() });
         let context = web::Data::new(HttpContext { schema: graphql::build(state.clone()), state: state.clone() });
         let server = HttpServer::new(move || {
             App::new()

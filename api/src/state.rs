@@ -7,6 +7,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use hiregraph_domain::companies::CompanyRole;
 use hiregraph_domain::{CompanyId, Principal};
 use hiregraph_persistence::cache::Cache;
+use hiregraph_persistence::limiter::{ClientAddr, Limiter};
 use hiregraph_persistence::{Database, companies};
 use tokio::sync::OnceCell;
 
@@ -17,6 +18,7 @@ use crate::settings::Settings;
 pub struct AppState {
     pub db: Database,
     pub cache: Cache,
+    pub limiter: Limiter,
     pub jwt: JwtKeys,
     pub settings: Settings,
     pub metrics: crate::metrics::RequestMetrics,
@@ -31,13 +33,19 @@ pub fn now() -> DateTime<Utc> {
 /// The caller of one request and, loaded at most once, the companies they belong to.
 pub struct Viewer {
     pub principal: Principal,
+    /// Where the request came from, as rate limits count it (`None` off the network).
+    pub client: Option<ClientAddr>,
     memberships: OnceCell<HashMap<CompanyId, CompanyRole>>,
     employer: OnceCell<bool>,
 }
 
 impl Viewer {
     pub fn new(principal: Principal) -> Arc<Self> {
-        Arc::new(Self { principal, memberships: OnceCell::new(), employer: OnceCell::new() })
+        Self::from_client(principal, None)
+    }
+
+    pub fn from_client(principal: Principal, client: Option<ClientAddr>) -> Arc<Self> {
+        Arc::new(Self { principal, client, memberships: OnceCell::new(), employer: OnceCell::new() })
     }
 
     /// Every company the viewer belongs to, with the role; loaded once per request.

@@ -4,12 +4,14 @@
 
 use std::any::Any;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use hiregraph_domain::{CandidateId, CompanyId, PostingId, UserId};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use crate::breaker::Breaker;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -226,7 +228,7 @@ impl Cache {
             .set_number_of_retries(1);
         let manager = ConnectionManager::new_lazy_with_config(client, config)?;
         Ok(Self {
-            store: Store::Redis(RedisStore { manager, breaker: Breaker::default() }),
+            store: Store::Redis(RedisStore { manager, breaker: Breaker::new("redis cache") }),
             prefix: prefix.to_owned(),
             stats: CacheStats::default(),
             flights: Mutex::new(HashMap::new()),
@@ -312,7 +314,7 @@ impl Cache {
         };
         if let Err(err) = result {
             self.stats.errors.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(error = %err, "cache write failed");
+            tracing::debug!(error = %err, "cache write failed");
         }
     }
 
@@ -332,7 +334,7 @@ impl Cache {
         };
         if let Err(err) = result {
             self.stats.errors.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(error = %err, "cache invalidation failed; entries expire by TTL");
+            tracing::debug!(error = %err, "cache invalidation failed; entries expire by TTL");
         }
     }
 
@@ -377,7 +379,7 @@ impl Cache {
                     .await
                 {
                     self.stats.errors.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(error = %err, "cache generation bump failed; cached lists expire by TTL");
+                    tracing::debug!(error = %err, "cache generation bump failed; cached lists expire by TTL");
                 }
             }
         }
@@ -444,38 +446,6 @@ impl MemoryStore {
     }
 }
 
-/// Opens after consecutive failures, so a sick Redis costs one timeout, not one per request.
-#[derive(Default)]
-struct Breaker {
-    failures: AtomicU32,
-    open_until: Mutex<Option<Instant>>,
-}
-
-impl Breaker {
-    const THRESHOLD: u32 = 3;
-    const COOL_DOWN: Duration = Duration::from_secs(2);
-
-    fn allows(&self) -> bool {
-        match self.open_until.lock() {
-            Ok(guard) => guard.is_none_or(|until| Instant::now() >= until),
-            Err(_) => true,
-        }
-    }
-
-    fn record(&self, ok: bool) {
-        if ok {
-            self.failures.store(0, Ordering::Relaxed);
-            if let Ok(mut guard) = self.open_until.lock() {
-                *guard = None;
-            }
-        } else if self.failures.fetch_add(1, Ordering::Relaxed) + 1 >= Self::THRESHOLD
-            && let Ok(mut guard) = self.open_until.lock()
-        {
-            *guard = Some(Instant::now() + Self::COOL_DOWN);
-        }
-    }
-}
-
 struct RedisStore {
     manager: ConnectionManager,
     breaker: Breaker,
@@ -497,7 +467,7 @@ impl RedisStore {
             Ok(Err(err)) => Err(err.to_string()),
             Err(_) => Err("timed out".to_owned()),
         };
-        self.breaker.record(result.is_ok());
+        self.breaker.record(result.as_ref().map(|_| ()).map_err(String::as_str));
         result
     }
 

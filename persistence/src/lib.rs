@@ -3,12 +3,14 @@
 //! use cases open the transaction, commit once, then invalidate the cache.
 
 pub mod applications;
+pub mod breaker;
 pub mod cache;
 pub mod candidates;
 pub mod companies;
 pub mod db;
 mod entities;
 pub mod error;
+pub mod limiter;
 pub mod matching;
 pub mod page;
 pub mod postings;

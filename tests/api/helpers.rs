@@ -62,6 +62,8 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     vars.insert("HIREGRAPH_WORKERS".into(), "1".into());
     vars.insert("HIREGRAPH_DB_MAX_CONNECTIONS".into(), "5".into());
     vars.insert("HIREGRAPH_CACHE_PREFIX".into(), format!("t{unique}"));
+    // Tests register many accounts from 127.0.0.1; the limit itself is tested on its own.
+    vars.insert("HIREGRAPH_REGISTRATIONS_PER_HOUR".into(), "10000".into());
     let mut postgres = None;
     if let Some(admin) = postgres_admin_url() {
         let name = format!("hgt_{unique}");

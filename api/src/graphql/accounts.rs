@@ -190,17 +190,19 @@ pub struct AccountMutation;
 impl AccountMutation {
     /// Creates an account and signs it in.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload> {
-        Ok(accounts::register(state(ctx), &input.email, &input.password).await?.into())
+        Ok(accounts::register(state(ctx), viewer(ctx).client, &input.email, &input.password).await?.into())
     }
 
-    /// Signs in. A wrong email or password is `UNAUTHENTICATED`, without saying which.
+    /// Signs in. A wrong email or password is `UNAUTHENTICATED`, without saying which. Too many
+    /// failures for an account or from an address are `RATE_LIMITED` (with `retryAfter`), each
+    /// aliased or batched `login` counting as one attempt.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload> {
-        Ok(accounts::login(state(ctx), &input.email, &input.password).await?.into())
+        Ok(accounts::login(state(ctx), viewer(ctx).client, &input.email, &input.password).await?.into())
     }
 
     /// Exchanges a refresh token for a new pair. Reusing an exchanged token revokes the session.
     async fn refresh_token(&self, ctx: &Context<'_>, input: RefreshTokenInput) -> Result<AuthPayload> {
-        Ok(accounts::refresh(state(ctx), &input.refresh_token).await?.into())
+        Ok(accounts::refresh(state(ctx), viewer(ctx).client, &input.refresh_token).await?.into())
     }
 
     /// Disables an account, or enables it again (platform admins): a disabled account cannot sign

@@ -6,6 +6,7 @@ use hiregraph_domain::ids::TokenFamilyId;
 use hiregraph_domain::values::Email;
 use hiregraph_domain::{Principal, UserId, ValidationErrors};
 use hiregraph_persistence::cache::CacheKey;
+use hiregraph_persistence::limiter::{Backoff, ClientAddr, Decision, LimitKey, Quota};
 use hiregraph_persistence::{tokens, users};
 
 use crate::auth::{password, refresh};
@@ -45,7 +46,51 @@ async fn open_session(
     Ok(Session { access_token, refresh_token, user })
 }
 
-pub async fn register(state: &AppState, email: &str, password: &str) -> AppResult<Session> {
+/// The address a request came from, or the unspecified one for calls off the network (they
+/// then share one budget).
+fn address(client: Option<ClientAddr>) -> ClientAddr {
+    client.unwrap_or_else(|| ClientAddr::new(std::net::IpAddr::from([0, 0, 0, 0])))
+}
+
+fn limited(what: &str, wait: std::time::Duration) -> AppError {
+    AppError::RateLimited(format!("too many {what}; try again in {} s", crate::error::retry_after_secs(wait)), wait)
+}
+
+/// An account as rate limits name it: a digest of the email as typed (trimmed, lower-cased), so
+/// unknown accounts are limited exactly like known ones and no email is written into Redis.
+fn account_key(email: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(email.trim().to_lowercase().as_bytes());
+    digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The keys one sign-in attempt counts against, with their thresholds (0 turns one off).
+fn login_keys(state: &AppState, email: &str, from: ClientAddr) -> Vec<(LimitKey, u32)> {
+    let limits = &state.settings.rate_limits;
+    let account = account_key(email);
+    [
+        (LimitKey::LoginAccountFrom(account.clone(), from), limits.login_failures_account_from),
+        (LimitKey::LoginAccount(account), limits.login_failures_account),
+        (LimitKey::LoginFrom(from), limits.login_failures_from),
+    ]
+    .into_iter()
+    .filter(|(_, threshold)| *threshold > 0)
+    .collect()
+}
+
+fn backoff(state: &AppState) -> Backoff {
+    let limits = &state.settings.rate_limits;
+    Backoff { base: limits.login_backoff, max: limits.login_backoff_max }
+}
+
+pub async fn register(state: &AppState, client: Option<ClientAddr>, email: &str, password: &str) -> AppResult<Session> {
+    let per_hour = state.settings.rate_limits.registrations_per_hour;
+    if per_hour > 0 {
+        let quota = Quota { burst: per_hour, per: std::time::Duration::from_secs(3600) };
+        if let Decision::Limited(wait) = state.limiter.rate(&LimitKey::RegisterFrom(address(client)), quota, 1).await {
+            return Err(limited("accounts registered from this address", wait));
+        }
+    }
     let mut errors = ValidationErrors::new();
     let email = errors.take(Email::parse(email));
     let password = errors.take(Password::parse(password));
@@ -67,7 +112,23 @@ pub async fn register(state: &AppState, email: &str, password: &str) -> AppResul
     Ok(session)
 }
 
-pub async fn login(state: &AppState, email: &str, password: &str) -> AppResult<Session> {
+/// Signs in. Every attempt counts against the account from this address, the account from
+/// anywhere and the address for any account, before the password is checked (so parallel or
+/// aliased attempts cannot slip past a threshold); a success lifts the first two and takes the
+/// attempt back from the third.
+pub async fn login(state: &AppState, client: Option<ClientAddr>, email: &str, password: &str) -> AppResult<Session> {
+    let keys = login_keys(state, email, address(client));
+    if let Decision::Limited(wait) = state.limiter.attempt(&keys, backoff(state)).await {
+        return Err(limited("failed sign-ins", wait));
+    }
+    let session = check_credentials(state, email, password).await?;
+    let (clear, forgive): (Vec<_>, Vec<_>) =
+        keys.into_iter().partition(|(key, _)| !matches!(key, LimitKey::LoginFrom(_)));
+    state.limiter.succeeded(&clear.into_iter().map(|(k, _)| k).collect::<Vec<_>>(), &forgive).await;
+    Ok(session)
+}
+
+async fn check_credentials(state: &AppState, email: &str, password: &str) -> AppResult<Session> {
     let found = match Email::parse(email) {
         Ok(email) => users::find_credentials(&email, &state.db.conn).await?,
         Err(_) => None,
@@ -86,7 +147,23 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> AppResult<S
 }
 
 /// Rotates a refresh token. A token used twice means it leaked: its whole family is revoked.
-pub async fn refresh(state: &AppState, token: &str) -> AppResult<Session> {
+pub async fn refresh(state: &AppState, client: Option<ClientAddr>, token: &str) -> AppResult<Session> {
+    let threshold = state.settings.rate_limits.refresh_failures_from;
+    let keys: Vec<(LimitKey, u32)> =
+        if threshold > 0 { vec![(LimitKey::RefreshFrom(address(client)), threshold)] } else { Vec::new() };
+    if !keys.is_empty()
+        && let Decision::Limited(wait) = state.limiter.attempt(&keys, backoff(state)).await
+    {
+        return Err(limited("failed refresh-token exchanges", wait));
+    }
+    let session = rotate(state, token).await?;
+    if !keys.is_empty() {
+        state.limiter.succeeded(&[], &keys).await;
+    }
+    Ok(session)
+}
+
+async fn rotate(state: &AppState, token: &str) -> AppResult<Session> {
     let at = now();
     let Some(stored) = tokens::find_by_hash(&refresh::digest(token), &state.db.conn).await? else {
         return Err(bad_refresh());
