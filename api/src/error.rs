@@ -4,7 +4,7 @@
 
 use async_graphql::{ErrorExtensions, Value};
 use hiregraph_domain::{FieldError, ValidationErrors};
-use hiregraph_persistence::StoreError;
+use hiregraph_persistence::{DbErr, Fault, StoreError};
 
 #[derive(Debug)]
 pub enum AppError {
@@ -78,6 +78,18 @@ impl From<AppError> for async_graphql::Error {
             }
             AppError::BadInput(m, fields) => (m, fields),
             AppError::RateLimited(m, _) => (m, Vec::new()),
+            AppError::Internal(cause) if fault(cause.as_ref()) != Fault::Other => {
+                let fault = fault(cause.as_ref());
+                log_fault(fault, cause.as_ref());
+                let message = match fault {
+                    Fault::Timeout => "the database took too long to answer; try again",
+                    _ => "the database is not answering; try again shortly",
+                };
+                return async_graphql::Error::new(message).extend_with(|_, ext| {
+                    ext.set("code", if fault == Fault::Timeout { "TIMEOUT" } else { "SERVICE_UNAVAILABLE" });
+                    ext.set("retryAfter", 1);
+                });
+            }
             AppError::Internal(cause) => {
                 let mut chain = cause.to_string();
                 let mut source = cause.source();
@@ -114,4 +126,34 @@ impl From<AppError> for async_graphql::Error {
 /// Whole seconds to wait, rounded up: what `Retry-After` and `extensions.retryAfter` say.
 pub fn retry_after_secs(wait: std::time::Duration) -> u64 {
     wait.as_millis().div_ceil(1000).max(1) as u64
+}
+
+/// The database fault somewhere in an error's cause chain, if any.
+fn fault(err: &(dyn std::error::Error + 'static)) -> Fault {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(store) = e.downcast_ref::<StoreError>() {
+            return store.fault();
+        }
+        if let Some(db) = e.downcast_ref::<DbErr>() {
+            return Fault::of(db);
+        }
+        current = e.source();
+    }
+    Fault::Other
+}
+
+/// Logs a database fault at most once a second: when the database is down every request fails
+/// alike, and one line says as much as a thousand.
+fn log_fault(fault: Fault, cause: &(dyn std::error::Error + 'static)) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    static SUPPRESSED: AtomicU64 = AtomicU64::new(0);
+    let second = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    if LAST.swap(second, Ordering::Relaxed) == second {
+        SUPPRESSED.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    let suppressed = SUPPRESSED.swap(0, Ordering::Relaxed);
+    tracing::warn!(?fault, error = %cause, suppressed, "database fault; answering 503");
 }

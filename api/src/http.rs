@@ -110,17 +110,29 @@ fn client_addr(req: &HttpRequest, state: &AppState) -> ClientAddr {
     ClientAddr::new(forwarded.or(peer).unwrap_or(IpAddr::from([0, 0, 0, 0])))
 }
 
-/// The longest `retryAfter` among rate-limit refusals, if any: the response is then a 429.
-fn rate_limited(errors: &[ServerError]) -> Option<u64> {
+/// The status of a response whose errors ask the client to come back later, with the longest
+/// `retryAfter` among them: 503 when the database did not answer in time, else 429 for a rate
+/// limit; `None` when no error is of either kind.
+fn retry_status(errors: &[ServerError]) -> Option<(StatusCode, u64)> {
     errors
         .iter()
         .filter_map(|e| e.extensions.as_ref())
-        .filter(|ext| matches!(ext.get("code"), Some(Value::String(code)) if code == "RATE_LIMITED"))
-        .filter_map(|ext| match ext.get("retryAfter") {
-            Some(Value::Number(n)) => n.as_u64(),
-            _ => None,
+        .filter_map(|ext| {
+            let status = match ext.get("code") {
+                Some(Value::String(code)) if code == "SERVICE_UNAVAILABLE" || code == "TIMEOUT" => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                Some(Value::String(code)) if code == "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
+                _ => return None,
+            };
+            let secs = match ext.get("retryAfter") {
+                Some(Value::Number(n)) => n.as_u64().unwrap_or(1),
+                _ => 1,
+            };
+            Some((status, secs))
         })
-        .max()
+        // 503 outranks 429 (StatusCode orders by number), then the longest wait.
+        .max_by_key(|(status, secs)| (status.as_u16(), *secs))
 }
 
 fn request_id(req: &HttpRequest) -> String {
@@ -194,13 +206,16 @@ async fn respond(req: &HttpRequest, ctx: &HttpContext, batch: BatchRequest, requ
         }
         Err(Refused::Unavailable(err)) => {
             let err = async_graphql::Error::from(err);
-            let code = err.extensions.as_ref().and_then(|e| e.get("code")).cloned();
-            tracing::warn!(error = %err.message, "could not look up the caller's account");
-            let code = match code {
-                Some(Value::String(code)) => code,
+            let code = match err.extensions.as_ref().and_then(|e| e.get("code")) {
+                Some(Value::String(code)) => code.clone(),
                 _ => "INTERNAL".to_owned(),
             };
-            return refuse(req, StatusCode::INTERNAL_SERVER_ERROR, &err.message, &code);
+            let mut response = match code.as_str() {
+                "SERVICE_UNAVAILABLE" | "TIMEOUT" => refuse(req, StatusCode::SERVICE_UNAVAILABLE, &err.message, &code),
+                _ => refuse(req, StatusCode::INTERNAL_SERVER_ERROR, &err.message, &code),
+            };
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return response;
         }
     };
     let per_minute = ctx.state.settings.rate_limits.anonymous_per_minute;
@@ -226,35 +241,20 @@ async fn respond(req: &HttpRequest, ctx: &HttpContext, batch: BatchRequest, requ
         }
     }
     let mode = media(req);
-    let mut retry_after = None;
-    let (status, body) = match batch {
-        BatchRequest::Single(request) => {
-            let (response, failed_whole) = execute(ctx, &viewer, request, &request_id).await;
-            retry_after = rate_limited(&response.errors);
-            if failed_whole {
-                // A request error carries no `data` entry at all, as the spec asks.
-                let body = serde_json::json!({ "errors": response.errors });
-                let status = if mode == Media::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-                (status, serde_json::to_vec(&body))
-            } else {
-                (StatusCode::OK, serde_json::to_vec(&BatchResponse::Single(response)))
-            }
-        }
-        BatchRequest::Batch(requests) => {
-            let mut responses = Vec::with_capacity(requests.len());
-            for request in requests {
-                let response = execute(ctx, &viewer, request, &request_id).await.0;
-                retry_after = retry_after.max(rate_limited(&response.errors));
-                responses.push(response);
-            }
-            (StatusCode::OK, serde_json::to_vec(&BatchResponse::Batch(responses)))
-        }
+    let limit = ctx.state.settings.request_timeout;
+    let answered = tokio::time::timeout(limit, run(ctx, &viewer, batch, mode, &request_id)).await;
+    let Ok((status, retry_after, body)) = answered else {
+        tracing::warn!(limit_ms = limit.as_millis() as u64, "a request ran out of time");
+        let mut response = refuse(
+            req,
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("the request took longer than {} ms and was stopped; try again", limit.as_millis()),
+            "TIMEOUT",
+        );
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
     };
     let content_type = if mode == Media::GraphqlResponse { GRAPHQL_RESPONSE } else { "application/json" };
-    let (status, retry_after) = match retry_after {
-        Some(secs) => (StatusCode::TOO_MANY_REQUESTS, Some(secs)),
-        None => (status, None),
-    };
     match body {
         Ok(body) => {
             let mut response = HttpResponse::build(status);
@@ -268,6 +268,45 @@ async fn respond(req: &HttpRequest, ctx: &HttpContext, batch: BatchRequest, requ
             tracing::error!(error = %err, "could not serialise a response");
             refuse(req, StatusCode::INTERNAL_SERVER_ERROR, "internal error", "INTERNAL")
         }
+    }
+}
+
+/// Executes a request or batch: the status, how long to wait before a retry (for 429 and 503),
+/// and the serialised body.
+async fn run(
+    ctx: &HttpContext,
+    viewer: &Arc<Viewer>,
+    batch: BatchRequest,
+    mode: Media,
+    request_id: &str,
+) -> (StatusCode, Option<u64>, Result<Vec<u8>, serde_json::Error>) {
+    let mut retry_after = None;
+    let (status, body) = match batch {
+        BatchRequest::Single(request) => {
+            let (response, failed_whole) = execute(ctx, viewer, request, request_id).await;
+            retry_after = retry_status(&response.errors);
+            if failed_whole {
+                // A request error carries no `data` entry at all, as the spec asks.
+                let body = serde_json::json!({ "errors": response.errors });
+                let status = if mode == Media::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+                (status, serde_json::to_vec(&body))
+            } else {
+                (StatusCode::OK, serde_json::to_vec(&BatchResponse::Single(response)))
+            }
+        }
+        BatchRequest::Batch(requests) => {
+            let mut responses = Vec::with_capacity(requests.len());
+            for request in requests {
+                let response = execute(ctx, viewer, request, request_id).await.0;
+                retry_after = retry_after.max(retry_status(&response.errors));
+                responses.push(response);
+            }
+            (StatusCode::OK, serde_json::to_vec(&BatchResponse::Batch(responses)))
+        }
+    };
+    match retry_after {
+        Some((status, secs)) => (status, Some(secs), body),
+        None => (status, None, body),
     }
 }
 
@@ -493,24 +532,35 @@ pub async fn metrics(ctx: web::Data<HttpContext>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(crate::metrics::render(&ctx.state))
 }
 
-/// `GET /readyz`: the database and the cache answer.
+/// `GET /readyz`: ready while the database answers. Redis is never the source of truth (a Redis
+/// outage degrades the cache and rate limits to their local fallbacks, and every request still
+/// succeeds), so it is reported, not required: on Kubernetes a Redis outage must not take every
+/// replica out of service.
 pub async fn readyz(ctx: web::Data<HttpContext>) -> HttpResponse {
     let state = &ctx.state;
     let db = match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
         Ok(Ok(())) => "ok".to_owned(),
-        Ok(Err(err)) => format!("error: {err}"),
-        Err(_) => "error: timed out".to_owned(),
+        Ok(Err(_)) => "not answering".to_owned(),
+        Err(_) => "timed out".to_owned(),
     };
     let cache = match state.cache.ping().await {
-        Ok(()) => "ok".to_owned(),
-        Err(err) => format!("error: {err}"),
+        Ok(()) => "ok",
+        Err(_) => "degraded",
     };
-    let ready = db == "ok" && cache == "ok";
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    HttpResponse::build(status).json(serde_json::json!({
+    let ready = db == "ok";
+    let mut response = if ready { HttpResponse::Ok() } else { HttpResponse::ServiceUnavailable() };
+    if !ready {
+        response.insert_header((header::RETRY_AFTER, "1"));
+    }
+    response.json(serde_json::json!({
         "status": if ready { "ready" } else { "unavailable" },
         "database": db,
         "cache": cache,
         "cacheBackend": state.cache.backend_name(),
+        "rateLimits": match state.limiter.shared_healthy() {
+            None => "local",
+            Some(true) => "ok",
+            Some(false) => "degraded",
+        },
     }))
 }

@@ -107,6 +107,28 @@ pub fn render(state: &AppState) -> String {
             );
         }
     }
+    let _ = writeln!(
+        out,
+        "# HELP hiregraph_redis_breaker_openings_total Times a Redis client stopped calling Redis for a cool-down after failures."
+    );
+    let _ = writeln!(out, "# TYPE hiregraph_redis_breaker_openings_total counter");
+    let _ =
+        writeln!(out, "hiregraph_redis_breaker_openings_total{{client=\"cache\"}} {}", state.cache.breaker_openings());
+    let _ = writeln!(
+        out,
+        "hiregraph_redis_breaker_openings_total{{client=\"rate_limiter\"}} {}",
+        state.limiter.breaker_openings()
+    );
+    let limits = &state.limiter.stats;
+    for (metric, help, n) in [
+        ("allowed", "Rate-limit checks that let the request through.", &limits.allowed),
+        ("limited", "Rate-limit checks that refused (HTTP 429).", &limits.limited),
+        ("fallbacks", "Rate-limit checks decided by the local budget because Redis did not answer.", &limits.fallbacks),
+    ] {
+        let _ = writeln!(out, "# HELP hiregraph_rate_limit_{metric}_total {help}");
+        let _ = writeln!(out, "# TYPE hiregraph_rate_limit_{metric}_total counter");
+        let _ = writeln!(out, "hiregraph_rate_limit_{metric}_total {}", n.load(Ordering::Relaxed));
+    }
     let sql = &state.db.stats;
     let _ = writeln!(out, "# HELP hiregraph_sql_statements_total SQL statements run, by the first table they touch.");
     let _ = writeln!(out, "# TYPE hiregraph_sql_statements_total counter");

@@ -112,6 +112,12 @@ pub struct Settings {
     pub database_url: DbUrl,
     pub redis_url: Option<DbUrl>,
     pub db_max_connections: u32,
+    /// How long a request waits for a pooled connection before it is answered 503.
+    pub db_acquire_timeout: Duration,
+    /// Postgres cancels a statement running longer than this.
+    pub statement_timeout: Duration,
+    /// The longest one HTTP request may take, from start to answer.
+    pub request_timeout: Duration,
     pub data_dir: PathBuf,
     /// The HS256 signing key; `None` means "generate one under `data_dir`".
     pub jwt_secret: Option<Secret>,
@@ -153,6 +159,9 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("HIREGRAPH_MIGRATE", "true", "apply migrations at start-up"),
     ("HIREGRAPH_DEMO_DATA", "auto", "auto (empty SQLite only), on (any empty database), off"),
     ("HIREGRAPH_DB_MAX_CONNECTIONS", "10", "database pool size"),
+    ("HIREGRAPH_DB_ACQUIRE_TIMEOUT_MS", "2000", "wait for a pooled connection before answering 503"),
+    ("HIREGRAPH_STATEMENT_TIMEOUT_MS", "5000", "Postgres statement_timeout"),
+    ("HIREGRAPH_REQUEST_TIMEOUT_MS", "15000", "longest time one request may take"),
     ("HIREGRAPH_CACHE_PREFIX", "hg", "prefix of every cache key"),
     ("HIREGRAPH_CACHE", "on", "off disables caching (to measure the database path alone)"),
     ("HIREGRAPH_WORKERS", "(number of cores)", "HTTP worker threads"),
@@ -253,6 +262,24 @@ impl Settings {
             database_url: DbUrl(database_url),
             redis_url,
             db_max_connections: number("HIREGRAPH_DB_MAX_CONNECTIONS", get("HIREGRAPH_DB_MAX_CONNECTIONS"), 10, 1)?,
+            db_acquire_timeout: Duration::from_millis(number(
+                "HIREGRAPH_DB_ACQUIRE_TIMEOUT_MS",
+                get("HIREGRAPH_DB_ACQUIRE_TIMEOUT_MS"),
+                2000,
+                10,
+            )?),
+            statement_timeout: Duration::from_millis(number(
+                "HIREGRAPH_STATEMENT_TIMEOUT_MS",
+                get("HIREGRAPH_STATEMENT_TIMEOUT_MS"),
+                5000,
+                10,
+            )?),
+            request_timeout: Duration::from_millis(number(
+                "HIREGRAPH_REQUEST_TIMEOUT_MS",
+                get("HIREGRAPH_REQUEST_TIMEOUT_MS"),
+                15_000,
+                10,
+            )?),
             data_dir,
             jwt_secret,
             access_token_ttl: Duration::from_secs(number(

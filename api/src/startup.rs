@@ -9,7 +9,7 @@ use actix_web::{App, HttpServer, web};
 use hiregraph_migrations::{Migrator, MigratorTrait};
 use hiregraph_persistence::cache::Cache;
 use hiregraph_persistence::limiter::Limiter;
-use hiregraph_persistence::{Backend, Database};
+use hiregraph_persistence::{Backend, Database, PoolSettings};
 
 use crate::auth::{JwtKeys, refresh};
 use crate::demo;
@@ -51,7 +51,12 @@ pub async fn connect(settings: &Settings) -> Result<Database, StartupError> {
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|source| StartupError::DataDir { path: settings.data_dir.display().to_string(), source })?;
     }
-    Database::connect(settings.database_url.expose(), settings.db_max_connections)
+    let pool = PoolSettings {
+        max_connections: settings.db_max_connections,
+        acquire_timeout: settings.db_acquire_timeout,
+        statement_timeout: Some(settings.statement_timeout),
+    };
+    Database::connect_with(settings.database_url.expose(), &pool)
         .await
         .map_err(|source| StartupError::Database { url: format!("{:?}", settings.database_url), source })
 }

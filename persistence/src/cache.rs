@@ -247,6 +247,14 @@ impl Cache {
         }
     }
 
+    /// How often the Redis breaker opened (0 without Redis).
+    pub fn breaker_openings(&self) -> u64 {
+        match &self.store {
+            Store::Redis(r) => r.breaker.openings.load(Ordering::Relaxed),
+            _ => 0,
+        }
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match self.store {
             Store::Memory(_) => "memory",

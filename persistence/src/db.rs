@@ -18,6 +18,21 @@ pub enum Backend {
     Postgres,
 }
 
+/// Bounds of the connection pool.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    /// Postgres only: the longest a statement may run before the server cancels it.
+    pub statement_timeout: Option<Duration>,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self { max_connections: 10, acquire_timeout: Duration::from_secs(2), statement_timeout: None }
+    }
+}
+
 /// The connection pool plus what it is connected to.
 #[derive(Debug, Clone)]
 pub struct Database {
@@ -78,12 +93,26 @@ impl Database {
     /// Connects with settings fit for the backend: SQLite gets WAL, a busy timeout and foreign keys
     /// on every pooled connection; Postgres gets a bounded pool.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
-        let mut options = ConnectOptions::new(url.to_owned());
+        Self::connect_with(url, &PoolSettings { max_connections, ..PoolSettings::default() }).await
+    }
+
+    /// Connects with explicit pool bounds. Waiting for a connection gives up after
+    /// `acquire_timeout` (a dead or saturated database answers fast, not after minutes), and on
+    /// Postgres every statement is cancelled after `statement_timeout`.
+    pub async fn connect_with(url: &str, pool: &PoolSettings) -> Result<Self, DbErr> {
+        let url = match pool.statement_timeout {
+            Some(limit) if url.starts_with("postgres") => {
+                let joiner = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{joiner}options[statement_timeout]={}", limit.as_millis())
+            }
+            _ => url.to_owned(),
+        };
+        let mut options = ConnectOptions::new(url);
         options
-            .max_connections(max_connections)
+            .max_connections(pool.max_connections)
             .min_connections(1)
-            .connect_timeout(Duration::from_secs(5))
-            .acquire_timeout(Duration::from_secs(10))
+            .connect_timeout(pool.acquire_timeout)
+            .acquire_timeout(pool.acquire_timeout)
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(SqliteJournalMode::Wal)

@@ -17,8 +17,8 @@ pub mod postings;
 pub mod tokens;
 pub mod users;
 
-pub use db::{Backend, Database};
-pub use error::StoreError;
+pub use db::{Backend, Database, PoolSettings};
+pub use error::{Fault, StoreError};
 pub use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement, TransactionTrait,
 };

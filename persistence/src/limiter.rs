@@ -242,6 +242,11 @@ impl Limiter {
         }
     }
 
+    /// How often the Redis breaker opened (0 without Redis).
+    pub fn breaker_openings(&self) -> u64 {
+        self.redis.as_ref().map_or(0, |(_, breaker)| breaker.openings.load(Ordering::Relaxed))
+    }
+
     /// Whether the shared store answers (`None` without Redis).
     pub fn shared_healthy(&self) -> Option<bool> {
         self.redis.as_ref().map(|(_, breaker)| breaker.healthy())

@@ -165,7 +165,13 @@ async fn reads_and_writes_go_on_while_redis_dies_pauses_and_returns() {
     }
     assert!(app.app.cache.stats.errors.load(std::sync::atomic::Ordering::Relaxed) > 0);
     let ready = app.client.get(format!("{}/readyz", app.address)).send().await.unwrap();
-    assert_eq!(ready.status(), 503, "readiness reports the cache down");
+    assert_eq!(ready.status(), 200, "a Redis outage must not take the replica out of service");
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["cache"], "degraded", "{body}");
+    assert_eq!(body["rateLimits"], "degraded", "{body}");
+    let metrics = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
+    let opened = metrics.lines().find(|l| l.starts_with("hiregraph_redis_breaker_openings_total{client=\"cache\"}"));
+    assert!(opened.is_some_and(|l| !l.ends_with(" 0")), "the breaker's openings are counted: {opened:?}");
 
     // Back again: caching resumes (after the breaker's cool-down).
     assert!(redis.restart());

@@ -46,6 +46,55 @@ fn with_database(url: &str, database: &str) -> String {
     format!("{base}/{database}{query}")
 }
 
+/// With Postgres: reach the test database through this local port (a `Forwarder`) instead of 5432.
+pub const DATABASE_VIA_PORT: &str = "TEST_DATABASE_VIA_PORT";
+
+/// A TCP proxy on a free port to a real server, that a test can cut (refusing new connections and
+/// dropping open ones, as a dead database would) and restore on the same port.
+pub struct Forwarder {
+    pub port: u16,
+    target: std::net::SocketAddr,
+    tasks: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Forwarder {
+    pub async fn start(target: std::net::SocketAddr) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let forwarder = Self { port, target, tasks: Default::default() };
+        forwarder.restore().await;
+        forwarder
+    }
+
+    pub async fn restore(&self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
+        let (target, tasks) = (self.target, self.tasks.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let pipe = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                tasks.lock().unwrap().push(pipe);
+            }
+        });
+        self.tasks.lock().unwrap().push(accept);
+    }
+
+    /// Closes the port and every connection through it.
+    pub fn cut(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Forwarder {
+    fn drop(&mut self) {
+        self.cut();
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
@@ -70,7 +119,12 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         let conn =
             hiregraph_persistence::Database::connect(&admin, 1).await.expect("connect to the Postgres test server");
         conn.conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create the test database");
-        vars.insert("DATABASE_URL".into(), with_database(&admin, &name));
+        let mut url = with_database(&admin, &name);
+        // A test may reach its database through a proxy of its own (to cut the line).
+        if let Some((_, port)) = extra.iter().find(|(k, _)| *k == DATABASE_VIA_PORT) {
+            url = url.replacen("127.0.0.1:5432", &format!("127.0.0.1:{port}"), 1);
+        }
+        vars.insert("DATABASE_URL".into(), url);
         postgres = Some((admin, name));
     }
     if let Some(redis) = redis_url() {

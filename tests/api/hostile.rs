@@ -263,3 +263,106 @@ async fn registrations_and_anonymous_requests_have_a_budget_per_address() {
     // Signed-in callers do not spend the anonymous budget.
     app.ok("{ viewer { id } }", json!({}), Some(&token)).await;
 }
+
+const FEED: &str = "{ postings(first: 1) { totalCount } }";
+
+#[tokio::test]
+async fn an_exhausted_pool_is_a_fast_503_with_retry_after_and_recovers_by_itself() {
+    let app = spawn_app_with(&[
+        ("HIREGRAPH_DB_MAX_CONNECTIONS", "1"),
+        ("HIREGRAPH_DB_ACQUIRE_TIMEOUT_MS", "300"),
+        ("HIREGRAPH_CACHE", "off"),
+    ])
+    .await;
+    app.ok(FEED, json!({}), None).await;
+    // Someone holds the only connection.
+    let held = hiregraph_persistence::TransactionTrait::begin(&app.app.db.conn).await.unwrap();
+    let started = Instant::now();
+    let response =
+        app.client.post(format!("{}/graphql", app.address)).json(&json!({ "query": FEED })).send().await.unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(response.status().as_u16(), 503);
+    assert_eq!(response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned()), Some("1".into()));
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), Some("SERVICE_UNAVAILABLE"), "{body}");
+    assert!(!body.to_string().contains("pool"), "no internals leak: {body}");
+    assert!(elapsed < Duration::from_secs(2), "answered after {elapsed:?}");
+    drop(held);
+    app.ok(FEED, json!({}), None).await;
+}
+
+#[tokio::test]
+async fn a_request_over_its_time_limit_is_stopped_with_a_clear_code() {
+    let app = spawn_app_with(&[
+        ("HIREGRAPH_DB_MAX_CONNECTIONS", "1"),
+        ("HIREGRAPH_REQUEST_TIMEOUT_MS", "100"),
+        ("HIREGRAPH_CACHE", "off"),
+    ])
+    .await;
+    let held = hiregraph_persistence::TransactionTrait::begin(&app.app.db.conn).await.unwrap();
+    let (status, body) = app.post(FEED, json!({}), None).await;
+    assert_eq!((status, error_code(&body)), (503, Some("TIMEOUT")), "{body}");
+    drop(held);
+    app.ok(FEED, json!({}), None).await;
+}
+
+#[tokio::test]
+async fn with_postgres_down_requests_get_a_fast_503_and_the_first_after_it_returns_succeeds() {
+    let Some(admin) = crate::helpers::postgres_admin_url() else {
+        // SQLite is a file in the process: there is no server to lose. The exhausted-pool test
+        // covers the same answer on SQLite.
+        eprintln!("skipped here: the embedded SQLite has no server to stop");
+        return;
+    };
+    assert!(admin.contains("127.0.0.1:5432"), "the test proxies 127.0.0.1:5432; the URL is {admin}");
+    let line = crate::helpers::Forwarder::start("127.0.0.1:5432".parse().unwrap()).await;
+    let port = line.port.to_string();
+    let app = spawn_app_with(&[
+        (crate::helpers::DATABASE_VIA_PORT, port.as_str()),
+        ("HIREGRAPH_CACHE", "off"),
+        ("HIREGRAPH_DB_ACQUIRE_TIMEOUT_MS", "1000"),
+    ])
+    .await;
+    let me = app.register("through-the-line").await;
+    app.ok(FEED, json!({}), None).await;
+    line.cut();
+    for token in [None, Some(me.access.as_str())] {
+        let started = Instant::now();
+        let (status, body) = app.post(FEED, json!({}), token).await;
+        assert_eq!((status, error_code(&body)), (503, Some("SERVICE_UNAVAILABLE")), "{body}");
+        assert!(started.elapsed() < Duration::from_secs(3), "answered after {:?}", started.elapsed());
+    }
+    line.restore().await;
+    let mut recovered = false;
+    for _ in 0..50 {
+        let (status, _) = app.post(FEED, json!({}), Some(&me.access)).await;
+        if status == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "the server did not recover without a restart");
+}
+
+#[tokio::test]
+async fn postgres_cancels_statements_after_the_configured_time() {
+    if crate::helpers::postgres_admin_url().is_none() {
+        eprintln!("skipped here: statement_timeout is a Postgres setting");
+        return;
+    }
+    let app = spawn_app_with(&[("HIREGRAPH_STATEMENT_TIMEOUT_MS", "1500")]).await;
+    use hiregraph_persistence::ConnectionTrait;
+    let row = app
+        .app
+        .db
+        .conn
+        .query_one_raw(hiregraph_persistence::Statement::from_string(
+            hiregraph_persistence::DbBackend::Postgres,
+            "SHOW statement_timeout",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.try_get::<String>("", "statement_timeout").unwrap(), "1500ms");
+}
