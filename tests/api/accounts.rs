@@ -222,3 +222,36 @@ async fn a_disabled_account_loses_every_session_at_once_and_cannot_sign_in() {
     let body = app.graphql(REFRESH, json!({ "i": { "refreshToken": me.refresh } }), None).await;
     assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
 }
+
+#[tokio::test]
+async fn weak_passwords_are_refused_naming_the_field_and_old_hashes_keep_working() {
+    let app = spawn_app().await;
+    const REGISTER: &str = "mutation($i: RegisterInput!) { register(input: $i) { user { id } } }";
+    let email = unique_email("grace.hopper");
+    let local = email.split('@').next().unwrap().to_owned();
+    for weak in ["aaaaaaaaaaaa", "1234567890", "123456789012", "1qaz2wsx3edc", &format!("my {local} pass")] {
+        let body = app.graphql(REGISTER, json!({ "i": { "email": email, "password": weak } }), None).await;
+        assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{weak}: {body}");
+        assert_eq!(error_fields(&body), ["input.password"], "{weak}");
+    }
+    app.ok(REGISTER, json!({ "i": { "email": email, "password": PASSWORD } }), None).await;
+    // A hash stored under the old policy (10 characters) still signs in.
+    let old = unique_email("old-policy");
+    let hash = hiregraph_api::auth::password::hash("tenchars!!".to_owned()).await.unwrap();
+    hiregraph_persistence::users::insert(
+        hiregraph_domain::UserId::generate(),
+        &hiregraph_domain::values::Email::parse(&old).unwrap(),
+        &hash,
+        hiregraph_domain::accounts::PlatformRole::Member,
+        chrono::Utc::now(),
+        &app.app.db.conn,
+    )
+    .await
+    .unwrap();
+    app.ok(
+        "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+        json!({ "i": { "email": old, "password": "tenchars!!" } }),
+        None,
+    )
+    .await;
+}

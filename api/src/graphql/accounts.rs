@@ -132,7 +132,8 @@ impl From<Session> for AuthPayload {
 #[derive(InputObject)]
 pub struct RegisterInput {
     email: String,
-    /// 10 to 128 characters.
+    /// 12 to 128 characters; not one of the 10,000 most common passwords, not a few characters
+    /// repeated, and not containing the email's name.
     password: String,
 }
 

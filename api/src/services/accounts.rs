@@ -92,8 +92,9 @@ pub async fn register(state: &AppState, client: Option<ClientAddr>, email: &str,
         }
     }
     let mut errors = ValidationErrors::new();
-    let email = errors.take(Email::parse(email));
-    let password = errors.take(Password::parse(password));
+    let (email_checked, password_checked) = (Email::parse(email), Password::parse(password, email));
+    let email = errors.take(email_checked);
+    let password = errors.take(password_checked);
     let (Some(email), Some(password)) = (email, password) else {
         return Err(AppError::invalid_under(errors, "input"));
     };
