@@ -13,6 +13,7 @@ mod candidates;
 mod companies;
 mod demo;
 mod feed;
+mod fuzz;
 mod helpers;
 mod hostile;
 mod http;
