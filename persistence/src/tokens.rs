@@ -80,20 +80,22 @@ pub async fn revoke_family(
     now: DateTime<Utc>,
     conn: &impl ConnectionTrait,
 ) -> Result<u64, StoreError> {
-    let result = refresh_tokens::Entity::update_many()
-        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
-        .filter(refresh_tokens::Column::FamilyId.eq(family_id.0))
-        .filter(refresh_tokens::Column::RevokedAt.is_null())
-        .exec(conn)
-        .await?;
-    Ok(result.rows_affected)
+    revoke(refresh_tokens::Column::FamilyId.eq(family_id.0), now, conn).await
 }
 
 /// Revokes every refresh token of a user: each of their sign-ins ends.
 pub async fn revoke_user(user_id: UserId, now: DateTime<Utc>, conn: &impl ConnectionTrait) -> Result<u64, StoreError> {
+    revoke(refresh_tokens::Column::UserId.eq(user_id.0), now, conn).await
+}
+
+async fn revoke(
+    which: sea_orm::sea_query::SimpleExpr,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<u64, StoreError> {
     let result = refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
-        .filter(refresh_tokens::Column::UserId.eq(user_id.0))
+        .filter(which)
         .filter(refresh_tokens::Column::RevokedAt.is_null())
         .exec(conn)
         .await?;

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, Session, TestApp, complete_posting, spawn_app};
+use crate::helpers::{Session, TestApp, complete_posting, spawn_app};
 
 const ACTORS: [&str; 9] = [
     "anonymous",
@@ -107,28 +107,11 @@ impl World {
     async fn setup() -> Self {
         let app = spawn_app().await;
         let mut sessions = HashMap::new();
-        for actor in ACTORS.iter().filter(|a| **a != "anonymous") {
+        for actor in ACTORS.iter().filter(|a| !matches!(**a, "anonymous" | "platform admin")) {
             sessions.insert(*actor, app.register(&actor.replace(' ', "-")).await);
         }
-        // The platform admin's role is granted in the database, then a new token carries it.
-        let admin = &sessions["platform admin"];
-        let admin_id = app.app.jwt.verify(&admin.access).unwrap();
-        hiregraph_persistence::users::set_role(
-            admin_id,
-            hiregraph_domain::accounts::PlatformRole::Admin,
-            chrono::Utc::now(),
-            &app.app.db.conn,
-        )
-        .await
-        .unwrap();
-        let login = app
-            .ok(
-                "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
-                json!({ "i": { "email": admin.email, "password": PASSWORD } }),
-                None,
-            )
-            .await;
-        sessions.get_mut("platform admin").unwrap().access = login["login"]["accessToken"].as_str().unwrap().to_owned();
+        // The platform admin's role is granted in the database, where every request reads it.
+        sessions.insert("platform admin", app.platform_admin().await);
 
         let owner = sessions["OWNER"].clone();
         let company_a = app.create_company(&owner, "Company A").await;

@@ -235,43 +235,27 @@ impl Shape {
         Ok(Shape { size, spreads: walk.spreads, visits: walk.visits })
     }
 
-    /// Refuses a document over any limit, naming the limit and the setting.
+    /// Refuses a document over any limit, naming the count, the limit and the setting.
     pub fn check(&self, limits: &settings::Limits) -> ServerResult<()> {
-        let over = |what: &str, value: u64, limit: usize, setting: &str| {
-            too_complex(format!("the query {what} {value}; the limit is {limit} ({setting})"))
-        };
         let size = &self.size;
-        if self.spreads > limits.max_fragment_spreads as u64 {
-            return Err(over(
-                "spreads fragments",
-                self.spreads,
-                limits.max_fragment_spreads,
-                "HIREGRAPH_MAX_FRAGMENT_SPREADS",
-            ));
-        }
-        if size.selections > limits.max_selections as u64 {
-            return Err(over(
+        let checks = [
+            ("spreads fragments", self.spreads, limits.max_fragment_spreads, "HIREGRAPH_MAX_FRAGMENT_SPREADS"),
+            (
                 "selects, once its fragments are expanded, fields numbering",
                 size.selections,
                 limits.max_selections,
                 "HIREGRAPH_MAX_SELECTIONS",
-            ));
+            ),
+            ("is nested levels deep:", size.depth, limits.max_depth, "HIREGRAPH_MAX_DEPTH"),
+            ("uses aliases numbering", size.aliases, limits.max_aliases, "HIREGRAPH_MAX_ALIASES"),
+            ("uses directives numbering", size.directives, limits.max_directives, "HIREGRAPH_MAX_DIRECTIVES"),
+        ];
+        match checks.into_iter().find(|(_, value, limit, _)| *value > *limit as u64) {
+            Some((what, value, limit, setting)) => {
+                Err(too_complex(format!("the query {what} {value}; the limit is {limit} ({setting})")))
+            }
+            None => Ok(()),
         }
-        if size.depth > limits.max_depth as u64 {
-            return Err(over("is nested levels deep:", size.depth, limits.max_depth, "HIREGRAPH_MAX_DEPTH"));
-        }
-        if size.aliases > limits.max_aliases as u64 {
-            return Err(over("uses aliases numbering", size.aliases, limits.max_aliases, "HIREGRAPH_MAX_ALIASES"));
-        }
-        if size.directives > limits.max_directives as u64 {
-            return Err(over(
-                "uses directives numbering",
-                size.directives,
-                limits.max_directives,
-                "HIREGRAPH_MAX_DIRECTIVES",
-            ));
-        }
-        Ok(())
     }
 }
 
