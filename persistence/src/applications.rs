@@ -175,14 +175,6 @@ pub async fn for_posting(
     page_of(posting_select(posting, statuses), request, conn).await
 }
 
-pub async fn count_for_posting(
-    posting: PostingId,
-    statuses: &[ApplicationStatus],
-    conn: &impl ConnectionTrait,
-) -> Result<u64, StoreError> {
-    Ok(posting_select(posting, statuses).count(conn).await?)
-}
-
 /// A candidate's applications, newest first.
 pub async fn for_candidate(
     candidate: CandidateId,

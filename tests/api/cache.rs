@@ -251,6 +251,44 @@ async fn sql_statement_counts_do_not_grow_with_page_size() {
     let small = pipelines(5).await;
     let large = pipelines(20).await;
     assert_same_cost(&small, &large, "pipeline counts of 5 and 20 postings");
+
+    // A company page with each posting's number of applications: one grouped count for the whole
+    // page, and no page of applications read when only the count is asked for.
+    let candidate = app.register("applicant").await;
+    app.upsert_profile(&candidate, json!({ "displayName": "Applicant", "visibility": "PUBLIC" })).await;
+    let first = app
+        .ok("query($s: String!) { company(slug: $s) { postings(first: 3) { edges { node { id } } } } }", json!({ "s": slug }), None)
+        .await;
+    for edge in first["company"]["postings"]["edges"].as_array().unwrap() {
+        app.apply(&candidate, edge["node"]["id"].as_str().unwrap()).await;
+    }
+    let counted = |n: i32| {
+        let app = &app;
+        let token = owner.access.clone();
+        let slug = slug.clone();
+        async move {
+            let before = app.app.db.stats.tables();
+            let data = app
+                .ok(
+                    "query($s: String!, $n: Int) { company(slug: $s) { postings(first: $n) { edges { node { title applications { totalCount } } } } } }",
+                    json!({ "s": slug, "n": n }),
+                    Some(&token),
+                )
+                .await;
+            let total: u64 = data["company"]["postings"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"]["applications"]["totalCount"].as_u64().unwrap())
+                .sum();
+            (statements_since(&before, &app.app.db.stats.tables()), total)
+        }
+    };
+    let (small, in_small) = counted(5).await;
+    let (large, in_large) = counted(20).await;
+    assert_eq!((in_small, in_large), (3, 3), "the counts are right");
+    assert_same_cost(&small, &large, "application counts of 5 and 20 postings");
+    assert_eq!(large.get("applications").copied(), Some(1), "one grouped count: {large:?}");
 }
 
 /// A larger page costs the statements of a smaller one: an N+1 would add one per item (45 more

@@ -15,7 +15,7 @@ use hiregraph_persistence::page::Page;
 
 use super::candidates::CandidateProfile;
 use super::connection;
-use super::context::{EventsOf, loader, state, viewer};
+use super::context::{EventsOf, PipelineOf, loader, state, viewer};
 use super::ids::{self, Kind};
 use super::postings::Posting;
 use crate::error::AppError;
@@ -181,7 +181,16 @@ impl ApplicationCount {
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
         let conn = &state(ctx).db.conn;
         let n = match self {
-            ApplicationCount::Posting(p, statuses) => store::count_for_posting(*p, statuses, conn).await,
+            // From the per-status counts, grouped in one statement for every posting on the page
+            // (and shared with `pipeline` when both are asked for).
+            ApplicationCount::Posting(p, statuses) => {
+                let counts = loader(ctx).load_one(PipelineOf(*p)).await?.unwrap_or_default();
+                return Ok(counts
+                    .iter()
+                    .filter(|(status, _)| statuses.is_empty() || statuses.contains(status))
+                    .map(|(_, n)| n)
+                    .sum());
+            }
             ApplicationCount::Candidate(c) => store::count_for_candidate(*c, conn).await,
             ApplicationCount::None => Ok(0),
         };
@@ -217,8 +226,14 @@ pub async fn for_posting(
 ) -> Result<Connection<String, Application, ApplicationCount, EmptyFields>> {
     service::may_list_for_posting(state(ctx), viewer(ctx), posting.company_id).await?;
     let posting = posting.id;
+    let count = ApplicationCount::Posting(posting, statuses.clone());
+    // Only `totalCount` asked for: no page to read.
+    let selection = ctx.look_ahead();
+    if !["edges", "nodes", "pageInfo"].iter().any(|f| selection.field(f).exists()) {
+        return Ok(Connection::with_additional_fields(false, false, count));
+    }
     let page = store::for_posting(posting, &statuses, &request, &state(ctx).db.conn).await.map_err(AppError::from)?;
-    applications_page(ctx, page, ApplicationCount::Posting(posting, statuses)).await
+    applications_page(ctx, page, count).await
 }
 
 /// `User.applications`: the viewer's own.
