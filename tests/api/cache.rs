@@ -317,3 +317,22 @@ fn statements_since(before: &[(String, u64)], after: &[(String, u64)]) -> std::c
         .filter(|(_, n)| *n > 0)
         .collect()
 }
+
+#[tokio::test]
+async fn a_posting_by_id_reads_each_table_once() {
+    let app = spawn_app_with(&[("HIREGRAPH_CACHE", "off")]).await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Acme").await;
+    let id = app.published_posting(&owner, &company, "Rust Engineer").await;
+    let before = app.app.db.stats.tables();
+    app.ok(
+        "query($id: ID!) { posting(id: $id) { id title summary status seniority workplace employmentType
+            salary { min max currency } locations { city country } skills { name required } benefits
+            responsibilities company { name } } }",
+        json!({ "id": id }),
+        None,
+    )
+    .await;
+    let counts = statements_since(&before, &app.app.db.stats.tables());
+    assert!(counts.values().all(|n| *n == 1), "a table read twice: {counts:?}");
+}
