@@ -257,7 +257,11 @@ async fn sql_statement_counts_do_not_grow_with_page_size() {
     let candidate = app.register("applicant").await;
     app.upsert_profile(&candidate, json!({ "displayName": "Applicant", "visibility": "PUBLIC" })).await;
     let first = app
-        .ok("query($s: String!) { company(slug: $s) { postings(first: 3) { edges { node { id } } } } }", json!({ "s": slug }), None)
+        .ok(
+            "query($s: String!) { company(slug: $s) { postings(first: 3) { edges { node { id } } } } }",
+            json!({ "s": slug }),
+            None,
+        )
         .await;
     for edge in first["company"]["postings"]["edges"].as_array().unwrap() {
         app.apply(&candidate, edge["node"]["id"].as_str().unwrap()).await;
