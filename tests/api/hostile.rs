@@ -107,8 +107,18 @@ async fn control_characters_in_any_string_input_are_bad_input_naming_it_and_stor
         .await;
     assert_eq!(count["viewer"]["memberships"][0]["company"]["postings"]["totalCount"], 0, "{count}");
     posting["title"] = json!("Rust Engineer");
-    posting["description"] = json!("Line one\n\tLine two, indented.");
-    app.create_posting(&owner, posting).await;
+    posting["description"] = json!("Line one of a long enough description.\n\tLine two, indented, says more.");
+    let id = app.create_posting(&owner, posting).await;
+    app.publish(&owner, &id).await;
+    // Search text is never stored: its control characters separate words, like spaces.
+    let found = app
+        .ok(
+            "query($q: String!) { postings(filter: { query: $q }) { totalCount } }",
+            json!({ "q": "rust\u{0}engineer" }),
+            None,
+        )
+        .await;
+    assert_eq!(found["postings"]["totalCount"], 1, "{found}");
 }
 
 const LOGIN: &str = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";

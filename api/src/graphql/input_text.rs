@@ -1,7 +1,8 @@
 //! Text hygiene at the edge: no string input, in a variable or written into the document, may
 //! carry a NUL or another C0 control character other than tab and line breaks. Postgres refuses
 //! NUL in text outright and SQLite would store it; both backends must answer alike, and before
-//! anything runs, naming the input that held it.
+//! anything runs, naming the input that held it. Search text (`filter.query`) is the exception:
+//! it is never stored, and the search parser reads control characters as spaces between words.
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Positioned, ServerError, Value, Variables};
@@ -24,72 +25,121 @@ fn refusal(path: &str, c: char) -> ServerError {
 
 /// Checks every variable and every string written as an argument in the document.
 pub fn check(doc: &ExecutableDocument, variables: &Variables) -> Result<(), ServerError> {
-    for (name, value) in variables.iter() {
-        constant(value, &mut format!("${name}"))?;
-    }
+    let mut walk = Walk::default();
     for (_, op) in doc.operations.iter() {
         for variable in &op.node.variable_definitions {
             if let Some(default) = &variable.node.default_value {
-                constant(&default.node, &mut format!("${}", variable.node.name.node))?;
+                constant(&default.node, &mut format!("${}", variable.node.name.node), &walk)?;
             }
         }
-        selections(&op.node.selection_set)?;
+        walk.selections(&op.node.selection_set)?;
     }
     for fragment in doc.fragments.values() {
-        selections(&fragment.node.selection_set)?;
+        walk.selections(&fragment.node.selection_set)?;
+    }
+    for (name, value) in variables.iter() {
+        constant(value, &mut format!("${name}"), &walk)?;
     }
     Ok(())
 }
 
-fn selections(set: &Positioned<SelectionSet>) -> Result<(), ServerError> {
-    for selection in &set.node.items {
-        match &selection.node {
-            Selection::Field(field) => {
-                for (name, value) in &field.node.arguments {
-                    literal(&value.node, &mut format!("{}.{}", field.node.name.node, name.node))?;
+/// What the document's walk learnt about where variables are used.
+#[derive(Default)]
+struct Walk {
+    /// Variables given as search text (`filter: { query: $q }`).
+    search_text: Vec<String>,
+    /// Variables given as a whole filter (`filter: $f`), whose `query` is search text.
+    filters: Vec<String>,
+}
+
+/// Search text: the `query` of a `filter` argument.
+fn is_search_text(path: &str) -> bool {
+    path.ends_with(".filter.query")
+}
+
+impl Walk {
+    fn exempt(&self, path: &str) -> bool {
+        is_search_text(path)
+            || path.strip_prefix('$').is_some_and(|var| {
+                self.search_text.iter().any(|v| v == var)
+                    || var.strip_suffix(".query").is_some_and(|f| self.filters.iter().any(|v| v == f))
+            })
+    }
+
+    fn selections(&mut self, set: &Positioned<SelectionSet>) -> Result<(), ServerError> {
+        for selection in &set.node.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    for (name, value) in &field.node.arguments {
+                        self.literal(&value.node, &mut format!("{}.{}", field.node.name.node, name.node))?;
+                    }
+                    self.selections(&field.node.selection_set)?;
                 }
-                selections(&field.node.selection_set)?;
+                Selection::InlineFragment(inline) => self.selections(&inline.node.selection_set)?,
+                // Fragments are checked once each, from the document's list of them.
+                Selection::FragmentSpread(_) => {}
             }
-            Selection::InlineFragment(inline) => selections(&inline.node.selection_set)?,
-            // Fragments are checked once each, from the document's list of them.
-            Selection::FragmentSpread(_) => {}
+        }
+        Ok(())
+    }
+
+    fn literal(&mut self, value: &Literal, path: &mut String) -> Result<(), ServerError> {
+        match value {
+            Literal::String(s) if !is_search_text(path) => forbidden_char(s).map_or(Ok(()), |c| Err(refusal(path, c))),
+            Literal::Variable(name) if is_search_text(path) => {
+                self.search_text.push(name.to_string());
+                Ok(())
+            }
+            Literal::Variable(name) if path.ends_with(".filter") => {
+                self.filters.push(name.to_string());
+                Ok(())
+            }
+            Literal::List(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let len = path.len();
+                    path.push_str(&format!(".{i}"));
+                    self.literal(item, path)?;
+                    path.truncate(len);
+                }
+                Ok(())
+            }
+            Literal::Object(fields) => {
+                for (key, item) in fields {
+                    let len = path.len();
+                    path.push_str(&format!(".{key}"));
+                    self.literal(item, path)?;
+                    path.truncate(len);
+                }
+                Ok(())
+            }
+            _ => Ok(()),
         }
     }
-    Ok(())
 }
 
-fn constant(value: &Value, path: &mut String) -> Result<(), ServerError> {
+fn constant(value: &Value, path: &mut String, walk: &Walk) -> Result<(), ServerError> {
     match value {
-        Value::String(s) => forbidden_char(s).map_or(Ok(()), |c| Err(refusal(path, c))),
-        Value::List(items) => nested(items.iter().enumerate(), path, constant),
-        Value::Object(fields) => nested(fields.iter(), path, constant),
+        Value::String(s) if !walk.exempt(path) => forbidden_char(s).map_or(Ok(()), |c| Err(refusal(path, c))),
+        Value::List(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!(".{i}"));
+                constant(item, path, walk)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields {
+                let len = path.len();
+                path.push_str(&format!(".{key}"));
+                constant(item, path, walk)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
         _ => Ok(()),
     }
-}
-
-fn literal(value: &Literal, path: &mut String) -> Result<(), ServerError> {
-    match value {
-        Literal::String(s) => forbidden_char(s).map_or(Ok(()), |c| Err(refusal(path, c))),
-        Literal::List(items) => nested(items.iter().enumerate(), path, literal),
-        Literal::Object(fields) => nested(fields.iter(), path, literal),
-        _ => Ok(()),
-    }
-}
-
-/// Walks the members of a list or object, each under its own path segment.
-fn nested<K: std::fmt::Display, V>(
-    members: impl Iterator<Item = (K, V)>,
-    path: &mut String,
-    mut check: impl FnMut(V, &mut String) -> Result<(), ServerError>,
-) -> Result<(), ServerError> {
-    for (key, value) in members {
-        let len = path.len();
-        path.push('.');
-        path.push_str(&key.to_string());
-        check(value, path)?;
-        path.truncate(len);
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -120,5 +170,20 @@ mod tests {
         let doc = async_graphql::parser::parse_query("query($input: X) { __typename }").unwrap();
         let err = check(&doc, &vars).unwrap_err();
         assert!(err.message.starts_with("$input.skills.1.name:"), "{}", err.message);
+    }
+
+    #[test]
+    fn search_text_is_left_to_the_search_parser() {
+        let parse = |q: &str| async_graphql::parser::parse_query(q).unwrap();
+        let none = Variables::default();
+        assert!(check(&parse("{ postings(filter: { query: \"go\\u0000lang\" }) { totalCount } }"), &none).is_ok());
+        let vars = Variables::from_json(serde_json::json!({ "q": "go\u{0}lang", "f": { "query": "a\u{7}b" } }));
+        let doc = parse(
+            "query($q: String, $f: PostingFilter) { a: postings(filter: { query: $q }) { totalCount } b: postings(filter: $f) { totalCount } }",
+        );
+        assert!(check(&doc, &vars).is_ok());
+        // Other strings in the same filter are still refused.
+        let doc = parse("{ postings(filter: { query: \"go\", skills: [\"R\\u0000\"] }) { totalCount } }");
+        assert!(check(&doc, &none).unwrap_err().message.starts_with("postings.filter.skills.0:"));
     }
 }
