@@ -94,24 +94,8 @@ impl Walk {
                 self.filters.push(name.to_string());
                 Ok(())
             }
-            Literal::List(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    let len = path.len();
-                    path.push_str(&format!(".{i}"));
-                    self.literal(item, path)?;
-                    path.truncate(len);
-                }
-                Ok(())
-            }
-            Literal::Object(fields) => {
-                for (key, item) in fields {
-                    let len = path.len();
-                    path.push_str(&format!(".{key}"));
-                    self.literal(item, path)?;
-                    path.truncate(len);
-                }
-                Ok(())
-            }
+            Literal::List(items) => nested(items.iter().enumerate(), path, |v, p| self.literal(v, p)),
+            Literal::Object(fields) => nested(fields.iter(), path, |v, p| self.literal(v, p)),
             _ => Ok(()),
         }
     }
@@ -120,26 +104,26 @@ impl Walk {
 fn constant(value: &Value, path: &mut String, walk: &Walk) -> Result<(), ServerError> {
     match value {
         Value::String(s) if !walk.exempt(path) => forbidden_char(s).map_or(Ok(()), |c| Err(refusal(path, c))),
-        Value::List(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let len = path.len();
-                path.push_str(&format!(".{i}"));
-                constant(item, path, walk)?;
-                path.truncate(len);
-            }
-            Ok(())
-        }
-        Value::Object(fields) => {
-            for (key, item) in fields {
-                let len = path.len();
-                path.push_str(&format!(".{key}"));
-                constant(item, path, walk)?;
-                path.truncate(len);
-            }
-            Ok(())
-        }
+        Value::List(items) => nested(items.iter().enumerate(), path, |v, p| constant(v, p, walk)),
+        Value::Object(fields) => nested(fields.iter(), path, |v, p| constant(v, p, walk)),
         _ => Ok(()),
     }
+}
+
+/// Walks the members of a list or object, each under its own path segment.
+fn nested<K: std::fmt::Display, V>(
+    members: impl Iterator<Item = (K, V)>,
+    path: &mut String,
+    mut check: impl FnMut(V, &mut String) -> Result<(), ServerError>,
+) -> Result<(), ServerError> {
+    for (key, value) in members {
+        let len = path.len();
+        path.push('.');
+        path.push_str(&key.to_string());
+        check(value, path)?;
+        path.truncate(len);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
