@@ -6,7 +6,7 @@ use super::accounts::User;
 use super::applications::{Application, ApplicationEvent};
 use super::candidates::CandidateProfile;
 use super::companies::Company;
-use super::context::{loader, state, viewer};
+use super::context::{AppliedToViewer, loader, state, viewer, viewer_loader};
 use super::ids::{self, Kind};
 use super::postings::Posting;
 use crate::error::AppError;
@@ -51,12 +51,17 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             Some(p) if posting_rules::may_read(state(ctx), viewer, &p).await? => Some(Node::Posting(Posting(p))),
             _ => None,
         },
-        Kind::Candidate => match candidate_service::read(state(ctx), viewer, hiregraph_domain::CandidateId(uuid)).await
-        {
-            Ok(profile) => Some(Node::CandidateProfile(CandidateProfile(profile))),
-            Err(AppError::NotFound(_)) => None,
-            Err(other) => return Err(other.into()),
-        },
+        // Through the loaders, so `nodes` reads every profile, and whether the viewer's companies
+        // were applied to, in one batch.
+        Kind::Candidate => {
+            let id = hiregraph_domain::CandidateId(uuid);
+            let Some(profile) = loader(ctx).load_one(id).await? else { return Ok(None) };
+            let applied = viewer_loader(ctx).load_one(AppliedToViewer(id)).await?.unwrap_or(false);
+            let access = candidate_service::access(state(ctx), viewer, &profile, Some(applied)).await?;
+            access
+                .may_see_profile(profile.content.visibility)
+                .then_some(Node::CandidateProfile(CandidateProfile(profile)))
+        }
         Kind::Application => {
             match application_service::read(state(ctx), viewer, hiregraph_domain::ApplicationId(uuid)).await {
                 Ok((application, _)) => Some(Node::Application(Application(application))),
@@ -99,10 +104,7 @@ impl NodeQuery {
         if ids.len() > 100 {
             return Err(AppError::bad_input("ids", format!("may hold at most 100 ids, had {}", ids.len())).into());
         }
-        let mut out = Vec::with_capacity(ids.len());
-        for id in &ids {
-            out.push(resolve(ctx, id).await?);
-        }
-        Ok(out)
+        // All at once, so the loaders batch them: one statement per table, not one per id.
+        futures_util::future::try_join_all(ids.iter().map(|id| resolve(ctx, id))).await
     }
 }
