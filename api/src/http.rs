@@ -22,7 +22,7 @@ use tracing::Instrument;
 
 use crate::graphql::AppSchema;
 use crate::graphql::context::{new_loader, new_viewer_loader};
-use crate::graphql::limits::Phase;
+use crate::graphql::limits;
 use crate::state::{AppState, Viewer};
 
 pub struct HttpContext {
@@ -179,20 +179,38 @@ fn operation_name_of(query: &str) -> Option<String> {
 
 /// Runs one request. The flag says whether it failed as a whole (never executed, or its
 /// variables could not be coerced): GraphQL over HTTP answers those with 400 and no `data`.
-async fn execute(ctx: &HttpContext, viewer: &Arc<Viewer>, request: Request, request_id: &str) -> (Response, bool) {
+async fn execute(ctx: &HttpContext, viewer: &Arc<Viewer>, mut request: Request, request_id: &str) -> (Response, bool) {
     let started = std::time::Instant::now();
     let operation = request.operation_name.clone().or_else(|| operation_name_of(&request.query));
-    let phase = Arc::new(Phase::default());
+    if let Err(refused) = limits::admit(&mut request, &ctx.state.settings.limits) {
+        ctx.state.metrics.record(operation.as_deref(), started.elapsed(), true);
+        return (Response::from_errors(vec![refused]), true);
+    }
+    let remember = reads_only(&mut request);
     let request = request
         .data(viewer.clone())
-        .data(new_loader(ctx.state.clone()))
-        .data(new_viewer_loader(ctx.state.clone(), viewer.clone()))
-        .data(phase.clone());
+        .data(new_loader(ctx.state.clone(), remember))
+        .data(new_viewer_loader(ctx.state.clone(), viewer.clone()));
     let mut response = ctx.schema.execute(request).await;
+    let never_executed = limits::code_request_errors(&mut response);
     let only_input_errors = code_errors(&mut response.errors, request_id);
-    let failed_whole = !phase.executed() && response.is_err() || (only_input_errors && response.data == Value::Null);
+    let failed_whole = never_executed || (only_input_errors && response.data == Value::Null);
     ctx.state.metrics.record(operation.as_deref(), started.elapsed(), response.is_err());
     (response, failed_whole)
+}
+
+/// Whether the operation a request runs is a query (its document is parsed by now).
+fn reads_only(request: &mut Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let name = request.operation_name.clone();
+    let Ok(doc) = request.parsed_query() else { return false };
+    let operation = match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name.as_str()),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        _ => None,
+    };
+    operation.is_some_and(|op| op.node.ty == OperationType::Query)
 }
 
 async fn respond(req: &HttpRequest, ctx: &HttpContext, batch: BatchRequest, request_id: String) -> HttpResponse {

@@ -8,12 +8,17 @@ use hiregraph_migrations::{Migrator, MigratorTrait};
 use hiregraph_persistence::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
+mod peer;
+
 const USAGE: &str = "usage:
   hiregraph-bench generate --database-url URL [--companies N] [--postings N] [--candidates N] [--applications N]
-  hiregraph-bench load --url http://127.0.0.1:8080 [--scenario by-id|feed|company|search|recommend|candidates] [--seconds N] [--concurrency N] [--label TEXT]";
+  hiregraph-bench load --url http://127.0.0.1:8080 [--scenario by-id|feed|company|search|recommend|candidates] [--seconds N] [--concurrency N] [--label TEXT]
+  hiregraph-bench peer-check --url HIREGRAPH --peer-url POSTGRAPHILE --database-url URL
+  hiregraph-bench peer-load --url URL --server hiregraph|postgraphile --query by-id|first-20|first-100|company-counts|company-pipeline|typename
+      --database-url URL [--server-pid PID] [--clock-ticks N] [--seconds N] [--concurrency N] [--label TEXT]";
 
 /// Password of the bench owner, `bench-owner@bench.example`, who owns the first 50 companies.
-const BENCH_PASSWORD: &str = "bench-password";
+pub(crate) const BENCH_PASSWORD: &str = "bench-password";
 
 fn args() -> (String, HashMap<String, String>) {
     let mut raw = std::env::args().skip(1);
@@ -26,7 +31,7 @@ fn args() -> (String, HashMap<String, String>) {
     (command, flags)
 }
 
-fn number(flags: &HashMap<String, String>, name: &str, default: u64) -> Result<u64, String> {
+pub(crate) fn number(flags: &HashMap<String, String>, name: &str, default: u64) -> Result<u64, String> {
     flags.get(name).map_or(Ok(default), |v| v.parse().map_err(|_| format!("--{name} takes a whole number, not `{v}`")))
 }
 
@@ -36,6 +41,8 @@ async fn main() -> std::process::ExitCode {
     let result = match command.as_str() {
         "generate" => generate(&flags).await,
         "load" => load(&flags).await,
+        "peer-check" => peer::check(&flags).await,
+        "peer-load" => peer::load(&flags).await,
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -84,6 +91,8 @@ async fn generate(flags: &HashMap<String, String>) -> Result<(), String> {
         println!("the bench dataset is already there ({present} companies)");
         return candidate_skills(&db).await;
     }
+    let children =
+        hiregraph_migrations::fill_children_sql(hiregraph_persistence::DbBackend::Postgres, "slug LIKE 'bench-job-%'");
     let hash = {
         use argon2::password_hash::rand_core::OsRng;
         use argon2::password_hash::{PasswordHasher, SaltString};
@@ -128,6 +137,7 @@ async fn generate(flags: &HashMap<String, String>) -> Result<(), String> {
              CROSS JOIN LATERAL (SELECT n, (ARRAY['Rust','Go','Python','TypeScript','PostgreSQL','Kubernetes','AWS','Kafka','React','Terraform'])[1 + (abs(hashtext(p.slug)) + n * 3) % 10] AS name
                                  FROM generate_series(1, 3) n) s
              WHERE p.slug LIKE 'bench-job-%' ON CONFLICT DO NOTHING".to_owned()),
+        ("posting read models", children),
         ("candidate profiles", "INSERT INTO candidate_profiles (id, user_id, display_name, headline, bio, city, region, country, years_experience, seniority,
                open_onsite, open_hybrid, open_remote, visibility, contact_email, contact_phone, work_history, education, links, created_at, updated_at)
              SELECT gen_random_uuid(), u.id, 'Candidate ' || substring(u.email from 12 for 8), 'Engineer', NULL, 'City', NULL,
@@ -187,7 +197,7 @@ async fn candidate_skills(db: &Database) -> Result<(), String> {
     Ok(())
 }
 
-fn sea_orm_stmt(sql: &str) -> hiregraph_persistence::Statement {
+pub(crate) fn sea_orm_stmt(sql: &str) -> hiregraph_persistence::Statement {
     hiregraph_persistence::Statement::from_string(hiregraph_persistence::DbBackend::Postgres, sql.to_owned())
 }
 
@@ -310,12 +320,55 @@ async fn load(flags: &HashMap<String, String>) -> Result<(), String> {
     for n in 0..warm_up {
         graphql(&client, &url, query, vars_for(n), token_for(n).as_deref()).await?;
     }
+    let run = drive(concurrency, seconds, |n| {
+        let (client, url, vars, token) = (&client, &url, vars_for(n), token_for(n));
+        async move { graphql(client, url, query, vars, token.as_deref()).await.map(|_| ()) }
+    })
+    .await;
+    println!(
+        "| {label} | {scenario} | {:.0} | {:.2} | {:.2} | {} |",
+        run.rate(),
+        run.percentile(0.50),
+        run.percentile(0.99),
+        run.errors
+    );
+    Ok(())
+}
+
+/// What a load run measured: the latency of every answered request (sorted), the failures, and
+/// how long it ran.
+pub(crate) struct Run {
+    latencies: Vec<Duration>,
+    pub(crate) errors: u64,
+    elapsed: f64,
+}
+
+impl Run {
+    pub(crate) fn answered(&self) -> usize {
+        self.latencies.len()
+    }
+
+    pub(crate) fn rate(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed
+    }
+
+    /// The latency at `p` (0 to 1), in milliseconds.
+    pub(crate) fn percentile(&self, p: f64) -> f64 {
+        let at = ((self.latencies.len() as f64 * p) as usize).min(self.latencies.len().saturating_sub(1));
+        self.latencies.get(at).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    }
+}
+
+/// `concurrency` clients, each sending requests one after another for `seconds`: client `w`
+/// sends `send(n)` for n = w × 7919, w × 7919 + 1, … Prints each client's first failure.
+pub(crate) async fn drive<F, Fut>(concurrency: u64, seconds: u64, send: F) -> Run
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let workers = (0..concurrency).map(|w| {
-        let client = client.clone();
-        let url = url.clone();
-        let vars_for = &vars_for;
-        let token_for = &token_for;
+        let send = &send;
         async move {
             let mut latencies = Vec::new();
             let mut errors = 0u64;
@@ -323,8 +376,8 @@ async fn load(flags: &HashMap<String, String>) -> Result<(), String> {
             let mut n = usize::try_from(w).unwrap_or(0) * 7919;
             while Instant::now() < deadline {
                 let started = Instant::now();
-                match graphql(&client, &url, query, vars_for(n), token_for(n).as_deref()).await {
-                    Ok(_) => latencies.push(started.elapsed()),
+                match send(n).await {
+                    Ok(()) => latencies.push(started.elapsed()),
                     Err(e) => {
                         errors += 1;
                         first_error.get_or_insert(e);
@@ -341,18 +394,7 @@ async fn load(flags: &HashMap<String, String>) -> Result<(), String> {
     let started = Instant::now();
     let results = futures_util::future::join_all(workers).await;
     let elapsed = started.elapsed().as_secs_f64();
-    let mut all: Vec<Duration> = results.iter().flat_map(|(l, _)| l.iter().copied()).collect();
-    let errors: u64 = results.iter().map(|(_, e)| e).sum();
-    all.sort();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    println!(
-        "| {label} | {scenario} | {:.0} | {:.2} | {:.2} | {errors} |",
-        all.len() as f64 / elapsed,
-        pct(0.50),
-        pct(0.99)
-    );
-    Ok(())
+    let mut latencies: Vec<Duration> = results.iter().flat_map(|(l, _)| l.iter().copied()).collect();
+    latencies.sort();
+    Run { latencies, errors: results.iter().map(|(_, e)| e).sum(), elapsed }
 }

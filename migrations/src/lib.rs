@@ -9,6 +9,9 @@ mod m20261128_000001_foundation;
 mod m20261128_000002_candidates_applications;
 mod m20261128_000003_search;
 mod m20261201_000001_disabled_users;
+mod m20261202_000001_posting_children;
+
+pub use m20261202_000001_posting_children::fill_children_sql;
 
 pub struct Migrator;
 
@@ -20,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_candidates_applications::Migration),
             Box::new(m20261128_000003_search::Migration),
             Box::new(m20261201_000001_disabled_users::Migration),
+            Box::new(m20261202_000001_posting_children::Migration),
         ]
     }
 }

@@ -286,23 +286,31 @@ pub async fn insert_note(note: &ApplicationNote, conn: &impl ConnectionTrait) ->
     Ok(())
 }
 
-pub async fn notes_of(id: ApplicationId, conn: &impl ConnectionTrait) -> Result<Vec<ApplicationNote>, StoreError> {
+/// The notes of applications, oldest first per application, in one statement.
+pub async fn notes_of(
+    ids: &[ApplicationId],
+    conn: &impl ConnectionTrait,
+) -> Result<HashMap<ApplicationId, Vec<ApplicationNote>>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
     let rows = notes::Entity::find()
-        .filter(notes::Column::ApplicationId.eq(id.0))
+        .filter(notes::Column::ApplicationId.is_in(ids.iter().map(|i| i.0)))
         .order_by_asc(notes::Column::CreatedAt)
         .order_by_asc(notes::Column::Id)
         .all(conn)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ApplicationNote {
+    let mut out: HashMap<ApplicationId, Vec<ApplicationNote>> = HashMap::new();
+    for r in rows {
+        out.entry(ApplicationId(r.application_id)).or_default().push(ApplicationNote {
             id: r.id,
             application_id: ApplicationId(r.application_id),
             author: UserId(r.author_id),
             body: r.body,
             at: r.created_at,
-        })
-        .collect())
+        });
+    }
+    Ok(out)
 }
 
 /// How many applications exist (for the demo loader).

@@ -119,6 +119,12 @@ pub async fn find_by_ids(ids: &[CompanyId], conn: &impl ConnectionTrait) -> Resu
     rows.into_iter().map(to_domain).collect()
 }
 
+/// A company by its slug, whole: one statement (slugs never change, so this is the same row the
+/// cache holds under its id).
+pub async fn find_by_slug(slug: &str, conn: &impl ConnectionTrait) -> Result<Option<Company>, StoreError> {
+    companies::Entity::find().filter(companies::Column::Slug.eq(slug)).one(conn).await?.map(to_domain).transpose()
+}
+
 pub async fn find_id_by_slug(slug: &str, conn: &impl ConnectionTrait) -> Result<Option<CompanyId>, StoreError> {
     use sea_orm::QuerySelect;
     let id: Option<uuid::Uuid> = companies::Entity::find()

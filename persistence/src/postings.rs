@@ -1,8 +1,6 @@
 //! Postings and their child rows (locations, skills, benefits, responsibilities and
 //! qualifications). Loads are batched: one query per table for any number of postings.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use hiregraph_domain::postings::{
     EmploymentType, Posting, PostingContent, PostingSkill, PostingStatus, Seniority, Workplace,
@@ -30,8 +28,76 @@ fn parse_opt<T>(raw: Option<&str>, parse: impl Fn(&str) -> Option<T>, what: &str
     raw.map(|r| parse(r).ok_or_else(|| StoreError::corrupt(format!("{what} {r}")))).transpose()
 }
 
+/// A posting's child rows as `postings.children` holds them (the read model, written with the
+/// child rows in one transaction; migration `m20261202_000001` describes the form): each list an
+/// array of tuples starting with the row's position, booleans as 0/1.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct Children {
+    locations: Vec<StoredLocation>,
+    /// (position, name, required)
+    skills: Vec<(i32, String, u8)>,
+    /// (position, text)
+    benefits: Vec<(i32, String)>,
+    /// (kind, position, text)
+    items: Vec<(String, i32, String)>,
+}
+
+impl Children {
+    fn of(content: &PostingContent) -> Self {
+        let n = |i: usize| position(i);
+        let lists = [
+            (RESPONSIBILITY, &content.responsibilities),
+            (REQUIRED, &content.required_qualifications),
+            (PREFERRED, &content.preferred_qualifications),
+        ];
+        Self {
+            locations: content
+                .locations
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let (city, region) = (l.city().map(str::to_owned), l.region().map(str::to_owned));
+                    (n(i), city, region, l.country().as_str().to_owned(), u8::from(l.is_remote()))
+                })
+                .collect(),
+            skills: content
+                .skills
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (n(i), s.name.clone(), u8::from(s.required)))
+                .collect(),
+            benefits: content.benefits.iter().enumerate().map(|(i, b)| (n(i), b.clone())).collect(),
+            items: lists
+                .iter()
+                .flat_map(|(kind, texts)| texts.iter().enumerate().map(|(i, t)| ((*kind).to_owned(), n(i), t.clone())))
+                .collect(),
+        }
+    }
+
+    fn encode(content: &PostingContent) -> String {
+        serde_json::to_string(&Self::of(content)).unwrap_or_else(|_| "{}".to_owned())
+    }
+
+    fn decode(row: &postings::Model) -> Result<Self, StoreError> {
+        let json = row
+            .children
+            .as_deref()
+            .ok_or_else(|| StoreError::corrupt(format!("posting {} has no children document", row.id)))?;
+        serde_json::from_str(json).map_err(|e| StoreError::corrupt(format!("posting {} children: {e}", row.id)))
+    }
+}
+
+/// (position, city, region, country, remote)
+type StoredLocation = (i32, Option<String>, Option<String>, String, u8);
+
+/// A postings row as the domain posting, its child data from the read model.
+fn decode(row: postings::Model) -> Result<Posting, StoreError> {
+    let children = Children::decode(&row)?;
+    assemble(row, children)
+}
+
 /// Maps a postings row and its child rows to the domain posting.
-fn assemble(row: postings::Model, children: &mut Children) -> Result<Posting, StoreError> {
+fn assemble(row: postings::Model, mut children: Children) -> Result<Posting, StoreError> {
     let salary = match (row.salary_min, row.salary_max, &row.salary_currency, &row.salary_period) {
         (Some(min), Some(max), Some(currency), Some(period)) => {
             let period = SalaryPeriod::parse(period).ok_or_else(|| StoreError::corrupt(format!("period {period}")))?;
@@ -39,15 +105,11 @@ fn assemble(row: postings::Model, children: &mut Children) -> Result<Posting, St
         }
         _ => None,
     };
-    let mut items = children.items.remove(&row.id).unwrap_or_default();
-    items.sort_by_key(|i| i.position);
-    let texts = |kind: &str| items.iter().filter(|i| i.kind == kind).map(|i| i.text.clone()).collect::<Vec<_>>();
-    let mut locations = children.locations.remove(&row.id).unwrap_or_default();
-    locations.sort_by_key(|l| l.position);
-    let mut skills = children.skills.remove(&row.id).unwrap_or_default();
-    skills.sort_by_key(|s| s.position);
-    let mut benefits = children.benefits.remove(&row.id).unwrap_or_default();
-    benefits.sort_by_key(|b| b.position);
+    children.items.sort_by_key(|i| i.1);
+    let texts = |kind: &str| children.items.iter().filter(|i| i.0 == kind).map(|i| i.2.clone()).collect::<Vec<_>>();
+    children.locations.sort_by_key(|l| l.0);
+    children.skills.sort_by_key(|s| s.0);
+    children.benefits.sort_by_key(|b| b.0);
     let content = PostingContent {
         title: row.title,
         summary: row.summary,
@@ -59,16 +121,21 @@ fn assemble(row: postings::Model, children: &mut Children) -> Result<Posting, St
         seniority: parse_opt(row.seniority.as_deref(), Seniority::parse, "seniority")?,
         min_years_experience: row.min_years_experience,
         workplace: parse_opt(row.workplace.as_deref(), Workplace::parse, "workplace")?,
-        locations: locations
+        locations: children
+            .locations
             .into_iter()
-            .map(|l| {
-                Location::new(l.city.as_deref(), l.region.as_deref(), &l.country, l.remote).map_err(StoreError::corrupt)
+            .map(|(_, city, region, country, remote)| {
+                Location::new(city.as_deref(), region.as_deref(), &country, remote != 0).map_err(StoreError::corrupt)
             })
             .collect::<Result<_, _>>()?,
         salary,
         equity: row.equity,
-        skills: skills.into_iter().map(|s| PostingSkill { name: s.name, required: s.required }).collect(),
-        benefits: benefits.into_iter().map(|b| b.text).collect(),
+        skills: children
+            .skills
+            .into_iter()
+            .map(|(_, name, required)| PostingSkill { name, required: required != 0 })
+            .collect(),
+        benefits: children.benefits.into_iter().map(|(_, text)| text).collect(),
         expires_at: row.expires_at,
     };
     Ok(Posting {
@@ -85,60 +152,14 @@ fn assemble(row: postings::Model, children: &mut Children) -> Result<Posting, St
     })
 }
 
-#[derive(Default)]
-struct Children {
-    locations: HashMap<Uuid, Vec<posting_locations::Model>>,
-    skills: HashMap<Uuid, Vec<posting_skills::Model>>,
-    benefits: HashMap<Uuid, Vec<posting_benefits::Model>>,
-    items: HashMap<Uuid, Vec<posting_items::Model>>,
-}
-
-fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
-    let mut map: HashMap<Uuid, Vec<T>> = HashMap::new();
-    for row in rows {
-        map.entry(key(&row)).or_default().push(row);
-    }
-    map
-}
-
-/// Postings with all their child data, in no particular order: five queries whatever the count.
+/// Postings with all their child data, in no particular order: one plain statement whatever the
+/// count (the child data is the row's read model).
 pub async fn find_by_ids(ids: &[PostingId], conn: &impl ConnectionTrait) -> Result<Vec<Posting>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let uuids: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-    let rows = postings::Entity::find().filter(postings::Column::Id.is_in(uuids.clone())).all(conn).await?;
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut children = Children {
-        locations: group(
-            posting_locations::Entity::find()
-                .filter(posting_locations::Column::PostingId.is_in(uuids.clone()))
-                .all(conn)
-                .await?,
-            |r| r.posting_id,
-        ),
-        skills: group(
-            posting_skills::Entity::find()
-                .filter(posting_skills::Column::PostingId.is_in(uuids.clone()))
-                .all(conn)
-                .await?,
-            |r| r.posting_id,
-        ),
-        benefits: group(
-            posting_benefits::Entity::find()
-                .filter(posting_benefits::Column::PostingId.is_in(uuids.clone()))
-                .all(conn)
-                .await?,
-            |r| r.posting_id,
-        ),
-        items: group(
-            posting_items::Entity::find().filter(posting_items::Column::PostingId.is_in(uuids)).all(conn).await?,
-            |r| r.posting_id,
-        ),
-    };
-    rows.into_iter().map(|row| assemble(row, &mut children)).collect()
+    let rows = postings::Entity::find().filter(postings::Column::Id.is_in(ids.iter().map(|i| i.0))).all(conn).await?;
+    rows.into_iter().map(decode).collect()
 }
 
 pub async fn find_id_by_slug(slug: &str, conn: &impl ConnectionTrait) -> Result<Option<PostingId>, StoreError> {
@@ -166,6 +187,7 @@ fn content_columns(row: &mut postings::ActiveModel, content: &PostingContent) {
     row.salary_period = Set(content.salary.map(|s| s.period().as_str().to_owned()));
     row.equity = Set(content.equity);
     row.expires_at = Set(content.expires_at);
+    row.children = Set(Some(Children::encode(content)));
 }
 
 fn position(i: usize) -> i32 {
@@ -491,20 +513,20 @@ fn yearly_salary() -> Expr {
     )
 }
 
-/// One page of the public feed (published, unexpired), ids and relevance only: the postings
-/// themselves come through the cache. With search words, only matching postings, each with its
-/// relevance; ordered by `order` then id, by keyset.
+/// One page of the public feed (published, unexpired): the hits (ids, with their relevance when
+/// words were searched for) and the postings themselves with all their child data, in one
+/// statement. Ordered by `order` then id, by keyset.
 pub async fn feed(
     filter: &FeedFilter,
     order: FeedOrder,
     request: &PageRequest,
     now: DateTime<Utc>,
     conn: &impl ConnectionTrait,
-) -> Result<Page<FeedHit>, StoreError> {
+) -> Result<(Page<FeedHit>, Vec<Posting>), StoreError> {
     let backend = conn.get_database_backend();
     let searching = !filter.text.is_empty();
     let order = if order == FeedOrder::Relevance && !searching { FeedOrder::Newest } else { order };
-    let mut select = filtered(filter, now).select_only().column(postings::Column::Id).into_query();
+    let mut select = filtered(filter, now).into_query();
     // The score: raw BM25 (negated: FTS5 ranks best lowest) or Postgres' cover density.
     let score = if !searching {
         None
@@ -549,8 +571,10 @@ pub async fn feed(
         .limit(window.limit + 1);
     let rows = conn.query_all_raw(backend.build(&select)).await?;
     let mut items = Vec::with_capacity(rows.len());
+    let mut postings = Vec::with_capacity(rows.len());
     for row in rows {
         let posting: Uuid = row.try_get("", "id")?;
+        postings.push(decode(<postings::Model as sea_orm::FromQueryResult>::from_query_result(&row, "")?)?);
         let key = match order {
             FeedOrder::Newest | FeedOrder::Oldest => SortKey::Time(row.try_get("", "sort_key")?),
             FeedOrder::Relevance => SortKey::Score(row.try_get("", "sort_key")?),
@@ -563,7 +587,10 @@ pub async fn feed(
         };
         items.push((FeedHit { id: PostingId(posting), relevance }, Cursor { key, id: posting }));
     }
-    Ok(window.finish(items, request))
+    let page = window.finish(items, request);
+    // The window reads one row past the page to tell whether there is more.
+    postings.retain(|p| page.items.iter().any(|(hit, _)| hit.id == p.id));
+    Ok((page, postings))
 }
 
 /// How many postings the feed holds for this filter, and when the next of them expires (the
@@ -684,25 +711,24 @@ fn company_select(company: CompanyId, scope: CompanyScope, now: DateTime<Utc>) -
     }
 }
 
-/// A company's postings, newest first by creation.
+/// A company's postings, newest first by creation, each with all its child data: one statement.
 pub async fn company_postings(
     company: CompanyId,
     scope: CompanyScope,
     request: &PageRequest,
     now: DateTime<Utc>,
     conn: &impl ConnectionTrait,
-) -> Result<Page<PostingId>, StoreError> {
+) -> Result<Page<Posting>, StoreError> {
     let keyset = Keyset::by(postings::Column::CreatedAt, postings::Column::Id, false);
-    let select = company_select(company, scope, now)
-        .select_only()
-        .column(postings::Column::Id)
-        .column(postings::Column::CreatedAt);
     keyset
-        .page(select, request, |select| async move {
-            let rows: Vec<(Uuid, DateTime<Utc>)> = select.into_tuple().all(conn).await?;
-            Ok::<_, StoreError>(
-                rows.into_iter().map(|(id, at)| (PostingId(id), Cursor { key: SortKey::Time(at), id })).collect(),
-            )
+        .page(company_select(company, scope, now), request, |select| async move {
+            let rows = select.all(conn).await?;
+            rows.into_iter()
+                .map(|row| {
+                    let cursor = Cursor { key: SortKey::Time(row.created_at), id: row.id };
+                    Ok((decode(row)?, cursor))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
         })
         .await
 }

@@ -435,3 +435,134 @@ async fn list_shapes_cost_the_same_for_short_and_long_pages() {
         assert_same_cost_within(&small, &large, what, most);
     }
 }
+
+/// Statements per request for every public query shape, caching off: each stays at or under its
+/// pinned figure, so an N+1 or a second read of a table fails here, not in a benchmark. The
+/// figures are in bench/README.md; a shape read with fewer statements than pinned may lower its
+/// pin.
+#[tokio::test]
+async fn every_query_shape_reads_with_a_pinned_number_of_statements() {
+    let app = spawn_app_with(&[("HIREGRAPH_CACHE", "off")]).await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Acme").await;
+    app.verify_company(&company).await;
+    let mut postings = Vec::new();
+    for i in 0..12 {
+        let mut input = complete_posting(&company, &format!("Rust Engineer {i}"));
+        input["skills"] = json!([{ "name": "Rust", "required": true }, { "name": "Go", "required": false }]);
+        let id = app.create_posting(&owner, input).await;
+        app.publish(&owner, &id).await;
+        postings.push(id);
+    }
+    let mut profiles = Vec::new();
+    let mut applications = Vec::new();
+    let mut candidate_token = String::new();
+    for i in 0..6 {
+        let who = app.register(&format!("cand{i}")).await;
+        let profile = app
+            .upsert_profile(
+                &who,
+                json!({ "displayName": format!("Cand {i}"), "visibility": "PUBLIC", "seniority": "SENIOR",
+                    "skills": [{ "name": "Rust", "years": 4 }, { "name": "Go", "years": 2 }] }),
+            )
+            .await;
+        profiles.push(profile);
+        for posting in &postings[..3] {
+            applications.push(app.apply(&who, posting).await);
+        }
+        candidate_token = who.access.clone();
+    }
+    app.ok(
+        "mutation($i: MoveApplicationInput!) { moveApplication(input: $i) { application { status } } }",
+        json!({ "i": { "id": applications[0], "to": "SCREENING", "note": "good" } }),
+        Some(&owner.access),
+    )
+    .await;
+    app.ok(
+        "mutation($i: AddApplicationNoteInput!) { addApplicationNote(input: $i) { note { body } } }",
+        json!({ "i": { "applicationId": applications[0], "body": "call back" } }),
+        Some(&owner.access),
+    )
+    .await;
+    let slug = app
+        .ok("query($id: ID!) { node(id: $id) { ... on Company { slug } } }", json!({ "id": company }), None)
+        .await["node"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let posting_slug = app
+        .ok("query($id: ID!) { posting(id: $id) { slug } }", json!({ "id": postings[0] }), None)
+        .await["posting"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let posting_fields = "id slug title summary description responsibilities requiredQualifications \
+        preferredQualifications employmentType seniority minYearsExperience workplace locations { city country remote } \
+        salary { min max currency period } equity skills { name required } benefits status publishedAt isExpired";
+    let anonymous = None::<String>;
+    let as_owner = Some(owner.access.clone());
+    let as_candidate = Some(candidate_token.clone());
+    // (shape, document, variables, caller, most statements)
+    let shapes: Vec<(&str, String, Value, Option<String>, u64)> = vec![
+        ("posting by id", format!("query($id: ID!) {{ posting(id: $id) {{ {posting_fields} company {{ name }} }} }}"),
+            json!({ "id": postings[0] }), anonymous.clone(), 2),
+        ("posting by slug", format!("query($s: String!) {{ posting(slug: $s) {{ {posting_fields} company {{ name }} }} }}"),
+            json!({ "s": posting_slug }), anonymous.clone(), 3),
+        ("feed, first 10, with companies", format!("{{ postings(first: 10) {{ edges {{ node {{ {posting_fields} company {{ name }} }} }} }} }}"),
+            json!({}), anonymous.clone(), 2),
+        ("search with count and facets", "query($q: String!) { postings(first: 10, filter: { query: $q, workplaces: [REMOTE, HYBRID, ONSITE] }) {
+            totalCount edges { relevance node { title company { name } } } facets { workplaces { value count }
+            employmentTypes { value count } seniorities { value count } countries { value count } skills { value count } } } }".into(),
+            json!({ "q": "rust engineer" }), anonymous.clone(), 4),
+        ("companies with their postings", "{ companies(first: 10) { edges { node { name verified postings(first: 5) { totalCount edges { node { title } } } } } } }".into(),
+            json!({}), anonymous.clone(), 4),
+        ("a company page as its owner", "query($s: String!) { company(slug: $s) { name viewerRole members { role user { email } }
+            postings(first: 10) { totalCount edges { node { title status pipeline { status count } applications { totalCount } } } } } }".into(),
+            json!({ "s": slug }), as_owner.clone(), 9),
+        ("a posting's applications with candidates, events and notes", "query($id: ID!) { posting(id: $id) { title applications(first: 10) {
+            totalCount edges { node { status candidate { displayName email skills { name } } events { from to note } notes { body } } } } } }".into(),
+            json!({ "id": postings[0] }), as_owner.clone(), 14),
+        ("an application by id", "query($id: ID!) { application(id: $id) { status posting { title company { name } } candidate { displayName } events { to } notes { body } } }".into(),
+            json!({ "id": applications[0] }), as_owner.clone(), 10),
+        ("a candidate by id", "query($id: ID!) { candidate(id: $id) { displayName headline skills { name years } location { country } email } }".into(),
+            json!({ "id": profiles[0] }), as_owner.clone(), 9),
+        ("candidates search", "{ candidates(first: 10, filter: { skills: [\"Rust\"] }) { totalCount edges { node { displayName skills { name } } } } }".into(),
+            json!({}), as_owner.clone(), 7),
+        ("the viewer with memberships", "{ viewer { email role memberships { role company { name postings(first: 3) { edges { node { title } } } } } } }".into(),
+            json!({}), as_owner.clone(), 6),
+        ("the viewer's profile and applications", "{ viewer { email candidateProfile { displayName skills { name } } applications(first: 10) {
+            totalCount edges { node { status posting { title company { name } } } } } } }".into(),
+            json!({}), as_candidate.clone(), 11),
+        ("recommended postings", "{ viewer { recommendedPostings(first: 5) { score posting { title company { name } } explanation { matchedRequiredSkills } } } }".into(),
+            json!({}), as_candidate.clone(), 9),
+        ("recommended candidates", "query($id: ID!) { posting(id: $id) { recommendedCandidates(first: 5) { score candidate { displayName } explanation { notes } } } }".into(),
+            json!({ "id": postings[5] }), as_owner.clone(), 10),
+        ("node and nodes", "query($a: ID!, $ids: [ID!]!) { node(id: $a) { id ... on Posting { title } } nodes(ids: $ids) { id ... on Posting { title company { name } } ... on CandidateProfile { displayName } ... on Company { name } } }".into(),
+            json!({ "a": postings[1], "ids": [postings[2], postings[3], profiles[1], company] }), as_owner.clone(), 8),
+    ];
+    let mut report = Vec::new();
+    let mut over = Vec::new();
+    for (shape, query, vars, token, most) in shapes {
+        // The fewest of three runs, with two statements to spare: on a loaded machine a loader's
+        // 1 ms batching window can close early and split a batch, or two fields asking for the
+        // same entity at different moments each read it (seen: 13 statements against 11). An
+        // N+1 costs one statement per list item (6 to 12 here), every time.
+        let mut fewest: Option<(u64, std::collections::BTreeMap<String, u64>)> = None;
+        for _ in 0..3 {
+            let before = app.app.db.stats.tables();
+            app.ok(&query, vars.clone(), token.as_deref()).await;
+            let counts = statements_since(&before, &app.app.db.stats.tables());
+            let total: u64 = counts.values().sum();
+            if fewest.as_ref().is_none_or(|(n, _)| total < *n) {
+                fewest = Some((total, counts));
+            }
+        }
+        let (total, counts) = fewest.unwrap_or_default();
+        report.push(format!("{shape}: {total} {counts:?}"));
+        if total > most + 2 {
+            over.push(format!("{shape}: {total} statements, pinned at {most}: {counts:?}"));
+        }
+    }
+    println!("{}", report.join("\n"));
+    assert!(over.is_empty(), "{}", over.join("\n"));
+}

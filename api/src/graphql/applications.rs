@@ -15,7 +15,7 @@ use hiregraph_persistence::page::Page;
 
 use super::candidates::CandidateProfile;
 use super::connection;
-use super::context::{EventsOf, PipelineOf, loader, state, viewer};
+use super::context::{EventsOf, NotesOf, PipelineOf, loader, state, viewer};
 use super::ids::{self, Kind};
 use super::postings::Posting;
 use crate::error::AppError;
@@ -90,8 +90,8 @@ impl Application {
     /// The hiring team's notes, oldest first. Private to the company: the applicant gets `FORBIDDEN`.
     async fn notes(&self, ctx: &Context<'_>) -> Result<Option<Vec<ApplicationNote>>> {
         service::check(state(ctx), viewer(ctx), &self.0, ApplicationAction::ReadNotes).await?;
-        let notes = store::notes_of(self.0.id, &state(ctx).db.conn).await.map_err(AppError::from)?;
-        Ok(Some(notes.into_iter().map(ApplicationNote).collect()))
+        let notes = loader(ctx).load_one(NotesOf(self.0.id)).await?.unwrap_or_default();
+        Ok(Some(notes.iter().cloned().map(ApplicationNote).collect()))
     }
 }
 

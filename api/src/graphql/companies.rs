@@ -104,7 +104,13 @@ impl Company {
         )
         .await
         .map_err(AppError::from)?;
-        postings_page(ctx, page.map(|id| (id, None)), PostingCount::Company(self.0.id, scope)).await
+        let mut postings = Vec::with_capacity(page.items.len());
+        let page = page.map(|posting| {
+            let id = posting.id;
+            postings.push(Arc::new(posting));
+            (id, None)
+        });
+        postings_page(ctx, page, PostingCount::Company(self.0.id, scope), postings).await
     }
 }
 
@@ -225,10 +231,13 @@ pub struct CompanyQuery;
 impl CompanyQuery {
     /// A company by its slug.
     async fn company(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Company>> {
-        let Some(id) = store::find_id_by_slug(slug.trim(), &state(ctx).db.conn).await.map_err(AppError::from)? else {
+        let Some(company) = store::find_by_slug(slug.trim(), &state(ctx).db.conn).await.map_err(AppError::from)? else {
             return Err(AppError::NotFound(format!("no company has the slug `{slug}`")).into());
         };
-        Ok(loader(ctx).load_one(id).await?.map(Company))
+        // Whoever else asks for it in this request (a posting's `company`) finds it loaded.
+        let company = Arc::new(company);
+        loader(ctx).feed_one(company.id, company.clone()).await;
+        Ok(Some(Company(company)))
     }
 
     /// Every company, by name.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use hiregraph_domain::accounts::User;
-use hiregraph_domain::applications::{Application, ApplicationEvent, ApplicationStatus};
+use hiregraph_domain::applications::{Application, ApplicationEvent, ApplicationNote, ApplicationStatus};
 use hiregraph_domain::candidates::CandidateProfile;
 use hiregraph_domain::companies::Company;
 use hiregraph_domain::postings::Posting;
@@ -25,12 +25,14 @@ pub fn viewer<'a>(ctx: &Context<'a>) -> &'a Arc<Viewer> {
     ctx.data_unchecked::<Arc<Viewer>>()
 }
 
-pub fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<EntityLoader> {
-    ctx.data_unchecked::<DataLoader<EntityLoader>>()
+pub fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<EntityLoader, HashMapCache> {
+    ctx.data_unchecked::<DataLoader<EntityLoader, HashMapCache>>()
 }
 
 /// Batches by-id loads within one request. Built per request, so nothing is shared between
-/// callers beyond the cache, whose entries are checked for visibility on every read.
+/// callers beyond the cache, whose entries are checked for visibility on every read. In a query
+/// it also remembers what it loaded (and what a list fed it), so one entity is read once per
+/// request; in a mutation it does not, so a field after a write never sees the value before it.
 pub struct EntityLoader {
     pub state: Arc<AppState>,
 }
@@ -127,6 +129,21 @@ impl Loader<EventsOf> for EntityLoader {
     }
 }
 
+/// The hiring team's notes on an application.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NotesOf(pub ApplicationId);
+
+impl Loader<NotesOf> for EntityLoader {
+    type Value = Arc<Vec<ApplicationNote>>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[NotesOf]) -> Result<HashMap<NotesOf, Self::Value>, Self::Error> {
+        let ids: Vec<ApplicationId> = keys.iter().map(|k| k.0).collect();
+        let map = applications::notes_of(&ids, &self.state.db.conn).await.map_err(AppError::from)?;
+        Ok(map.into_iter().map(|(id, list)| (NotesOf(id), Arc::new(list))).collect())
+    }
+}
+
 /// The applications per status of a posting.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PipelineOf(pub PostingId);
@@ -169,8 +186,10 @@ pub fn viewer_loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<ViewerLoader, Hash
     ctx.data_unchecked::<DataLoader<ViewerLoader, HashMapCache>>()
 }
 
-pub fn new_loader(state: Arc<AppState>) -> DataLoader<EntityLoader> {
-    DataLoader::new(EntityLoader { state }, tokio::spawn)
+pub fn new_loader(state: Arc<AppState>, remember: bool) -> DataLoader<EntityLoader, HashMapCache> {
+    let loader = DataLoader::with_cache(EntityLoader { state }, tokio::spawn, HashMapCache::default());
+    loader.enable_all_cache(remember);
+    loader
 }
 
 pub fn new_viewer_loader(state: Arc<AppState>, viewer: Arc<Viewer>) -> DataLoader<ViewerLoader, HashMapCache> {

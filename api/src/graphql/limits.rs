@@ -1,5 +1,6 @@
-//! Request limits enforced before any resolver runs, and the phase a request reached (so the
-//! HTTP layer can answer 400 for a request that never executed, as GraphQL over HTTP asks).
+//! Request limits enforced before the schema sees a request, and the codes of errors raised
+//! before execution (so the HTTP layer can answer 400 for a request that never executed, as
+//! GraphQL over HTTP asks).
 //!
 //! Every limit is measured in time linear in the document: the raw text is counted in tokens
 //! before it is parsed, and each fragment is measured once and its size memoised, so a fragment
@@ -8,29 +9,12 @@
 //! every spread and would otherwise do the exponential work for us.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest, NextValidation,
-};
 use async_graphql::parser::types::{Directive, ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Name, Positioned, Request, Response, ServerError, ServerResult, ValidationResult};
+use async_graphql::{Name, Positioned, Request, Response, ServerError, ServerResult};
 
 use crate::graphql::input_text;
 use crate::settings;
-
-/// Set once execution starts; a request whose errors came before that failed as a whole.
-#[derive(Default)]
-pub struct Phase {
-    executed: AtomicBool,
-}
-
-impl Phase {
-    pub fn executed(&self) -> bool {
-        self.executed.load(Ordering::Relaxed)
-    }
-}
 
 /// The directives a client may write in an executable document.
 const EXECUTABLE_DIRECTIVES: &[&str] = &["include", "skip"];
@@ -38,16 +22,6 @@ const EXECUTABLE_DIRECTIVES: &[&str] = &["include", "skip"];
 /// Nesting our own walk follows before it refuses (selection sets and fragment spreads alike);
 /// far above any real query, far below what the stack holds.
 const MAX_NESTING: usize = 128;
-
-pub struct Limits(pub settings::Limits);
-
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitsExtension(self.0.clone()))
-    }
-}
-
-struct LimitsExtension(settings::Limits);
 
 fn coded(mut error: ServerError, code: &str) -> ServerError {
     let mut ext = error.extensions.take().unwrap_or_default();
@@ -62,65 +36,54 @@ fn too_complex(message: String) -> ServerError {
     coded(ServerError::new(message, None), "QUERY_TOO_COMPLEX")
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for LimitsExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let limits = &self.0;
-        if let Err(seen) = count_tokens(&request.query, limits.max_tokens) {
-            return Err(too_complex(format!(
-                "the document has more than {seen} tokens; the limit is {}",
-                limits.max_tokens
-            )));
+/// Checks a request before the schema sees it: tokens on the raw text, then the parsed
+/// document's shape and its text inputs. The parsed document stays in the request, so the schema
+/// does not parse it again.
+///
+/// This runs ahead of `Schema::execute` rather than as an extension: with any extension
+/// registered, async-graphql sends every field of every response through the extension chain,
+/// which cost a tenth of the CPU of a page of 100 postings (bench/README.md).
+pub fn admit(request: &mut Request, limits: &settings::Limits) -> Result<(), ServerError> {
+    if let Err(seen) = count_tokens(&request.query, limits.max_tokens) {
+        return Err(too_complex(format!(
+            "the document has more than {seen} tokens; the limit is {}",
+            limits.max_tokens
+        )));
+    }
+    // The document borrows the request; its variables are lent out meanwhile.
+    let variables = std::mem::take(&mut request.variables);
+    let checked = match request.parsed_query() {
+        Err(e) => Err(coded(e, "GRAPHQL_PARSE_FAILED")),
+        Ok(doc) => {
+            Shape::measure(doc).and_then(|shape| shape.check(limits)).and_then(|()| input_text::check(doc, &variables))
         }
-        // The document borrows the request; its variables are lent out meanwhile.
-        let variables = std::mem::take(&mut request.variables);
-        let checked = match request.parsed_query() {
-            Err(e) => Err(coded(e, "GRAPHQL_PARSE_FAILED")),
-            Ok(doc) => Shape::measure(doc)
-                .and_then(|shape| shape.check(limits))
-                .and_then(|()| input_text::check(doc, &variables)),
-        };
-        request.variables = variables;
-        checked?;
-        next.run(ctx, request).await
-    }
+    };
+    request.variables = variables;
+    checked
+}
 
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    let code = if e.message.contains("too complex") {
-                        "QUERY_TOO_COMPLEX"
-                    } else {
-                        "GRAPHQL_VALIDATION_FAILED"
-                    };
-                    coded(e, code)
-                })
-                .collect()
-        })
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        if let Some(phase) = ctx.data_opt::<Arc<Phase>>() {
-            phase.executed.store(true, Ordering::Relaxed);
+/// Codes the errors of a response that never reached execution (validation, the operation's
+/// choice): those have no path and leave no data. Says whether the response is one of those,
+/// which GraphQL over HTTP answers with 400.
+pub fn code_request_errors(response: &mut Response) -> bool {
+    let before_execution = response.is_err()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty());
+    if before_execution {
+        for error in &mut response.errors {
+            let code = if error.message.contains("too complex") {
+                "QUERY_TOO_COMPLEX"
+            } else if error.message.starts_with("Unknown operation")
+                || error.message.starts_with("Operation name required")
+            {
+                "BAD_USER_INPUT"
+            } else {
+                "GRAPHQL_VALIDATION_FAILED"
+            };
+            *error = coded(std::mem::replace(error, ServerError::new("", None)), code);
         }
-        next.run(ctx, operation_name).await
     }
+    before_execution
 }
 
 /// Counts the lexical tokens of a GraphQL document (punctuators, names, numbers, strings),

@@ -49,15 +49,12 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
 }
 
-/// The schema with its limits, built once at start-up and shared by every worker.
+/// The schema with its limits, built once at start-up and shared by every worker. The limits of
+/// `limits` run before it, on every request (`limits::admit`); it has no extensions, so fields
+/// resolve on async-graphql's fast path.
 pub fn build(state: Arc<AppState>) -> AppSchema {
-    let limits = state.settings.limits.clone();
-    builder()
-        .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(64)
-        .extension(limits::Limits(limits))
-        .data(state)
-        .finish()
+    let max_complexity = state.settings.limits.max_complexity;
+    builder().limit_complexity(max_complexity).limit_recursive_depth(64).data(state).finish()
 }
 
 /// The schema as SDL; `schema.graphql` at the repository root must equal it.

@@ -280,14 +280,23 @@ pub struct PostingEdgeFields {
 /// A list of postings, each with its relevance when words were searched for.
 pub type PostingConnection = Connection<String, Posting, PostingCount, PostingEdgeFields>;
 
-/// Loads a page of posting ids through the loader and keeps those the viewer may read.
+/// Loads a page of posting ids through the loader (fed first with the postings the page's own
+/// statement returned, if any) and keeps those the viewer may read. When the list shows each
+/// posting's company, the companies are loaded here in one batch, so each posting finds its own
+/// in the request's loader.
 pub async fn postings_page(
     ctx: &Context<'_>,
     page: Page<(PostingId, Option<f64>)>,
     count: PostingCount,
+    preloaded: Vec<Arc<DomainPosting>>,
 ) -> Result<PostingConnection> {
+    let loader = loader(ctx);
+    loader.feed_many(preloaded.into_iter().map(|p| (p.id, p))).await;
     let ids: Vec<PostingId> = page.items.iter().map(|((id, _), _)| *id).collect();
-    let found = loader(ctx).load_many(ids).await?;
+    let found = loader.load_many(ids).await?;
+    if ctx.look_ahead().field("edges").field("node").field("company").exists() {
+        loader.load_many(found.values().map(|p| p.company_id)).await?;
+    }
     let mut connection = Connection::with_additional_fields(page.has_previous_page, page.has_next_page, count);
     for ((id, relevance), cursor) in page.items {
         // A cached page may lag behind an expiry by its TTL: expired postings never show in lists.
@@ -557,9 +566,9 @@ impl PostingQuery {
         }
         let state = state(ctx);
         let shape = loading::shape_hash(&(&filter, order, &request));
-        let page =
+        let (page, preloaded) =
             loading::feed_page(state, shape, store::feed(&filter, order, &request, now(), &state.db.conn)).await?;
-        postings_page(ctx, page.map(|hit| (hit.id, hit.relevance)), PostingCount::Feed(filter)).await
+        postings_page(ctx, page.map(|hit| (hit.id, hit.relevance)), PostingCount::Feed(filter), preloaded).await
     }
 }
 

@@ -199,15 +199,34 @@ where
     Ok(value)
 }
 
-/// A page of feed ids (with their relevance) through the cache.
+/// A page of feed hits (ids with their relevance) through the cache, and the postings the
+/// database returned with them when the page was not cached (they go into the cache too, so the
+/// next reader of the page finds them there).
 pub async fn feed_page(
     state: &AppState,
     shape: u64,
-    load: impl std::future::Future<Output = Result<Page<FeedHit>, StoreError>>,
-) -> AppResult<Page<FeedHit>> {
+    load: impl std::future::Future<Output = Result<(Page<FeedHit>, Vec<Posting>), StoreError>>,
+) -> AppResult<(Page<FeedHit>, Vec<Arc<Posting>>)> {
+    let mut rows = Vec::new();
+    let loaded = &mut rows;
     // A page whose postings expired meanwhile is still a valid keyset page: lists drop expired
     // postings as they show them.
-    feed_cached(state, |g| CacheKey::FeedPage(g, shape), |_| true, || load).await
+    let page = feed_cached(
+        state,
+        |g| CacheKey::FeedPage(g, shape),
+        |_| true,
+        move || async move {
+            let (page, postings) = load.await?;
+            *loaded = postings;
+            Ok(page)
+        },
+    )
+    .await?;
+    if !rows.is_empty() {
+        let entries: Vec<(CacheKey, &Posting)> = rows.iter().map(|p| (CacheKey::Posting(p.id), p)).collect();
+        state.cache.put_many(&entries).await;
+    }
+    Ok((page, rows.into_iter().map(Arc::new).collect()))
 }
 
 /// After a committed write to a posting: forget it and every cached feed page.

@@ -27,6 +27,9 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The child rows as one JSON document, kept in step in the same transaction (the read model
+    /// `postings::find_by_ids` reads instead of the child tables).
+    pub children: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
