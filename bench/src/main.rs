@@ -8,11 +8,13 @@ use hiregraph_migrations::{Migrator, MigratorTrait};
 use hiregraph_persistence::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
+mod codec;
 mod peer;
 
 const USAGE: &str = "usage:
   hiregraph-bench generate --database-url URL [--companies N] [--postings N] [--candidates N] [--applications N]
   hiregraph-bench load --url http://127.0.0.1:8080 [--scenario by-id|feed|company|search|recommend|candidates] [--seconds N] [--concurrency N] [--label TEXT]
+  hiregraph-bench codec --database-url URL [--postings 100] [--rounds 300]
   hiregraph-bench peer-check --url HIREGRAPH --peer-url POSTGRAPHILE --database-url URL
   hiregraph-bench peer-load --url URL --server hiregraph|postgraphile --query by-id|first-20|first-100|company-counts|company-pipeline|typename
       --database-url URL [--server-pid PID] [--clock-ticks N] [--seconds N] [--concurrency N] [--label TEXT]";
@@ -41,6 +43,7 @@ async fn main() -> std::process::ExitCode {
     let result = match command.as_str() {
         "generate" => generate(&flags).await,
         "load" => load(&flags).await,
+        "codec" => codec::run(&flags).await,
         "peer-check" => peer::check(&flags).await,
         "peer-load" => peer::load(&flags).await,
         _ => Err(USAGE.to_owned()),
