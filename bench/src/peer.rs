@@ -226,6 +226,7 @@ async fn owner_token(client: &reqwest::Client, url: &str) -> Result<String, Stri
 }
 
 /// `peer-check`: every query on a handful of targets, on both servers; fails on any difference.
+/// Also prints the SQL statements hiregraph ran per request (meaningful with its cache off).
 pub async fn check(flags: &HashMap<String, String>) -> Result<(), String> {
     let url = flags.get("url").ok_or("--url (hiregraph) is required")?;
     let peer = flags.get("peer-url").ok_or("--peer-url (PostGraphile) is required")?;
@@ -234,14 +235,20 @@ pub async fn check(flags: &HashMap<String, String>) -> Result<(), String> {
     let token = owner_token(&client, url).await?;
     let mut differences = 0;
     for query in QUERIES {
-        for n in [0, 1, 7, 23] {
+        let targets_used = [0, 1, 7, 23];
+        let mut statements = 0;
+        for n in targets_used {
             let mut answers = Vec::new();
             for (server, base, token) in
                 [(Server::Hiregraph, url, Some(token.as_str())), (Server::PostGraphile, peer, None)]
             {
                 let body =
                     json!({ "query": document(query, server)?, "variables": targets.variables(query, server, n) });
+                let before = if server == Server::Hiregraph { statements_run(&client, url).await? } else { 0 };
                 let raw = post(&client, base, &body, token).await?;
+                if server == Server::Hiregraph {
+                    statements += statements_run(&client, url).await? - before;
+                }
                 let answer: Value = serde_json::from_slice(&raw).map_err(|e| e.to_string())?;
                 answers.push(normalize(query, server, &answer["data"]));
             }
@@ -251,12 +258,26 @@ pub async fn check(flags: &HashMap<String, String>) -> Result<(), String> {
                 eprintln!("{query} #{n} differs:\n  hiregraph:    {}\n  postgraphile: {}", answers[0], answers[1]);
             }
         }
-        println!("{query}: the same data from both servers");
+        println!(
+            "{query}: the same data from both servers; hiregraph ran {} SQL statements per request",
+            statements as f64 / targets_used.len() as f64
+        );
     }
     if differences > 0 {
         return Err(format!("{differences} answers differ"));
     }
     Ok(())
+}
+
+/// How many SQL statements the hiregraph server has run (its `/metrics`, every table summed).
+async fn statements_run(client: &reqwest::Client, url: &str) -> Result<u64, String> {
+    let text = client.get(format!("{url}/metrics")).send().await.map_err(|e| e.to_string())?;
+    let text = text.text().await.map_err(|e| e.to_string())?;
+    Ok(text
+        .lines()
+        .filter(|l| l.starts_with("hiregraph_sql_statements_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum())
 }
 
 /// CPU time of a set of processes, in clock ticks, by pid.

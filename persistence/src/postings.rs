@@ -16,7 +16,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::entities::{posting_benefits, posting_items, posting_locations, posting_skills, postings};
+use crate::entities::{companies, posting_benefits, posting_items, posting_locations, posting_skills, postings};
 use crate::error::StoreError;
 use crate::page::{Cursor, Keyset, Page, PageRequest, SortKey};
 
@@ -150,6 +150,55 @@ fn assemble(row: postings::Model, mut children: Children) -> Result<Posting, Sto
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
+}
+
+/// The prefix of a joined company's columns.
+const COMPANY: &str = "company_";
+
+/// Joins each posting's company into a select over `postings`, its columns as `company_<column>`.
+fn join_companies(select: &mut sea_orm::sea_query::SelectStatement) {
+    use sea_orm::{IdenStatic, Iterable};
+    select.join(
+        JoinType::InnerJoin,
+        companies::Entity,
+        Expr::col((companies::Entity, companies::Column::Id)).equals((postings::Entity, postings::Column::CompanyId)),
+    );
+    for column in companies::Column::iter() {
+        select.expr_as(Expr::col((companies::Entity, column)), Alias::new(format!("{COMPANY}{}", column.as_str())));
+    }
+}
+
+/// Postings and the companies they belong to, as one statement returns them.
+#[derive(Debug, Default)]
+pub struct WithCompanies {
+    pub postings: Vec<Posting>,
+    /// One per posting, in the same order (a company of several postings comes several times).
+    pub companies: Vec<hiregraph_domain::companies::Company>,
+}
+
+impl WithCompanies {
+    fn push(&mut self, row: &sea_orm::QueryResult) -> Result<(), StoreError> {
+        use sea_orm::FromQueryResult;
+        self.postings.push(decode(postings::Model::from_query_result(row, "")?)?);
+        self.companies.push(crate::companies::from_prefixed(row, COMPANY)?);
+        Ok(())
+    }
+}
+
+/// Postings with all their child data and their companies, in no particular order: one statement
+/// whatever the count.
+pub async fn find_with_companies(ids: &[PostingId], conn: &impl ConnectionTrait) -> Result<WithCompanies, StoreError> {
+    let mut found = WithCompanies::default();
+    if ids.is_empty() {
+        return Ok(found);
+    }
+    let backend = conn.get_database_backend();
+    let mut select = postings::Entity::find().filter(postings::Column::Id.is_in(ids.iter().map(|i| i.0))).into_query();
+    join_companies(&mut select);
+    for row in conn.query_all_raw(backend.build(&select)).await? {
+        found.push(&row)?;
+    }
+    Ok(found)
 }
 
 /// Postings with all their child data, in no particular order: one plain statement whatever the
@@ -514,19 +563,20 @@ fn yearly_salary() -> Expr {
 }
 
 /// One page of the public feed (published, unexpired): the hits (ids, with their relevance when
-/// words were searched for) and the postings themselves with all their child data, in one
-/// statement. Ordered by `order` then id, by keyset.
+/// words were searched for) and the postings themselves with all their child data and their
+/// companies, in one statement. Ordered by `order` then id, by keyset.
 pub async fn feed(
     filter: &FeedFilter,
     order: FeedOrder,
     request: &PageRequest,
     now: DateTime<Utc>,
     conn: &impl ConnectionTrait,
-) -> Result<(Page<FeedHit>, Vec<Posting>), StoreError> {
+) -> Result<(Page<FeedHit>, WithCompanies), StoreError> {
     let backend = conn.get_database_backend();
     let searching = !filter.text.is_empty();
     let order = if order == FeedOrder::Relevance && !searching { FeedOrder::Newest } else { order };
     let mut select = filtered(filter, now).into_query();
+    join_companies(&mut select);
     // The score: raw BM25 (negated: FTS5 ranks best lowest) or Postgres' cover density.
     let score = if !searching {
         None
@@ -571,10 +621,10 @@ pub async fn feed(
         .limit(window.limit + 1);
     let rows = conn.query_all_raw(backend.build(&select)).await?;
     let mut items = Vec::with_capacity(rows.len());
-    let mut postings = Vec::with_capacity(rows.len());
+    let mut loaded = WithCompanies::default();
     for row in rows {
         let posting: Uuid = row.try_get("", "id")?;
-        postings.push(decode(<postings::Model as sea_orm::FromQueryResult>::from_query_result(&row, "")?)?);
+        loaded.push(&row)?;
         let key = match order {
             FeedOrder::Newest | FeedOrder::Oldest => SortKey::Time(row.try_get("", "sort_key")?),
             FeedOrder::Relevance => SortKey::Score(row.try_get("", "sort_key")?),
@@ -588,9 +638,7 @@ pub async fn feed(
         items.push((FeedHit { id: PostingId(posting), relevance }, Cursor { key, id: posting }));
     }
     let page = window.finish(items, request);
-    // The window reads one row past the page to tell whether there is more.
-    postings.retain(|p| page.items.iter().any(|(hit, _)| hit.id == p.id));
-    Ok((page, postings))
+    Ok((page, loaded))
 }
 
 /// How many postings the feed holds for this filter, and when the next of them expires (the

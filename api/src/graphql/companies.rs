@@ -7,7 +7,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, Si
 use chrono::{DateTime, Utc};
 use hiregraph_domain::companies::{Company as DomainCompany, CompanyProfileInput, Membership};
 use hiregraph_persistence::companies as store;
-use hiregraph_persistence::postings::CompanyScope;
+use hiregraph_persistence::postings::{CompanyScope, WithCompanies};
 
 use super::accounts::User;
 use super::connection::{self, page_request};
@@ -107,10 +107,11 @@ impl Company {
         let mut postings = Vec::with_capacity(page.items.len());
         let page = page.map(|posting| {
             let id = posting.id;
-            postings.push(Arc::new(posting));
+            postings.push(posting);
             (id, None)
         });
-        postings_page(ctx, page, PostingCount::Company(self.0.id, scope), postings).await
+        let preloaded = WithCompanies { postings, companies: Vec::new() };
+        postings_page(ctx, page, PostingCount::Company(self.0.id, scope), preloaded).await
     }
 }
 

@@ -35,6 +35,25 @@ pub fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<EntityLoader, HashMapCach
 /// request; in a mutation it does not, so a field after a write never sees the value before it.
 pub struct EntityLoader {
     pub state: Arc<AppState>,
+    /// Whether this request may reuse what it read (queries; see `new_loader`).
+    remember: bool,
+    /// Companies read along with postings in this request (a join), found here before the
+    /// company loader reads any.
+    companies: std::sync::Mutex<HashMap<CompanyId, Arc<Company>>>,
+}
+
+impl EntityLoader {
+    /// Keeps companies the request read with something else, for its company loads.
+    pub fn prime_companies(&self, list: impl IntoIterator<Item = Company>) {
+        if !self.remember {
+            return;
+        }
+        if let Ok(mut primed) = self.companies.lock() {
+            for company in list {
+                primed.entry(company.id).or_insert_with(|| Arc::new(company));
+            }
+        }
+    }
 }
 
 /// Loader errors must be `Clone`; this carries the rendered `AppError`.
@@ -58,7 +77,9 @@ impl Loader<PostingId> for EntityLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[PostingId]) -> Result<HashMap<PostingId, Self::Value>, Self::Error> {
-        Ok(loading::postings_by_id(&self.state, keys).await?)
+        let (found, companies) = loading::postings_with_companies(&self.state, keys).await?;
+        self.prime_companies(companies);
+        Ok(found)
     }
 }
 
@@ -67,7 +88,22 @@ impl Loader<CompanyId> for EntityLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[CompanyId]) -> Result<HashMap<CompanyId, Self::Value>, Self::Error> {
-        Ok(loading::companies_by_id(&self.state, keys).await?)
+        let mut found = HashMap::with_capacity(keys.len());
+        let mut missing = Vec::new();
+        if let Ok(primed) = self.companies.lock() {
+            for key in keys {
+                match primed.get(key) {
+                    Some(company) => {
+                        found.insert(*key, company.clone());
+                    }
+                    None => missing.push(*key),
+                }
+            }
+        }
+        if !missing.is_empty() {
+            found.extend(loading::companies_by_id(&self.state, &missing).await?);
+        }
+        Ok(found)
     }
 }
 
@@ -187,7 +223,8 @@ pub fn viewer_loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<ViewerLoader, Hash
 }
 
 pub fn new_loader(state: Arc<AppState>, remember: bool) -> DataLoader<EntityLoader, HashMapCache> {
-    let loader = DataLoader::with_cache(EntityLoader { state }, tokio::spawn, HashMapCache::default());
+    let entities = EntityLoader { state, remember, companies: Default::default() };
+    let loader = DataLoader::with_cache(entities, tokio::spawn, HashMapCache::default());
     loader.enable_all_cache(remember);
     loader
 }

@@ -12,7 +12,7 @@ use hiregraph_domain::postings::{
 use hiregraph_domain::search::{TextQuery, parse_query};
 use hiregraph_domain::{CompanyId, PostingId};
 use hiregraph_persistence::page::Page;
-use hiregraph_persistence::postings::{self as store, CompanyScope, FeedFilter, FeedOrder};
+use hiregraph_persistence::postings::{self as store, CompanyScope, FeedFilter, FeedOrder, WithCompanies};
 
 use super::applications::{self, Application, ApplicationCount, ApplicationStatus, PipelineStage};
 use super::candidates::CandidateProfile;
@@ -288,10 +288,11 @@ pub async fn postings_page(
     ctx: &Context<'_>,
     page: Page<(PostingId, Option<f64>)>,
     count: PostingCount,
-    preloaded: Vec<Arc<DomainPosting>>,
+    preloaded: WithCompanies,
 ) -> Result<PostingConnection> {
     let loader = loader(ctx);
-    loader.feed_many(preloaded.into_iter().map(|p| (p.id, p))).await;
+    loader.loader().prime_companies(preloaded.companies);
+    loader.feed_many(preloaded.postings.into_iter().map(|p| (p.id, Arc::new(p)))).await;
     let ids: Vec<PostingId> = page.items.iter().map(|((id, _), _)| *id).collect();
     let found = loader.load_many(ids).await?;
     if ctx.look_ahead().field("edges").field("node").field("company").exists() {

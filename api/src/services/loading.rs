@@ -14,7 +14,7 @@ use hiregraph_domain::postings::Posting;
 use hiregraph_domain::{CandidateId, CompanyId, PostingId};
 use hiregraph_persistence::cache::{Cache, CacheKey, Claim, Generation, Landed};
 use hiregraph_persistence::page::Page;
-use hiregraph_persistence::postings::FeedHit;
+use hiregraph_persistence::postings::{FeedHit, WithCompanies};
 use hiregraph_persistence::{StoreError, candidates, companies, postings};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -106,14 +106,34 @@ where
 }
 
 pub async fn postings_by_id(state: &AppState, ids: &[PostingId]) -> AppResult<HashMap<PostingId, Arc<Posting>>> {
+    Ok(postings_with_companies(state, ids).await?.0)
+}
+
+/// Postings by id through the cache, and the companies of those the database read (joined in the
+/// same statement), for the request to use rather than read again.
+pub async fn postings_with_companies(
+    state: &AppState,
+    ids: &[PostingId],
+) -> AppResult<(HashMap<PostingId, Arc<Posting>>, Vec<Company>)> {
+    let companies = std::sync::Mutex::new(Vec::new());
     let spec = Spec {
         key: CacheKey::Posting,
         id_of: |p: &Posting| p.id,
-        load: |missing: Vec<PostingId>| async move { postings::find_by_ids(&missing, &state.db.conn).await },
+        load: |missing: Vec<PostingId>| {
+            let companies = &companies;
+            async move {
+                let found = postings::find_with_companies(&missing, &state.db.conn).await?;
+                if let Ok(mut list) = companies.lock() {
+                    list.extend(found.companies);
+                }
+                Ok(found.postings)
+            }
+        },
         project: |p| p,
         cacheable: |_: &Posting| true,
     };
-    read_through(&state.cache, ids, spec).await
+    let found = read_through(&state.cache, ids, spec).await?;
+    Ok((found, companies.into_inner().unwrap_or_default()))
 }
 
 pub async fn companies_by_id(state: &AppState, ids: &[CompanyId]) -> AppResult<HashMap<CompanyId, Arc<Company>>> {
@@ -205,9 +225,9 @@ where
 pub async fn feed_page(
     state: &AppState,
     shape: u64,
-    load: impl std::future::Future<Output = Result<(Page<FeedHit>, Vec<Posting>), StoreError>>,
-) -> AppResult<(Page<FeedHit>, Vec<Arc<Posting>>)> {
-    let mut rows = Vec::new();
+    load: impl std::future::Future<Output = Result<(Page<FeedHit>, WithCompanies), StoreError>>,
+) -> AppResult<(Page<FeedHit>, WithCompanies)> {
+    let mut rows = WithCompanies::default();
     let loaded = &mut rows;
     // A page whose postings expired meanwhile is still a valid keyset page: lists drop expired
     // postings as they show them.
@@ -222,11 +242,11 @@ pub async fn feed_page(
         },
     )
     .await?;
-    if !rows.is_empty() {
-        let entries: Vec<(CacheKey, &Posting)> = rows.iter().map(|p| (CacheKey::Posting(p.id), p)).collect();
+    if !rows.postings.is_empty() {
+        let entries: Vec<(CacheKey, &Posting)> = rows.postings.iter().map(|p| (CacheKey::Posting(p.id), p)).collect();
         state.cache.put_many(&entries).await;
     }
-    Ok((page, rows.into_iter().map(Arc::new).collect()))
+    Ok((page, rows))
 }
 
 /// After a committed write to a posting: forget it and every cached feed page.
