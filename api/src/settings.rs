@@ -116,6 +116,8 @@ pub struct Settings {
     pub db_acquire_timeout: Duration,
     /// Postgres cancels a statement running longer than this.
     pub statement_timeout: Duration,
+    /// Postgres: reuse one plan per prepared statement (`plan_cache_mode = force_generic_plan`).
+    pub generic_plans: bool,
     /// The longest one HTTP request may take, from start to answer.
     pub request_timeout: Duration,
     pub data_dir: PathBuf,
@@ -161,6 +163,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("HIREGRAPH_DB_MAX_CONNECTIONS", "10", "database pool size"),
     ("HIREGRAPH_DB_ACQUIRE_TIMEOUT_MS", "2000", "wait for a pooled connection before answering 503"),
     ("HIREGRAPH_STATEMENT_TIMEOUT_MS", "5000", "Postgres statement_timeout"),
+    ("HIREGRAPH_DB_GENERIC_PLANS", "true", "Postgres plans each prepared statement once (plan_cache_mode)"),
     ("HIREGRAPH_REQUEST_TIMEOUT_MS", "15000", "longest time one request may take"),
     ("HIREGRAPH_CACHE_PREFIX", "hg", "prefix of every cache key"),
     ("HIREGRAPH_CACHE", "on", "off disables caching (to measure the database path alone)"),
@@ -274,6 +277,7 @@ impl Settings {
                 5000,
                 10,
             )?),
+            generic_plans: boolean("HIREGRAPH_DB_GENERIC_PLANS", true)?,
             request_timeout: Duration::from_millis(number(
                 "HIREGRAPH_REQUEST_TIMEOUT_MS",
                 get("HIREGRAPH_REQUEST_TIMEOUT_MS"),

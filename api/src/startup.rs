@@ -55,6 +55,7 @@ pub async fn connect(settings: &Settings) -> Result<Database, StartupError> {
         max_connections: settings.db_max_connections,
         acquire_timeout: settings.db_acquire_timeout,
         statement_timeout: Some(settings.statement_timeout),
+        generic_plans: settings.generic_plans,
     };
     Database::connect_with(settings.database_url.expose(), &pool)
         .await

@@ -239,9 +239,9 @@ pub async fn check(flags: &HashMap<String, String>) -> Result<(), String> {
         let mut statements = 0;
         for n in targets_used {
             let mut answers = Vec::new();
-            for (server, base, token) in
-                [(Server::Hiregraph, url, Some(token.as_str())), (Server::PostGraphile, peer, None)]
-            {
+            // As in `load`: only the company requests are the owner's.
+            let ours = query.starts_with("company").then_some(token.as_str());
+            for (server, base, token) in [(Server::Hiregraph, url, ours), (Server::PostGraphile, peer, None)] {
                 let body =
                     json!({ "query": document(query, server)?, "variables": targets.variables(query, server, n) });
                 let before = if server == Server::Hiregraph { statements_run(&client, url).await? } else { 0 };

@@ -22,3 +22,28 @@ async fn the_suite_runs_on_the_backend_it_was_asked_for() {
     let ready = app.client.get(format!("{}/readyz", app.address)).send().await.unwrap();
     assert_eq!(ready.status(), 200);
 }
+
+/// On Postgres every pooled connection plans a prepared statement once (the default), or per
+/// execution when `HIREGRAPH_DB_GENERIC_PLANS=false`; SQLite has no such setting.
+#[tokio::test]
+async fn postgres_connections_reuse_generic_plans_unless_told_not_to() {
+    use hiregraph_persistence::{ConnectionTrait, DbBackend, Statement};
+    for (setting, expected) in [(None, "force_generic_plan"), (Some("false"), "auto")] {
+        let app = match setting {
+            None => spawn_app().await,
+            Some(value) => crate::helpers::spawn_app_with(&[("HIREGRAPH_DB_GENERIC_PLANS", value)]).await,
+        };
+        if app.app.db.backend != Backend::Postgres {
+            return;
+        }
+        let row = app
+            .app
+            .db
+            .conn
+            .query_one_raw(Statement::from_string(DbBackend::Postgres, "SHOW plan_cache_mode"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.try_get::<String>("", "plan_cache_mode").unwrap(), expected);
+    }
+}
