@@ -11,6 +11,7 @@ pub mod services;
 pub mod settings;
 pub mod startup;
 pub mod state;
+pub mod worker;
 
 /// Logs to stderr with the configured filter (`HIREGRAPH_LOG`).
 pub fn init_tracing(filter: &str) {

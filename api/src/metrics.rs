@@ -28,9 +28,21 @@ struct Operation {
 #[derive(Default)]
 pub struct RequestMetrics {
     operations: Mutex<HashMap<String, Operation>>,
+    events_written: std::sync::atomic::AtomicU64,
+    events_pruned: std::sync::atomic::AtomicU64,
 }
 
 impl RequestMetrics {
+    /// Events committed to the outbox by this process.
+    pub fn events_written(&self, n: u64) {
+        self.events_written.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Events this process deleted past their retention.
+    pub fn events_pruned(&self, n: u64) {
+        self.events_pruned.fetch_add(n, Ordering::Relaxed);
+    }
+
     pub fn record(&self, operation: Option<&str>, elapsed: Duration, failed: bool) {
         let Ok(mut ops) = self.operations.lock() else { return };
         let mut name = operation.filter(|n| !n.is_empty() && n.len() <= 100).unwrap_or("anonymous");
@@ -128,6 +140,14 @@ pub fn render(state: &AppState) -> String {
         let _ = writeln!(out, "# HELP hiregraph_rate_limit_{metric}_total {help}");
         let _ = writeln!(out, "# TYPE hiregraph_rate_limit_{metric}_total counter");
         let _ = writeln!(out, "hiregraph_rate_limit_{metric}_total {}", n.load(Ordering::Relaxed));
+    }
+    for (metric, help, n) in [
+        ("written", "Events committed to the outbox by this process.", &state.metrics.events_written),
+        ("pruned", "Events this process deleted past their retention.", &state.metrics.events_pruned),
+    ] {
+        let _ = writeln!(out, "# HELP hiregraph_events_{metric}_total {help}");
+        let _ = writeln!(out, "# TYPE hiregraph_events_{metric}_total counter");
+        let _ = writeln!(out, "hiregraph_events_{metric}_total {}", n.load(Ordering::Relaxed));
     }
     let sql = &state.db.stats;
     let _ = writeln!(out, "# HELP hiregraph_sql_statements_total SQL statements run, by the first table they touch.");

@@ -134,6 +134,10 @@ pub struct Settings {
     pub log_filter: String,
     pub limits: Limits,
     pub rate_limits: RateLimits,
+    /// Events are kept at least this long in the outbox, then pruned.
+    pub event_retention: Duration,
+    /// `false`: this process runs no background work (outbox pruning; later relay and delivery).
+    pub run_worker: bool,
 }
 
 /// A setting that could not be used; the message names the variable.
@@ -187,6 +191,8 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("HIREGRAPH_REGISTRATIONS_PER_HOUR", "20", "accounts registered per address"),
     ("HIREGRAPH_ANONYMOUS_PER_MINUTE", "600", "requests without credentials per address"),
     ("HIREGRAPH_TRUST_FORWARDED_FOR", "false", "client address from the last X-Forwarded-For entry"),
+    ("HIREGRAPH_EVENT_RETENTION_DAYS", "30", "days the `events` feed keeps an event before pruning it"),
+    ("HIREGRAPH_WORKER", "true", "run background work (event pruning) in this process"),
 ];
 
 impl Settings {
@@ -304,6 +310,12 @@ impl Settings {
             cache_enabled: boolean("HIREGRAPH_CACHE", true)?,
             workers: number("HIREGRAPH_WORKERS", get("HIREGRAPH_WORKERS"), cores, 1)?,
             log_filter: get("HIREGRAPH_LOG").unwrap_or_else(|| "info".to_owned()),
+            event_retention: Duration::from_secs(
+                24 * 3600
+                    * number::<u64>("HIREGRAPH_EVENT_RETENTION_DAYS", get("HIREGRAPH_EVENT_RETENTION_DAYS"), 30, 1)?
+                        .min(36_500),
+            ),
+            run_worker: boolean("HIREGRAPH_WORKER", true)?,
             limits: Limits {
                 max_depth: number("HIREGRAPH_MAX_DEPTH", get("HIREGRAPH_MAX_DEPTH"), 12, 2)?,
                 max_complexity: number("HIREGRAPH_MAX_COMPLEXITY", get("HIREGRAPH_MAX_COMPLEXITY"), 5000, 10)?,

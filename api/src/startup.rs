@@ -41,6 +41,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: Arc<AppState>,
+    worker: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Connects to the configured database, creating the SQLite folder first.
@@ -154,7 +155,8 @@ impl Application {
         .listen(listener)
         .map_err(|source| StartupError::Bind { addr: "listener".into(), source })?
         .run();
-        Ok(Self { port, server, state })
+        let worker = state.settings.run_worker.then(|| crate::worker::spawn(state.clone()));
+        Ok(Self { port, server, state, worker })
     }
 
     pub fn port(&self) -> u16 {
@@ -171,6 +173,10 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        if let Some(worker) = self.worker {
+            worker.abort();
+        }
+        result
     }
 }

@@ -8,6 +8,7 @@ pub mod applications;
 pub mod candidates;
 pub mod companies;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod import;
 pub mod matching;

@@ -10,6 +10,7 @@ mod m20261128_000002_candidates_applications;
 mod m20261128_000003_search;
 mod m20261201_000001_disabled_users;
 mod m20261202_000001_posting_children;
+mod m20261203_000001_outbox;
 
 pub use m20261202_000001_posting_children::fill_children_sql;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_search::Migration),
             Box::new(m20261201_000001_disabled_users::Migration),
             Box::new(m20261202_000001_posting_children::Migration),
+            Box::new(m20261203_000001_outbox::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ mod entities;
 pub mod error;
 pub mod limiter;
 pub mod matching;
+pub mod outbox;
 pub mod page;
 pub mod postings;
 pub mod tokens;

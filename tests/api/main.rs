@@ -12,6 +12,7 @@ mod cache;
 mod candidates;
 mod companies;
 mod demo;
+mod events;
 mod feed;
 mod fuzz;
 mod helpers;

@@ -6,6 +6,7 @@ pub mod candidates;
 pub mod companies;
 pub mod connection;
 pub mod context;
+pub mod events;
 pub mod ids;
 pub mod input_text;
 pub mod limits;
@@ -29,6 +30,7 @@ pub struct QueryRoot(
     postings::PostingQuery,
     candidates::CandidateQuery,
     applications::ApplicationQuery,
+    events::EventQuery,
     node::NodeQuery,
 );
 

@@ -2,6 +2,7 @@
 
 use chrono::Duration;
 use hiregraph_domain::accounts::{Password, PlatformRole, User};
+use hiregraph_domain::events::{Actor, Change};
 use hiregraph_domain::ids::TokenFamilyId;
 use hiregraph_domain::values::Email;
 use hiregraph_domain::{Principal, UserId, ValidationErrors};
@@ -11,6 +12,7 @@ use hiregraph_persistence::{tokens, users};
 
 use crate::auth::{password, refresh};
 use crate::error::{AppError, AppResult};
+use crate::services::events;
 use crate::state::{AppState, Viewer, now};
 
 /// What signing in gives: a short-lived access token and a rotating refresh token.
@@ -99,17 +101,17 @@ pub async fn register(state: &AppState, client: Option<ClientAddr>, email: &str,
         return Err(AppError::invalid_under(errors, "input"));
     };
     let hash = password::hash(password.expose().to_owned()).await?;
-    let txn = state.db.write().await.map_err(AppError::internal)?;
-    let user = users::insert(UserId::generate(), &email, &hash, PlatformRole::Member, now(), &txn).await.map_err(
-        |e| match e {
+    let unit = events::begin_as(state, Actor::System).await?;
+    let user = users::insert(UserId::generate(), &email, &hash, PlatformRole::Member, now(), unit.conn())
+        .await
+        .map_err(|e| match e {
             hiregraph_persistence::StoreError::Duplicate(_) => {
                 AppError::Conflict("an account with this email already exists".into())
             }
             other => other.into(),
-        },
-    )?;
-    let session = open_session(state, user, TokenFamilyId::generate(), &txn).await?;
-    txn.commit().await.map_err(AppError::internal)?;
+        })?;
+    let session = open_session(state, user, TokenFamilyId::generate(), unit.conn()).await?;
+    unit.commit().await?;
     Ok(session)
 }
 
@@ -142,7 +144,12 @@ async fn check_credentials(state: &AppState, email: &str, password: &str) -> App
     let ok = password::verify(password.to_owned(), hash).await?;
     match user {
         Some(user) if ok && user.disabled => Err(disabled()),
-        Some(user) if ok => open_session(state, user, TokenFamilyId::generate(), &state.db.conn).await,
+        Some(user) if ok => {
+            let unit = events::begin_as(state, Actor::User(user.id)).await?;
+            let session = open_session(state, user, TokenFamilyId::generate(), unit.conn()).await?;
+            unit.commit().await?;
+            Ok(session)
+        }
         _ => Err(bad_credentials()),
     }
 }
@@ -172,16 +179,20 @@ async fn rotate(state: &AppState, token: &str) -> AppResult<Session> {
     if stored.revoked_at.is_some() || stored.expires_at <= at {
         return Err(bad_refresh());
     }
-    if stored.used_at.is_some() || !tokens::claim(stored.id, at, &state.db.conn).await? {
-        tokens::revoke_family(stored.family_id, at, &state.db.conn).await?;
+    let unit = events::begin_as(state, Actor::User(stored.user_id)).await?;
+    if stored.used_at.is_some() || !tokens::claim(stored.id, at, unit.conn()).await? {
+        tokens::revoke_family(stored.family_id, at, unit.conn()).await?;
+        unit.commit().await?;
         tracing::warn!(user = %stored.user_id, "a rotated refresh token was reused; its family is revoked");
         return Err(bad_refresh());
     }
-    let user = users::find_by_ids(&[stored.user_id], &state.db.conn).await?.pop().ok_or_else(bad_refresh)?;
+    let user = users::find_by_ids(&[stored.user_id], unit.conn()).await?.pop().ok_or_else(bad_refresh)?;
     if user.disabled {
         return Err(disabled());
     }
-    open_session(state, user, stored.family_id, &state.db.conn).await
+    let session = open_session(state, user, stored.family_id, unit.conn()).await?;
+    unit.commit().await?;
+    Ok(session)
 }
 
 /// Revokes the family of this refresh token: that sign-in ends everywhere it was rotated to.
@@ -189,7 +200,9 @@ pub async fn logout(state: &AppState, token: &str) -> AppResult<bool> {
     let Some(stored) = tokens::find_by_hash(&refresh::digest(token), &state.db.conn).await? else {
         return Err(bad_refresh());
     };
-    tokens::revoke_family(stored.family_id, now(), &state.db.conn).await?;
+    let unit = events::begin_as(state, Actor::User(stored.user_id)).await?;
+    tokens::revoke_family(stored.family_id, now(), unit.conn()).await?;
+    unit.commit().await?;
     Ok(true)
 }
 
@@ -226,14 +239,14 @@ pub async fn set_disabled(state: &AppState, viewer: &Viewer, id: UserId, disable
         Some(_) => {}
     }
     let at = now();
-    let txn = state.db.write().await.map_err(AppError::internal)?;
-    if !users::set_disabled(id, disabled.then_some(at), at, &txn).await? {
+    let mut unit = events::begin(state, viewer).await?;
+    if !users::set_disabled(id, disabled.then_some(at), at, unit.conn()).await? {
         return Err(AppError::NotFound("no such user".into()));
     }
     if disabled {
-        tokens::revoke_user(id, at, &txn).await?;
+        tokens::revoke_user(id, at, unit.conn()).await?;
     }
-    txn.commit().await.map_err(AppError::internal)?;
-    state.cache.invalidate(&[CacheKey::User(id)]).await;
+    unit.record(Change::UserAccessChanged(id));
+    unit.commit().await?;
     users::find_by_ids(&[id], &state.db.conn).await?.pop().ok_or_else(|| AppError::NotFound("no such user".into()))
 }

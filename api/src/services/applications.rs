@@ -6,11 +6,13 @@ use hiregraph_domain::applications::{
     self as rules, Application, ApplicationAction, ApplicationEvent, ApplicationNote, ApplicationStatus, Mover,
     Relation, Source,
 };
+use hiregraph_domain::events::Change;
 use hiregraph_domain::{ApplicationId, CompanyId, FieldError, PostingId};
 use hiregraph_persistence::{StoreError, applications as store, candidates};
 
 use crate::error::{AppError, AppResult};
 use crate::services::companies::signed_in;
+use crate::services::events;
 use crate::state::{AppState, Viewer, now};
 
 fn not_found() -> AppError {
@@ -121,12 +123,13 @@ pub async fn apply(
         created_at: at,
         updated_at: at,
     };
-    let txn = state.db.write().await.map_err(AppError::internal)?;
-    store::insert(&application, user, &txn).await.map_err(|e| match e {
+    let mut unit = events::begin(state, viewer).await?;
+    store::insert(&application, user, unit.conn()).await.map_err(|e| match e {
         StoreError::Duplicate(_) => duplicate(),
         other => other.into(),
     })?;
-    txn.commit().await.map_err(AppError::internal)?;
+    unit.record(Change::ApplicationCreated(application.clone()));
+    unit.commit().await?;
     Ok(Arc::new(application))
 }
 
@@ -159,18 +162,28 @@ pub async fn move_to(
         )
     })?;
     let at = now();
-    let txn = state.db.write().await.map_err(AppError::internal)?;
-    store::set_status(id, from, to, at, &txn).await.map_err(|e| match e {
+    let mut unit = events::begin(state, viewer).await?;
+    store::set_status(id, from, to, at, unit.conn()).await.map_err(|e| match e {
         StoreError::StaleVersion => {
             AppError::Conflict("the application moved meanwhile: reload it and try again".into())
         }
         other => other.into(),
     })?;
-    let event =
-        ApplicationEvent { id: uuid::Uuid::now_v7(), application_id: id, from: Some(from), to, actor, note, at };
-    store::insert_event(&event, &txn).await?;
-    txn.commit().await.map_err(AppError::internal)?;
-    load(state, id).await?.ok_or_else(not_found)
+    let event = ApplicationEvent {
+        id: uuid::Uuid::now_v7(),
+        application_id: id,
+        from: Some(from),
+        to,
+        actor,
+        note: note.clone(),
+        at,
+    };
+    store::insert_event(&event, unit.conn()).await?;
+    // `set_status` moved it from `from` or failed, so this is the row as it now stands.
+    let moved = Application { status: to, updated_at: at, ..(*application).clone() };
+    unit.record(Change::ApplicationMoved { application: moved.clone(), from, note });
+    unit.commit().await?;
+    Ok(Arc::new(moved))
 }
 
 pub async fn add_note(state: &AppState, viewer: &Viewer, id: ApplicationId, body: &str) -> AppResult<ApplicationNote> {
@@ -180,7 +193,10 @@ pub async fn add_note(state: &AppState, viewer: &Viewer, id: ApplicationId, body
     let body = hiregraph_domain::values::bounded_text("body", body, 1, 10_000)
         .map_err(|e| AppError::invalid_under(e.into(), "input"))?;
     let note = ApplicationNote { id: uuid::Uuid::now_v7(), application_id: id, author, body, at: now() };
-    store::insert_note(&note, &state.db.conn).await?;
+    let mut unit = events::begin(state, viewer).await?;
+    store::insert_note(&note, unit.conn()).await?;
+    unit.record(Change::NoteAdded { note: note.clone(), company: application.company_id });
+    unit.commit().await?;
     Ok(note)
 }
 

@@ -10,6 +10,7 @@ use hiregraph_persistence::{StoreError, applications};
 
 use crate::error::{AppError, AppResult};
 use crate::services::companies::signed_in;
+use crate::services::events;
 use crate::state::{AppState, Viewer, now};
 
 fn not_found() -> AppError {
@@ -69,8 +70,8 @@ pub async fn upsert(state: &AppState, viewer: &Viewer, input: ProfileInput) -> A
     let user = signed_in(viewer)?;
     let content = ProfileContent::try_from(input).map_err(|e| AppError::invalid_under(e, "input"))?;
     let at = now();
-    let txn = state.db.write().await.map_err(AppError::internal)?;
-    let existing = store::find_id_by_user(user, &txn).await?;
+    let mut unit = events::begin(state, viewer).await?;
+    let existing = store::find_id_by_user(user, unit.conn()).await?;
     let created_at = match existing {
         Some(id) => load(state, id).await?.map(|p| p.created_at).unwrap_or(at),
         None => at,
@@ -83,14 +84,14 @@ pub async fn upsert(state: &AppState, viewer: &Viewer, input: ProfileInput) -> A
         updated_at: at,
     };
     match existing {
-        Some(_) => store::update(&profile, &txn).await?,
-        None => store::insert(&profile, &txn).await.map_err(|e| match e {
+        Some(_) => store::update(&profile, unit.conn()).await?,
+        None => store::insert(&profile, unit.conn()).await.map_err(|e| match e {
             StoreError::Duplicate(_) => AppError::Conflict("your profile was created by another request; retry".into()),
             other => other.into(),
         })?,
     }
-    txn.commit().await.map_err(AppError::internal)?;
-    state.cache.invalidate(&[hiregraph_persistence::cache::CacheKey::Candidate(profile.id)]).await;
+    unit.record(hiregraph_domain::events::Change::CandidateProfileUpdated(profile.clone()));
+    unit.commit().await?;
     Ok(Arc::new(profile))
 }
 

@@ -5,13 +5,13 @@ use std::sync::Arc;
 use hiregraph_domain::companies::{
     self as rules, Company, CompanyAction, CompanyProfile, CompanyProfileInput, CompanyRole, Membership, company_slug,
 };
+use hiregraph_domain::events::Change;
 use hiregraph_domain::values::Email;
 use hiregraph_domain::{CompanyId, UserId};
-use hiregraph_persistence::cache::CacheKey;
 use hiregraph_persistence::{companies, users};
 
 use crate::error::{AppError, AppResult};
-use crate::services::loading;
+use crate::services::{events, loading};
 use crate::state::{AppState, Viewer, now};
 
 pub fn signed_in(viewer: &Viewer) -> AppResult<UserId> {
@@ -48,19 +48,18 @@ pub async fn create(
     let slug = company_slug(slug, &name).map_err(|e| AppError::invalid_under(e.into(), "input"))?;
     let id = CompanyId::generate();
     let at = now();
-    let txn = state.db.write().await.map_err(AppError::internal)?;
-    companies::insert(id, &slug, &profile, at, &txn).await.map_err(|e| match e {
+    let mut unit = events::begin(state, viewer).await?;
+    companies::insert(id, &slug, &profile, at, unit.conn()).await.map_err(|e| match e {
         hiregraph_persistence::StoreError::Duplicate(_) => {
             AppError::Conflict(format!("the slug `{}` is taken", slug.as_str()))
         }
         other => other.into(),
     })?;
-    companies::insert_member(
-        &Membership { company_id: id, user_id: owner, role: CompanyRole::Owner, created_at: at },
-        &txn,
-    )
-    .await?;
-    txn.commit().await.map_err(AppError::internal)?;
+    let owner = Membership { company_id: id, user_id: owner, role: CompanyRole::Owner, created_at: at };
+    companies::insert_member(&owner, unit.conn()).await?;
+    unit.record(Change::CompanyCreated(Company { id, slug, profile, verified: false, created_at: at, updated_at: at }));
+    unit.record(Change::MemberAdded(owner));
+    unit.commit().await?;
     loading::company(state, id).await?.ok_or_else(|| AppError::Internal("created company vanished".into()))
 }
 
@@ -94,20 +93,32 @@ pub async fn update(state: &AppState, viewer: &Viewer, id: CompanyId, patch: Com
     };
     let profile = CompanyProfile::try_from(input).map_err(|e| AppError::invalid_under(e, "input"))?;
     let renamed = profile.name != p.name;
-    companies::update_profile(id, &profile, now(), &state.db.conn).await?;
-    state.cache.invalidate(&[CacheKey::Company(id)]).await;
-    if renamed {
-        // The name is in the search text of the company's postings: cached searches are stale.
-        state.cache.bump(hiregraph_persistence::cache::Generation::Feed).await;
-    }
-    loading::company(state, id).await?.ok_or_else(|| AppError::NotFound("no company has this id".into()))
+    let at = now();
+    let mut unit = events::begin(state, viewer).await?;
+    companies::update_profile(id, &profile, at, unit.conn()).await?;
+    let updated = reread(id, unit.conn()).await?;
+    unit.record(Change::CompanyUpdated { company: updated.clone(), renamed });
+    unit.commit().await?;
+    Ok(Arc::new(updated))
 }
 
 pub async fn set_verified(state: &AppState, viewer: &Viewer, id: CompanyId, verified: bool) -> AppResult<Arc<Company>> {
-    authorize(state, viewer, id, CompanyAction::Verify).await?;
-    companies::set_verified(id, verified, now(), &state.db.conn).await?;
-    state.cache.invalidate(&[CacheKey::Company(id)]).await;
-    loading::company(state, id).await?.ok_or_else(|| AppError::NotFound("no company has this id".into()))
+    let (company, _) = authorize(state, viewer, id, CompanyAction::Verify).await?;
+    let at = now();
+    let mut unit = events::begin(state, viewer).await?;
+    companies::set_verified(id, verified, at, unit.conn()).await?;
+    let updated = reread(id, unit.conn()).await?;
+    if company.verified != verified {
+        unit.record(Change::CompanyUpdated { company: updated.clone(), renamed: false });
+    }
+    unit.commit().await?;
+    Ok(Arc::new(updated))
+}
+
+/// The company as the write left it, read inside the write's transaction (the snapshot its event
+/// carries and what the mutation answers).
+async fn reread(id: CompanyId, conn: &impl hiregraph_persistence::ConnectionTrait) -> AppResult<Company> {
+    companies::find_by_ids(&[id], conn).await?.pop().ok_or_else(|| AppError::NotFound("no company has this id".into()))
 }
 
 fn member_refused() -> AppError {
@@ -130,10 +141,13 @@ pub async fn add_member(
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no account uses {}; ask them to register first", email.as_str())))?;
     let member = Membership { company_id: id, user_id: user.id, role, created_at: now() };
-    companies::insert_member(&member, &state.db.conn).await.map_err(|e| match e {
+    let mut unit = events::begin(state, viewer).await?;
+    companies::insert_member(&member, unit.conn()).await.map_err(|e| match e {
         hiregraph_persistence::StoreError::Duplicate(_) => AppError::Conflict("this user is already a member".into()),
         other => other.into(),
     })?;
+    unit.record(Change::MemberAdded(member.clone()));
+    unit.commit().await?;
     Ok(member)
 }
 
@@ -153,11 +167,12 @@ pub async fn change_member(
         authorize(state, viewer, id, CompanyAction::ManageMembers).await?;
     }
     let at = now();
-    let txn = state.db.write().await.map_err(AppError::internal)?;
-    if !companies::lock(id, at, &txn).await? {
+    let mut unit = events::begin(state, viewer).await?;
+    let txn = unit.conn();
+    if !companies::lock(id, at, txn).await? {
         return Err(AppError::NotFound("no company has this id".into()));
     }
-    let current = companies::find_member(id, user, &txn)
+    let current = companies::find_member(id, user, txn)
         .await?
         .ok_or_else(|| AppError::NotFound("this user is not a member of the company".into()))?;
     if !leaving && !rules::may_manage_member(&viewer.principal, actor, Some(current.role), to) {
@@ -165,22 +180,26 @@ pub async fn change_member(
     }
     if current.role == CompanyRole::Owner
         && to != Some(CompanyRole::Owner)
-        && companies::count_owners(id, &txn).await? <= 1
+        && companies::count_owners(id, txn).await? <= 1
     {
         return Err(AppError::Conflict("a company keeps at least one owner: make someone else owner first".into()));
     }
     let result = match to {
         Some(role) => {
-            companies::set_member_role(id, user, role, &txn).await?;
-            Some(Membership { role, ..current })
+            companies::set_member_role(id, user, role, txn).await?;
+            let changed = Membership { role, ..current.clone() };
+            if role != current.role {
+                unit.record(Change::MemberRoleChanged { membership: changed.clone(), from: current.role });
+            }
+            Some(changed)
         }
         None => {
-            companies::delete_member(id, user, &txn).await?;
+            companies::delete_member(id, user, txn).await?;
+            unit.record(Change::MemberRemoved(current));
             None
         }
     };
-    txn.commit().await.map_err(AppError::internal)?;
-    state.cache.invalidate(&[CacheKey::Company(id)]).await;
+    unit.commit().await?;
     Ok(result)
 }
 

@@ -249,12 +249,6 @@ pub async fn feed_page(
     Ok((page, rows))
 }
 
-/// After a committed write to a posting: forget it and every cached feed page.
-pub async fn posting_changed(state: &AppState, id: PostingId) {
-    state.cache.invalidate(&[CacheKey::Posting(id)]).await;
-    state.cache.bump(Generation::Feed).await;
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use hiregraph_domain::companies::{self as rules, CompanyAction, LocationInput};
+use hiregraph_domain::events::Change;
 use hiregraph_domain::postings::{
     Posting, PostingAction, PostingContent, PostingContentInput, PostingStatus, SalaryInput,
 };
@@ -12,7 +13,7 @@ use hiregraph_persistence::postings;
 
 use crate::error::{AppError, AppResult};
 use crate::services::companies::{authorize, signed_in};
-use crate::services::loading;
+use crate::services::{events, loading};
 use crate::state::{AppState, Viewer, now};
 
 fn not_found() -> AppError {
@@ -52,6 +53,11 @@ async fn for_write(state: &AppState, viewer: &Viewer, id: PostingId) -> AppResul
     Ok(posting)
 }
 
+/// The posting as the write left it, read inside the write's transaction.
+async fn reread(id: PostingId, conn: &impl hiregraph_persistence::ConnectionTrait) -> AppResult<Posting> {
+    postings::find_by_ids(&[id], conn).await?.pop().ok_or_else(not_found)
+}
+
 fn posting_slug(title: &str, id: PostingId) -> String {
     let base = Slug::from_text(title).map(|s| s.as_str().to_owned()).unwrap_or_else(|| "job".to_owned());
     let base: String = base.chars().take(100).collect();
@@ -80,9 +86,10 @@ pub async fn create(
         created_at: at,
         updated_at: at,
     };
-    let txn = state.db.write().await.map_err(AppError::internal)?;
-    postings::insert(&posting, &txn).await?;
-    txn.commit().await.map_err(AppError::internal)?;
+    let mut unit = events::begin(state, viewer).await?;
+    postings::insert(&posting, unit.conn()).await?;
+    unit.record(Change::PostingCreated(posting.clone()));
+    unit.commit().await?;
     Ok(Arc::new(posting))
 }
 
@@ -198,18 +205,19 @@ pub async fn update(
             ));
         }
     }
-    let txn = state.db.write().await.map_err(AppError::internal)?;
-    match postings::update_content(id, expected_version, &content, now(), &txn).await {
+    let mut unit = events::begin(state, viewer).await?;
+    match postings::update_content(id, expected_version, &content, now(), unit.conn()).await {
         Ok(_) => {}
         Err(hiregraph_persistence::StoreError::StaleVersion) => {
-            let version = postings::current_version(id, &txn).await?.unwrap_or(expected_version);
+            let version = postings::current_version(id, unit.conn()).await?.unwrap_or(expected_version);
             return Err(stale(version, expected_version));
         }
         Err(other) => return Err(other.into()),
     }
-    txn.commit().await.map_err(AppError::internal)?;
-    loading::posting_changed(state, id).await;
-    loading::posting(state, id).await?.ok_or_else(not_found)
+    let updated = reread(id, unit.conn()).await?;
+    unit.record(Change::PostingUpdated(updated.clone()));
+    unit.commit().await?;
+    Ok(Arc::new(updated))
 }
 
 pub async fn transition(
@@ -243,14 +251,17 @@ pub async fn transition(
         PostingStatus::Published => Some(current.published_at.unwrap_or(at)),
         _ => current.published_at,
     };
-    postings::set_status(id, current.status, to, published_at, at, &state.db.conn).await.map_err(|e| match e {
+    let mut unit = events::begin(state, viewer).await?;
+    postings::set_status(id, current.status, to, published_at, at, unit.conn()).await.map_err(|e| match e {
         hiregraph_persistence::StoreError::StaleVersion => {
             AppError::Conflict("the posting's status changed meanwhile: reload it and try again".into())
         }
         other => other.into(),
     })?;
-    loading::posting_changed(state, id).await;
-    loading::posting(state, id).await?.ok_or_else(not_found)
+    let updated = reread(id, unit.conn()).await?;
+    unit.record(Change::PostingStatusChanged { posting: updated.clone(), from: current.status });
+    unit.commit().await?;
+    Ok(Arc::new(updated))
 }
 
 /// The largest job description `import` reads.

@@ -8,6 +8,7 @@ pub mod candidate_profiles;
 pub mod candidate_skills;
 pub mod companies;
 pub mod company_members;
+pub mod outbox;
 pub mod posting_benefits;
 pub mod posting_items;
 pub mod posting_locations;

@@ -1,0 +1,235 @@
+//! The after-commit seam as use cases see it (`Unit`), the payload each event carries, and the
+//! `events` feed.
+//!
+//! Payloads use the API's own names and global ids, so a partner can pass an id from an event to
+//! `node(id:)`. They hold what the event's company members may see of the object at event time and
+//! nothing more: no candidate contact fields, and notes only in events of the note's company.
+
+use chrono::{DateTime, Utc};
+use hiregraph_domain::applications::{Application, Source};
+use hiregraph_domain::candidates::CandidateProfile;
+use hiregraph_domain::companies::{Company, Membership};
+use hiregraph_domain::events::{Actor, Change, Event, EventType};
+use hiregraph_domain::postings::Posting;
+use hiregraph_domain::values::Location;
+use hiregraph_domain::{CompanyId, Principal};
+use hiregraph_persistence::outbox::{self, EventFilter, UnitOfWork};
+use hiregraph_persistence::{DatabaseTransaction, StoreError};
+use serde_json::{Value, json};
+
+use crate::error::{AppError, AppResult};
+use crate::graphql::ids::{Kind, encode};
+use crate::services::companies::signed_in;
+use crate::state::{AppState, Viewer};
+
+/// One write use case: run statements on `conn()`, `record` what changed, `commit`.
+pub struct Unit<'s> {
+    state: &'s AppState,
+    inner: UnitOfWork,
+}
+
+pub fn actor_of(principal: &Principal) -> Actor {
+    principal.user_id().map_or(Actor::System, Actor::User)
+}
+
+/// Begins a unit of work on behalf of the viewer.
+pub async fn begin<'s>(state: &'s AppState, viewer: &Viewer) -> AppResult<Unit<'s>> {
+    begin_as(state, actor_of(&viewer.principal)).await
+}
+
+pub async fn begin_as(state: &AppState, actor: Actor) -> AppResult<Unit<'_>> {
+    let inner = UnitOfWork::begin(&state.db, actor).await.map_err(|e| match e {
+        StoreError::Db(db) => AppError::from(StoreError::Db(db)),
+        other => AppError::from(other),
+    })?;
+    Ok(Unit { state, inner })
+}
+
+impl Unit<'_> {
+    pub fn conn(&self) -> &DatabaseTransaction {
+        self.inner.conn()
+    }
+
+    pub fn record(&mut self, change: Change) {
+        self.inner.record(change);
+    }
+
+    /// Commits the writes with their events, then invalidates what they touched.
+    pub async fn commit(self) -> AppResult<Vec<Event>> {
+        let events = self.inner.commit(&self.state.cache, payload).await?;
+        if !events.is_empty() {
+            self.state.metrics.events_written(events.len() as u64);
+        }
+        Ok(events)
+    }
+}
+
+fn time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn location(l: &Location) -> Value {
+    json!({ "city": l.city(), "region": l.region(), "country": l.country().as_str(), "remote": l.is_remote() })
+}
+
+fn posting(p: &Posting) -> Value {
+    let c = &p.content;
+    json!({
+        "id": encode(Kind::Posting, p.id.0).0,
+        "companyId": encode(Kind::Company, p.company_id.0).0,
+        "slug": p.slug,
+        "status": p.status.as_str(),
+        "version": p.version,
+        "title": c.title,
+        "summary": c.summary,
+        "description": c.description,
+        "responsibilities": c.responsibilities,
+        "requiredQualifications": c.required_qualifications,
+        "preferredQualifications": c.preferred_qualifications,
+        "employmentType": c.employment_type.map(|v| v.as_str()),
+        "seniority": c.seniority.map(|v| v.as_str()),
+        "minYearsExperience": c.min_years_experience,
+        "workplace": c.workplace.map(|v| v.as_str()),
+        "locations": c.locations.iter().map(location).collect::<Vec<_>>(),
+        "salary": c.salary.map(|s| json!({
+            "min": s.min(), "max": s.max(), "currency": s.currency().as_str(), "period": s.period().as_str(),
+        })),
+        "equity": c.equity,
+        "skills": c.skills.iter().map(|s| json!({ "name": s.name, "required": s.required })).collect::<Vec<_>>(),
+        "benefits": c.benefits,
+        "expiresAt": c.expires_at.map(time),
+        "publishedAt": p.published_at.map(time),
+        "createdAt": time(p.created_at),
+        "updatedAt": time(p.updated_at),
+    })
+}
+
+fn company(c: &Company) -> Value {
+    let p = &c.profile;
+    json!({
+        "id": encode(Kind::Company, c.id.0).0,
+        "slug": c.slug.as_str(),
+        "name": p.name,
+        "description": p.description,
+        "website": p.website.as_ref().map(|w| w.as_str()),
+        "industry": p.industry,
+        "size": p.size.map(|s| s.as_str()),
+        "headquarters": p.headquarters.as_ref().map(location),
+        "verified": c.verified,
+        "createdAt": time(c.created_at),
+        "updatedAt": time(c.updated_at),
+    })
+}
+
+fn member(m: &Membership) -> Value {
+    json!({
+        "companyId": encode(Kind::Company, m.company_id.0).0,
+        "userId": encode(Kind::User, m.user_id.0).0,
+        "role": m.role.as_str(),
+        "createdAt": time(m.created_at),
+    })
+}
+
+/// An application as its company's members see it, without the candidate's contact fields (they
+/// are read from the profile, by whoever may).
+fn application(a: &Application) -> Value {
+    let (source, partner) = match &a.source {
+        Source::Direct => ("DIRECT", None),
+        Source::Referral => ("REFERRAL", None),
+        Source::Partner(name) => ("PARTNER", Some(name.as_str())),
+    };
+    json!({
+        "id": encode(Kind::Application, a.id.0).0,
+        "postingId": encode(Kind::Posting, a.posting_id.0).0,
+        "companyId": encode(Kind::Company, a.company_id.0).0,
+        "candidateId": encode(Kind::Candidate, a.candidate_id.0).0,
+        "status": a.status.as_str(),
+        "source": source,
+        "partnerName": partner,
+        "coverLetter": a.cover_letter,
+        "createdAt": time(a.created_at),
+        "updatedAt": time(a.updated_at),
+    })
+}
+
+/// A profile's public face: what any reader of a platform event may see.
+fn candidate(p: &CandidateProfile) -> Value {
+    json!({
+        "id": encode(Kind::Candidate, p.id.0).0,
+        "displayName": p.content.display_name,
+        "headline": p.content.headline,
+        "visibility": p.content.visibility.as_str(),
+        "updatedAt": time(p.updated_at),
+    })
+}
+
+/// The object an event carries. Exhaustive: a new kind of change must say what it shows.
+pub fn payload(change: &Change) -> Value {
+    match change {
+        Change::PostingCreated(p) | Change::PostingUpdated(p) => json!({ "posting": posting(p) }),
+        Change::PostingStatusChanged { posting: p, from } => {
+            json!({ "posting": posting(p), "previousStatus": from.as_str() })
+        }
+        Change::CompanyCreated(c) => json!({ "company": company(c) }),
+        Change::CompanyUpdated { company: c, .. } => json!({ "company": company(c) }),
+        Change::MemberAdded(m) | Change::MemberRemoved(m) => json!({ "member": member(m) }),
+        Change::MemberRoleChanged { membership, from } => {
+            json!({ "member": member(membership), "previousRole": from.as_str() })
+        }
+        Change::ApplicationCreated(a) => json!({ "application": application(a) }),
+        Change::ApplicationMoved { application: a, from, note } => {
+            json!({ "application": application(a), "previousStatus": from.as_str(), "note": note })
+        }
+        Change::NoteAdded { note, .. } => json!({
+            "note": {
+                "id": note.id.to_string(),
+                "applicationId": encode(Kind::Application, note.application_id.0).0,
+                "authorId": encode(Kind::User, note.author.0).0,
+                "body": note.body,
+                "createdAt": time(note.at),
+            }
+        }),
+        Change::CandidateProfileUpdated(p) => json!({ "candidate": candidate(p) }),
+        Change::UserAccessChanged(id) => json!({ "userId": encode(Kind::User, id.0).0 }),
+    }
+}
+
+/// The most events one page returns.
+pub const MAX_PAGE: u64 = 100;
+
+/// Events the viewer may read after `after`, oldest first: a company's to its members, every
+/// event to platform admins. With `company`, only that company's (which the viewer must belong to).
+pub async fn list(
+    state: &AppState,
+    viewer: &Viewer,
+    company: Option<CompanyId>,
+    types: Vec<EventType>,
+    after: Option<i64>,
+    limit: u64,
+) -> AppResult<Vec<Event>> {
+    signed_in(viewer)?;
+    let companies = match company {
+        Some(id) => {
+            if !viewer.principal.is_platform_admin() && viewer.role_in(state, id).await?.is_none() {
+                return Err(AppError::Forbidden("only the company's members read its events".into()));
+            }
+            Some(vec![id])
+        }
+        None if viewer.principal.is_platform_admin() => None,
+        None => {
+            let mine: Vec<CompanyId> = viewer.memberships(state).await?.keys().copied().collect();
+            if mine.is_empty() {
+                return Err(AppError::Forbidden("only members of a company read events".into()));
+            }
+            Some(mine)
+        }
+    };
+    let filter = EventFilter { companies, types, after };
+    Ok(outbox::list(&filter, limit, &state.db.conn).await?)
+}
+
+/// Deletes events older than the retention; returns how many.
+pub async fn prune(state: &AppState, now: DateTime<Utc>) -> AppResult<u64> {
+    let retention = chrono::Duration::from_std(state.settings.event_retention).map_err(AppError::internal)?;
+    Ok(outbox::prune(now - retention, &state.db.conn).await?)
+}

@@ -1,0 +1,219 @@
+//! The transactional outbox and the unit of work that writes it.
+//!
+//! A write use case begins a `UnitOfWork`, runs its statements on `unit.conn()`, records what it
+//! changed, and commits: the changes that are events become outbox rows in the same transaction,
+//! and after the commit the cache forgets what they touched. Nothing else writes the outbox or
+//! invalidates the cache after a write.
+
+use chrono::{DateTime, Utc};
+use hiregraph_domain::events::{Actor, Change, Event, EventType, PAYLOAD_VERSION};
+use hiregraph_domain::{CompanyId, UserId};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+};
+use uuid::Uuid;
+
+use crate::cache::{Cache, CacheKey, Generation};
+use crate::db::Database;
+use crate::entities::outbox;
+use crate::error::StoreError;
+
+/// One write use case: a transaction and the changes it made.
+pub struct UnitOfWork {
+    txn: DatabaseTransaction,
+    actor: Actor,
+    changes: Vec<Change>,
+}
+
+impl UnitOfWork {
+    /// Begins the transaction (on SQLite holding the write lock at once, see `Database::write`).
+    pub async fn begin(db: &Database, actor: Actor) -> Result<Self, StoreError> {
+        Ok(Self { txn: db.write().await?, actor, changes: Vec::new() })
+    }
+
+    /// The transaction, for repository calls.
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// Records what the write changed, with the object as it is after the change.
+    pub fn record(&mut self, change: Change) {
+        self.changes.push(change);
+    }
+
+    /// Writes the events (`payload` renders each one's object) in the transaction, commits, then
+    /// invalidates the cache. Returns the events written.
+    pub async fn commit(
+        self,
+        cache: &Cache,
+        payload: impl Fn(&Change) -> serde_json::Value,
+    ) -> Result<Vec<Event>, StoreError> {
+        let Self { txn, actor, changes } = self;
+        let occurred_at = Utc::now();
+        let pending: Vec<(&Change, EventType)> =
+            changes.iter().filter_map(|c| c.event_type().map(|t| (c, t))).collect();
+        let mut events = Vec::with_capacity(pending.len());
+        if !pending.is_empty() {
+            // Last statement before COMMIT: the head row stays locked only for the commit itself,
+            // and the next writer takes its positions after this one is visible.
+            let last = take_positions(pending.len() as i64, &txn).await?;
+            let first = last - pending.len() as i64 + 1;
+            for (offset, (change, event_type)) in pending.into_iter().enumerate() {
+                events.push(Event {
+                    position: first + offset as i64,
+                    id: Uuid::now_v7(),
+                    event_type,
+                    version: PAYLOAD_VERSION,
+                    occurred_at: occurred_at.trunc_micros(),
+                    company_id: change.company(),
+                    actor,
+                    subject: change.subject(),
+                    payload: payload(change).to_string(),
+                });
+            }
+            insert(&events, &txn).await?;
+        }
+        txn.commit().await?;
+        invalidate(cache, &changes).await;
+        Ok(events)
+    }
+}
+
+trait TruncMicros {
+    fn trunc_micros(self) -> Self;
+}
+
+impl TruncMicros for DateTime<Utc> {
+    fn trunc_micros(self) -> Self {
+        use chrono::SubsecRound;
+        self.trunc_subsecs(6)
+    }
+}
+
+/// What each kind of change makes the cache forget, after the commit.
+async fn invalidate(cache: &Cache, changes: &[Change]) {
+    let mut keys = Vec::new();
+    let mut feed = false;
+    for change in changes {
+        match change {
+            Change::PostingCreated(p) => keys.push(CacheKey::Posting(p.id)),
+            Change::PostingUpdated(p) | Change::PostingStatusChanged { posting: p, .. } => {
+                keys.push(CacheKey::Posting(p.id));
+                feed = true;
+            }
+            Change::CompanyCreated(c) => keys.push(CacheKey::Company(c.id)),
+            Change::CompanyUpdated { company, renamed } => {
+                keys.push(CacheKey::Company(company.id));
+                // The name is in the search text of the company's postings.
+                feed |= *renamed;
+            }
+            Change::MemberAdded(m) | Change::MemberRemoved(m) => keys.push(CacheKey::Company(m.company_id)),
+            Change::MemberRoleChanged { membership, .. } => keys.push(CacheKey::Company(membership.company_id)),
+            // Applications, their events and notes are never cached.
+            Change::ApplicationCreated(_) | Change::ApplicationMoved { .. } | Change::NoteAdded { .. } => {}
+            Change::CandidateProfileUpdated(p) => keys.push(CacheKey::Candidate(p.id)),
+            Change::UserAccessChanged(id) => keys.push(CacheKey::User(*id)),
+        }
+    }
+    keys.sort_by_key(|k| format!("{k:?}"));
+    keys.dedup();
+    cache.invalidate(&keys).await;
+    if feed {
+        cache.bump(Generation::Feed).await;
+    }
+}
+
+async fn take_positions(count: i64, conn: &impl ConnectionTrait) -> Result<i64, StoreError> {
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => {
+            "UPDATE outbox_head SET position = position + $1 WHERE id = 1 RETURNING position"
+        }
+        _ => "UPDATE outbox_head SET position = position + ? WHERE id = 1 RETURNING position",
+    };
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, [count.into()]))
+        .await?
+        .ok_or_else(|| StoreError::corrupt("outbox_head has no row"))?;
+    Ok(row.try_get_by_index::<i64>(0)?)
+}
+
+async fn insert(events: &[Event], conn: &impl ConnectionTrait) -> Result<(), StoreError> {
+    let rows = events.iter().map(|e| outbox::ActiveModel {
+        position: sea_orm::ActiveValue::Set(e.position),
+        id: sea_orm::ActiveValue::Set(e.id),
+        event_type: sea_orm::ActiveValue::Set(e.event_type.as_str().to_owned()),
+        version: sea_orm::ActiveValue::Set(e.version),
+        occurred_at: sea_orm::ActiveValue::Set(e.occurred_at),
+        company_id: sea_orm::ActiveValue::Set(e.company_id.map(|c| c.0)),
+        actor_kind: sea_orm::ActiveValue::Set(e.actor.kind().to_owned()),
+        actor_id: sea_orm::ActiveValue::Set(e.actor.id()),
+        subject_id: sea_orm::ActiveValue::Set(e.subject),
+        payload: sea_orm::ActiveValue::Set(e.payload.clone()),
+    });
+    outbox::Entity::insert_many(rows).exec_without_returning(conn).await?;
+    Ok(())
+}
+
+fn from_row(row: outbox::Model) -> Result<Event, StoreError> {
+    let event_type = EventType::parse(&row.event_type)
+        .ok_or_else(|| StoreError::corrupt(format!("outbox event type {}", row.event_type)))?;
+    let actor = match (row.actor_kind.as_str(), row.actor_id) {
+        ("user", Some(id)) => Actor::User(UserId(id)),
+        ("system", _) => Actor::System,
+        (kind, _) => return Err(StoreError::corrupt(format!("outbox actor {kind}"))),
+    };
+    Ok(Event {
+        position: row.position,
+        id: row.id,
+        event_type,
+        version: row.version,
+        occurred_at: row.occurred_at,
+        company_id: row.company_id.map(CompanyId),
+        actor,
+        subject: row.subject_id,
+        payload: row.payload,
+    })
+}
+
+/// Which events a reader asks for.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// `None`: every company's and the platform's (platform admins); otherwise only these.
+    pub companies: Option<Vec<CompanyId>>,
+    /// Empty: every type.
+    pub types: Vec<EventType>,
+    /// Only events after this position.
+    pub after: Option<i64>,
+}
+
+/// Up to `limit` events in position order.
+pub async fn list(filter: &EventFilter, limit: u64, conn: &impl ConnectionTrait) -> Result<Vec<Event>, StoreError> {
+    let mut query = outbox::Entity::find().order_by_asc(outbox::Column::Position).limit(limit);
+    if let Some(companies) = &filter.companies {
+        query = query.filter(outbox::Column::CompanyId.is_in(companies.iter().map(|c| c.0)));
+    }
+    if !filter.types.is_empty() {
+        query = query.filter(outbox::Column::EventType.is_in(filter.types.iter().map(|t| t.as_str())));
+    }
+    if let Some(after) = filter.after {
+        query = query.filter(outbox::Column::Position.gt(after));
+    }
+    query.all(conn).await?.into_iter().map(from_row).collect()
+}
+
+/// Deletes the events that occurred before `before`; returns how many.
+pub async fn prune(before: DateTime<Utc>, conn: &impl ConnectionTrait) -> Result<u64, StoreError> {
+    let result = outbox::Entity::delete_many().filter(outbox::Column::OccurredAt.lt(before)).exec(conn).await?;
+    Ok(result.rows_affected)
+}
+
+/// The last position handed out (0 before the first event).
+pub async fn head(conn: &impl ConnectionTrait) -> Result<i64, StoreError> {
+    let sql = "SELECT position FROM outbox_head WHERE id = 1";
+    let row = conn
+        .query_one_raw(Statement::from_string(conn.get_database_backend(), sql))
+        .await?
+        .ok_or_else(|| StoreError::corrupt("outbox_head has no row"))?;
+    Ok(row.try_get_by_index::<i64>(0)?)
+}
