@@ -1,10 +1,12 @@
-//! The command line: `hiregraph [serve] [--no-migrate]`, `migrate`, `seed-demo`, `print-schema`.
+//! The command line: `hiregraph [serve] [--no-migrate]`, `worker`, `migrate`, `seed-demo`,
+//! `print-schema`.
 
 use crate::settings::Settings;
 use crate::startup::{self, Application};
 
 pub enum Command {
     Serve { migrate: bool },
+    Worker { migrate: bool },
     Migrate,
     SeedDemo,
     PrintSchema,
@@ -12,8 +14,9 @@ pub enum Command {
     Help,
 }
 
-pub const USAGE: &str = "usage: hiregraph [serve [--no-migrate] | migrate | seed-demo | print-schema | import-posting FILE --company SLUG | help]\n\
-  serve         run the server (the default); applies migrations first unless --no-migrate\n\
+pub const USAGE: &str = "usage: hiregraph [serve [--no-migrate] | worker [--no-migrate] | migrate | seed-demo | print-schema | import-posting FILE --company SLUG | help]\n\
+  serve         run the server (the default), with its background worker; applies migrations first unless --no-migrate\n\
+  worker        run only the background worker (event relay, webhook delivery, pruning)\n\
   migrate       apply pending migrations and exit\n\
   seed-demo     load the demo data into an empty database and exit\n\
   print-schema  print the GraphQL schema as SDL\n\
@@ -25,6 +28,8 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     match words.as_slice() {
         [] | ["serve"] => Ok(Command::Serve { migrate: true }),
         ["serve", "--no-migrate"] | ["--no-migrate"] => Ok(Command::Serve { migrate: false }),
+        ["worker"] => Ok(Command::Worker { migrate: true }),
+        ["worker", "--no-migrate"] => Ok(Command::Worker { migrate: false }),
         ["migrate"] => Ok(Command::Migrate),
         ["seed-demo"] => Ok(Command::SeedDemo),
         ["print-schema"] => Ok(Command::PrintSchema),
@@ -70,14 +75,14 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), String>
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("no company has the slug `{company}`"))?;
-            let state = crate::state::AppState {
+            let jwt = crate::auth::JwtKeys::new(b"unused by the command line, never signs", settings.access_token_ttl);
+            let state = crate::state::AppState::new(
                 db,
-                cache: hiregraph_persistence::cache::Cache::off(),
-                limiter: hiregraph_persistence::limiter::Limiter::local("cli"),
-                jwt: crate::auth::JwtKeys::new(b"unused by the command line, never signs", settings.access_token_ttl),
+                hiregraph_persistence::cache::Cache::off(),
+                hiregraph_persistence::limiter::Limiter::local("cli"),
+                jwt,
                 settings,
-                metrics: Default::default(),
-            };
+            );
             // The operator at the command line acts with the platform's authority.
             let operator = crate::state::Viewer::new(hiregraph_domain::Principal::User {
                 id: hiregraph_domain::UserId(uuid::Uuid::nil()),
@@ -91,6 +96,10 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), String>
                 println!("warning: {warning}");
             }
             Ok(())
+        }
+        Command::Worker { migrate } => {
+            settings.migrate_on_start &= migrate;
+            startup::run_worker(settings).await.map_err(|e| e.to_string())
         }
         Command::Serve { migrate } => {
             settings.migrate_on_start &= migrate;

@@ -30,12 +30,55 @@ pub struct RequestMetrics {
     operations: Mutex<HashMap<String, Operation>>,
     events_written: std::sync::atomic::AtomicU64,
     events_pruned: std::sync::atomic::AtomicU64,
+    deliveries_queued: std::sync::atomic::AtomicU64,
+    webhooks: Mutex<Webhooks>,
+}
+
+/// Delivery latency buckets (event committed to receiver answering 2xx), in seconds.
+const DELIVERY_BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0, 600.0];
+
+#[derive(Default)]
+struct Webhooks {
+    /// Attempts by outcome: succeeded, retrying, failed.
+    attempts: HashMap<&'static str, u64>,
+    latency_buckets: [u64; DELIVERY_BUCKETS.len()],
+    latency_count: u64,
+    latency_sum: f64,
+    backlog: hiregraph_persistence::webhooks::Backlog,
 }
 
 impl RequestMetrics {
     /// Events committed to the outbox by this process.
     pub fn events_written(&self, n: u64) {
         self.events_written.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Deliveries the relay queued.
+    pub fn deliveries_queued(&self, n: u64) {
+        self.deliveries_queued.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// One delivery attempt's outcome, and for a success the time since the event committed.
+    pub fn delivery_attempted(&self, outcome: &'static str, latency: Option<Duration>) {
+        let Ok(mut w) = self.webhooks.lock() else { return };
+        *w.attempts.entry(outcome).or_default() += 1;
+        if let Some(latency) = latency {
+            let secs = latency.as_secs_f64();
+            w.latency_count += 1;
+            w.latency_sum += secs;
+            for (bucket, bound) in w.latency_buckets.iter_mut().zip(DELIVERY_BUCKETS) {
+                if secs <= bound {
+                    *bucket += 1;
+                }
+            }
+        }
+    }
+
+    /// The outbox and delivery backlog, as the worker last read it.
+    pub fn set_backlog(&self, backlog: hiregraph_persistence::webhooks::Backlog) {
+        if let Ok(mut w) = self.webhooks.lock() {
+            w.backlog = backlog;
+        }
     }
 
     /// Events this process deleted past their retention.
@@ -148,6 +191,48 @@ pub fn render(state: &AppState) -> String {
         let _ = writeln!(out, "# HELP hiregraph_events_{metric}_total {help}");
         let _ = writeln!(out, "# TYPE hiregraph_events_{metric}_total counter");
         let _ = writeln!(out, "hiregraph_events_{metric}_total {}", n.load(Ordering::Relaxed));
+    }
+    let _ = writeln!(
+        out,
+        "# HELP hiregraph_webhook_deliveries_queued_total Deliveries the relay queued (one per event and endpoint)."
+    );
+    let _ = writeln!(out, "# TYPE hiregraph_webhook_deliveries_queued_total counter");
+    let _ = writeln!(
+        out,
+        "hiregraph_webhook_deliveries_queued_total {}",
+        state.metrics.deliveries_queued.load(Ordering::Relaxed)
+    );
+    if let Ok(w) = state.metrics.webhooks.lock() {
+        let _ = writeln!(out, "# HELP hiregraph_webhook_attempts_total Delivery attempts by outcome.");
+        let _ = writeln!(out, "# TYPE hiregraph_webhook_attempts_total counter");
+        for outcome in ["succeeded", "retrying", "failed"] {
+            let n = w.attempts.get(outcome).copied().unwrap_or(0);
+            let _ = writeln!(out, "hiregraph_webhook_attempts_total{{outcome=\"{outcome}\"}} {n}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP hiregraph_webhook_delivery_latency_seconds From an event's commit to its receiver's 2xx answer."
+        );
+        let _ = writeln!(out, "# TYPE hiregraph_webhook_delivery_latency_seconds histogram");
+        for (bound, n) in DELIVERY_BUCKETS.iter().zip(w.latency_buckets) {
+            let _ = writeln!(out, "hiregraph_webhook_delivery_latency_seconds_bucket{{le=\"{bound}\"}} {n}");
+        }
+        let _ = writeln!(out, "hiregraph_webhook_delivery_latency_seconds_bucket{{le=\"+Inf\"}} {}", w.latency_count);
+        let _ = writeln!(out, "hiregraph_webhook_delivery_latency_seconds_sum {}", w.latency_sum);
+        let _ = writeln!(out, "hiregraph_webhook_delivery_latency_seconds_count {}", w.latency_count);
+        let oldest = w
+            .backlog
+            .oldest_pending
+            .map_or(0.0, |at| (chrono::Utc::now() - at).to_std().map(|d| d.as_secs_f64()).unwrap_or(0.0));
+        for (metric, help, value) in [
+            ("webhook_deliveries_pending", "Deliveries waiting for an attempt or a retry.", w.backlog.pending as f64),
+            ("webhook_oldest_pending_seconds", "Age of the oldest pending delivery.", oldest),
+            ("outbox_unrelayed_events", "Committed events not yet turned into deliveries.", w.backlog.unrelayed as f64),
+        ] {
+            let _ = writeln!(out, "# HELP hiregraph_{metric} {help}");
+            let _ = writeln!(out, "# TYPE hiregraph_{metric} gauge");
+            let _ = writeln!(out, "hiregraph_{metric} {value}");
+        }
     }
     let sql = &state.db.stats;
     let _ = writeln!(out, "# HELP hiregraph_sql_statements_total SQL statements run, by the first table they touch.");

@@ -136,8 +136,16 @@ pub struct Settings {
     pub rate_limits: RateLimits,
     /// Events are kept at least this long in the outbox, then pruned.
     pub event_retention: Duration,
-    /// `false`: this process runs no background work (outbox pruning; later relay and delivery).
+    /// `false`: this process runs no background work (event relay, webhook delivery, pruning).
     pub run_worker: bool,
+    /// How often an idle worker looks for new events and due deliveries.
+    pub worker_poll: Duration,
+    /// Webhooks may target loopback and private addresses, over plain http (tests, local work).
+    pub webhook_allow_private: bool,
+    /// The wait before each retry of a failed delivery; then it is `FAILED`.
+    pub webhook_retry_schedule: Vec<Duration>,
+    /// The longest one delivery attempt may take, connection to response.
+    pub webhook_timeout: Duration,
 }
 
 /// A setting that could not be used; the message names the variable.
@@ -192,8 +200,39 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("HIREGRAPH_ANONYMOUS_PER_MINUTE", "600", "requests without credentials per address"),
     ("HIREGRAPH_TRUST_FORWARDED_FOR", "false", "client address from the last X-Forwarded-For entry"),
     ("HIREGRAPH_EVENT_RETENTION_DAYS", "30", "days the `events` feed keeps an event before pruning it"),
-    ("HIREGRAPH_WORKER", "true", "run background work (event pruning) in this process"),
+    ("HIREGRAPH_WORKER", "true", "run background work (event relay, webhook delivery, pruning) in this process"),
+    ("HIREGRAPH_WORKER_POLL_MS", "500", "how often an idle worker looks for new events and due deliveries"),
+    ("HIREGRAPH_WEBHOOK_ALLOW_PRIVATE", "false", "let webhooks target loopback and private addresses, over http"),
+    (
+        "HIREGRAPH_WEBHOOK_RETRY_SECS",
+        "5,300,1800,7200,18000,36000,36000",
+        "waits before each retry of a failed delivery (±20 % jitter); then it is FAILED",
+    ),
+    ("HIREGRAPH_WEBHOOK_TIMEOUT_MS", "10000", "longest one delivery attempt may take"),
 ];
+
+/// `HIREGRAPH_WEBHOOK_RETRY_SECS`: comma-separated waits in seconds, 1 to 20 of them.
+fn retry_schedule(raw: Option<String>) -> Result<Vec<Duration>, SettingsError> {
+    const NAME: &str = "HIREGRAPH_WEBHOOK_RETRY_SECS";
+    let Some(raw) = raw else {
+        return Ok(hiregraph_domain::webhooks::RETRY_AFTER.to_vec());
+    };
+    let mut schedule = Vec::new();
+    for part in raw.split(',') {
+        let secs: u64 = part
+            .trim()
+            .parse()
+            .map_err(|_| err(NAME, format!("`{}` is not a whole number of seconds", part.trim())))?;
+        if !(1..=7 * 24 * 3600).contains(&secs) {
+            return Err(err(NAME, format!("each wait must be 1 to 604800 seconds, was {secs}")));
+        }
+        schedule.push(Duration::from_secs(secs));
+    }
+    if schedule.len() > 20 {
+        return Err(err(NAME, format!("at most 20 retries, had {}", schedule.len())));
+    }
+    Ok(schedule)
+}
 
 impl Settings {
     /// From the process environment.
@@ -316,6 +355,20 @@ impl Settings {
                         .min(36_500),
             ),
             run_worker: boolean("HIREGRAPH_WORKER", true)?,
+            worker_poll: Duration::from_millis(number(
+                "HIREGRAPH_WORKER_POLL_MS",
+                get("HIREGRAPH_WORKER_POLL_MS"),
+                500,
+                10,
+            )?),
+            webhook_allow_private: boolean("HIREGRAPH_WEBHOOK_ALLOW_PRIVATE", false)?,
+            webhook_retry_schedule: retry_schedule(get("HIREGRAPH_WEBHOOK_RETRY_SECS"))?,
+            webhook_timeout: Duration::from_millis(number(
+                "HIREGRAPH_WEBHOOK_TIMEOUT_MS",
+                get("HIREGRAPH_WEBHOOK_TIMEOUT_MS"),
+                10_000,
+                100,
+            )?),
             limits: Limits {
                 max_depth: number("HIREGRAPH_MAX_DEPTH", get("HIREGRAPH_MAX_DEPTH"), 12, 2)?,
                 max_complexity: number("HIREGRAPH_MAX_COMPLEXITY", get("HIREGRAPH_MAX_COMPLEXITY"), 5000, 10)?,

@@ -41,11 +41,19 @@ pub struct Application {
     port: u16,
     server: Server,
     state: Arc<AppState>,
-    worker: Option<tokio::task::JoinHandle<()>>,
+    worker: Option<crate::worker::Worker>,
 }
+
+/// Connections of the background worker's own pool.
+const WORKER_POOL: u32 = 3;
 
 /// Connects to the configured database, creating the SQLite folder first.
 pub async fn connect(settings: &Settings) -> Result<Database, StartupError> {
+    connect_pool(settings, settings.db_max_connections).await
+}
+
+/// Connects a pool of `max_connections`.
+pub async fn connect_pool(settings: &Settings, max_connections: u32) -> Result<Database, StartupError> {
     if settings.database_url.is_sqlite()
         && settings.database_url.expose().contains(&*settings.data_dir.to_string_lossy())
     {
@@ -53,7 +61,7 @@ pub async fn connect(settings: &Settings) -> Result<Database, StartupError> {
             .map_err(|source| StartupError::DataDir { path: settings.data_dir.display().to_string(), source })?;
     }
     let pool = PoolSettings {
-        max_connections: settings.db_max_connections,
+        max_connections,
         acquire_timeout: settings.db_acquire_timeout,
         statement_timeout: Some(settings.statement_timeout),
         generic_plans: settings.generic_plans,
@@ -61,6 +69,59 @@ pub async fn connect(settings: &Settings) -> Result<Database, StartupError> {
     Database::connect_with(settings.database_url.expose(), &pool)
         .await
         .map_err(|source| StartupError::Database { url: format!("{:?}", settings.database_url), source })
+}
+
+/// The configured cache: Redis, in-process, or none.
+pub fn cache_for(settings: &Settings) -> Result<Cache, StartupError> {
+    Ok(match &settings.redis_url {
+        _ if !settings.cache_enabled => Cache::off(),
+        Some(url) => {
+            Cache::redis(url.expose(), &settings.cache_prefix).map_err(|e| StartupError::Redis(e.to_string()))?
+        }
+        None => Cache::in_memory(&settings.cache_prefix, 50_000),
+    })
+}
+
+/// `hiregraph worker`: the background work alone, without the HTTP server, until SIGTERM or
+/// Ctrl-C; in-flight deliveries then finish.
+pub async fn run_worker(settings: Settings) -> Result<(), StartupError> {
+    let db = connect(&settings).await?;
+    if settings.migrate_on_start {
+        migrate(&db).await?;
+    }
+    let cache = cache_for(&settings)?;
+    let limiter = Limiter::local(&settings.cache_prefix);
+    // The worker signs no tokens; the key only completes the state.
+    let jwt = JwtKeys::new(refresh::random_key().as_bytes(), settings.access_token_ttl);
+    let grace = settings.webhook_timeout + std::time::Duration::from_secs(1);
+    let state = Arc::new(AppState::new(db, cache, limiter, jwt, settings));
+    let worker = crate::worker::Worker::spawn(state);
+    tracing::info!("worker running: relaying events and delivering webhooks");
+    shutdown_signal().await;
+    tracing::info!("stopping: finishing deliveries in flight");
+    worker.stop(grace).await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 pub async fn migrate(db: &Database) -> Result<(), StartupError> {
@@ -104,13 +165,7 @@ impl Application {
         if settings.migrate_on_start {
             migrate(&db).await?;
         }
-        let cache = match &settings.redis_url {
-            _ if !settings.cache_enabled => Cache::off(),
-            Some(url) => {
-                Cache::redis(url.expose(), &settings.cache_prefix).map_err(|e| StartupError::Redis(e.to_string()))?
-            }
-            None => Cache::in_memory(&settings.cache_prefix, 50_000),
-        };
+        let cache = cache_for(&settings)?;
         let limiter = match &settings.redis_url {
             Some(url) => {
                 Limiter::redis(url.expose(), &settings.cache_prefix).map_err(|e| StartupError::Redis(e.to_string()))?
@@ -133,7 +188,12 @@ impl Application {
             .map_err(|source| StartupError::Bind { addr: settings.bind.to_string(), source })?
             .port();
         let workers = settings.workers;
-        let state = Arc::new(AppState { db, cache, limiter, jwt, settings, metrics: Default::default() });
+        let mut state = AppState::new(db, cache, limiter, jwt, settings);
+        if state.settings.run_worker {
+            let work_db = connect_pool(&state.settings, WORKER_POOL).await?;
+            state = state.with_work_db(work_db);
+        }
+        let state = Arc::new(state);
         let context = web::Data::new(HttpContext { schema: graphql::build(state.clone()), state: state.clone() });
         let server = HttpServer::new(move || {
             App::new()
@@ -155,7 +215,7 @@ impl Application {
         .listen(listener)
         .map_err(|source| StartupError::Bind { addr: "listener".into(), source })?
         .run();
-        let worker = state.settings.run_worker.then(|| crate::worker::spawn(state.clone()));
+        let worker = state.settings.run_worker.then(|| crate::worker::Worker::spawn(state.clone()));
         Ok(Self { port, server, state, worker })
     }
 
@@ -175,7 +235,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         if let Some(worker) = self.worker {
-            worker.abort();
+            worker.stop(self.state.settings.webhook_timeout + std::time::Duration::from_secs(1)).await;
         }
         result
     }

@@ -17,11 +17,42 @@ use crate::settings::Settings;
 
 pub struct AppState {
     pub db: Database,
+    /// The background worker's own pool (the request pool unless `startup` opened one), so
+    /// background work neither starves requests nor shows in their statement counts.
+    pub work_db: Database,
     pub cache: Cache,
     pub limiter: Limiter,
     pub jwt: JwtKeys,
     pub settings: Settings,
     pub metrics: crate::metrics::RequestMetrics,
+    /// Webhook deliveries' HTTP client.
+    pub outbound: crate::services::webhooks::Sender,
+    /// Woken when this process commits events or queues a delivery, so its worker need not
+    /// wait for its next poll.
+    pub wake: Arc<tokio::sync::Notify>,
+}
+
+impl AppState {
+    pub fn new(db: Database, cache: Cache, limiter: Limiter, jwt: JwtKeys, settings: Settings) -> Self {
+        let outbound = crate::services::webhooks::Sender::new(settings.webhook_timeout, settings.webhook_allow_private);
+        Self {
+            work_db: db.clone(),
+            db,
+            cache,
+            limiter,
+            jwt,
+            settings,
+            metrics: Default::default(),
+            outbound,
+            wake: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+
+    /// Gives the worker a pool of its own.
+    pub fn with_work_db(mut self, work_db: Database) -> Self {
+        self.work_db = work_db;
+        self
+    }
 }
 
 /// The current time at the precision both databases store (microseconds), so a value read back

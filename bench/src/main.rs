@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 mod codec;
 mod peer;
+mod webhooks;
 
 const USAGE: &str = "usage:
   hiregraph-bench generate --database-url URL [--companies N] [--postings N] [--candidates N] [--applications N]
@@ -17,7 +18,11 @@ const USAGE: &str = "usage:
   hiregraph-bench codec --database-url URL [--postings 100] [--rounds 300]
   hiregraph-bench peer-check --url HIREGRAPH --peer-url POSTGRAPHILE --database-url URL
   hiregraph-bench peer-load --url URL --server hiregraph|postgraphile --query by-id|first-20|first-100|company-counts|company-pipeline|typename
-      --database-url URL [--server-pid PID] [--clock-ticks N] [--seconds N] [--concurrency N] [--label TEXT]";
+      --database-url URL [--server-pid PID] [--clock-ticks N] [--seconds N] [--concurrency N] [--label TEXT]
+  hiregraph-bench webhook-receiver --port N --out FILE
+  hiregraph-bench webhook-load --a URL --b URL --receiver URL [--events 10000] [--concurrency 16]
+  hiregraph-bench webhook-report --database-url URL --received FILE --company ID [--wait-secs 120]
+  hiregraph-bench move-latency --url URL --receiver URL [--moves 400]";
 
 /// Password of the bench owner, `bench-owner@bench.example`, who owns the first 50 companies.
 pub(crate) const BENCH_PASSWORD: &str = "bench-password";
@@ -46,6 +51,10 @@ async fn main() -> std::process::ExitCode {
         "codec" => codec::run(&flags).await,
         "peer-check" => peer::check(&flags).await,
         "peer-load" => peer::load(&flags).await,
+        "webhook-receiver" => webhooks::receiver(&flags).await,
+        "webhook-load" => webhooks::load(&flags).await,
+        "webhook-report" => webhooks::report(&flags).await,
+        "move-latency" => webhooks::move_latency(&flags).await,
         _ => Err(USAGE.to_owned()),
     };
     match result {

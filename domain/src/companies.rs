@@ -45,6 +45,8 @@ pub enum CompanyAction {
     ManageMembers,
     /// Mark the company as verified.
     Verify,
+    /// Register, change and remove webhook endpoints; read their deliveries and secrets.
+    ManageWebhooks,
 }
 
 /// Whether `principal`, holding `membership` in a company (or none), may do `action` there.
@@ -56,7 +58,9 @@ pub fn may(principal: &Principal, membership: Option<CompanyRole>, action: Compa
     match action {
         CompanyAction::ReadPrivatePostings => true,
         CompanyAction::ManagePostings => role >= CompanyRole::Recruiter,
-        CompanyAction::EditCompany | CompanyAction::ManageMembers => role >= CompanyRole::Admin,
+        CompanyAction::EditCompany | CompanyAction::ManageMembers | CompanyAction::ManageWebhooks => {
+            role >= CompanyRole::Admin
+        }
         CompanyAction::Verify => false,
     }
 }

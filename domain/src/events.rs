@@ -11,6 +11,7 @@ use crate::candidates::CandidateProfile;
 use crate::companies::{Company, CompanyRole, Membership};
 use crate::ids::{CompanyId, UserId};
 use crate::postings::{Posting, PostingStatus};
+use crate::webhooks::Endpoint;
 
 /// Who made a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +73,8 @@ pub enum Change {
     CandidateProfileUpdated(CandidateProfile),
     /// An account was disabled or re-enabled: no event, but access tokens must see it at once.
     UserAccessChanged(UserId),
+    /// A webhook endpoint was turned off after failing every attempt for days.
+    WebhookEndpointDisabled(Endpoint),
 }
 
 macro_rules! event_types {
@@ -113,6 +116,7 @@ event_types!(
     ApplicationWithdrawn => "application.withdrawn",
     ApplicationNoteAdded => "application.note_added",
     CandidateProfileUpdated => "candidate.profile_updated",
+    WebhookEndpointDisabled => "webhook_endpoint.disabled",
 );
 
 /// The payload layout every event type is written with now. A change of layout is a new version,
@@ -146,6 +150,7 @@ impl Change {
             Change::NoteAdded { .. } => EventType::ApplicationNoteAdded,
             Change::CandidateProfileUpdated(_) => EventType::CandidateProfileUpdated,
             Change::UserAccessChanged(_) => return None,
+            Change::WebhookEndpointDisabled(_) => EventType::WebhookEndpointDisabled,
         })
     }
 
@@ -162,6 +167,7 @@ impl Change {
             Change::ApplicationMoved { application, .. } => Some(application.company_id),
             Change::NoteAdded { company, .. } => Some(*company),
             Change::CandidateProfileUpdated(_) | Change::UserAccessChanged(_) => None,
+            Change::WebhookEndpointDisabled(e) => Some(e.company_id),
         }
     }
 
@@ -180,6 +186,7 @@ impl Change {
             Change::NoteAdded { note, .. } => note.application_id.0,
             Change::CandidateProfileUpdated(p) => p.id.0,
             Change::UserAccessChanged(id) => id.0,
+            Change::WebhookEndpointDisabled(e) => e.id,
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod principal;
 pub mod search;
 pub mod skills;
 pub mod values;
+pub mod webhooks;
 
 pub use error::{FieldError, ValidationErrors};
 pub use ids::{ApplicationId, CandidateId, CompanyId, PostingId, UserId};

@@ -11,6 +11,7 @@ mod m20261128_000003_search;
 mod m20261201_000001_disabled_users;
 mod m20261202_000001_posting_children;
 mod m20261203_000001_outbox;
+mod m20261204_000001_webhooks;
 
 pub use m20261202_000001_posting_children::fill_children_sql;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_disabled_users::Migration),
             Box::new(m20261202_000001_posting_children::Migration),
             Box::new(m20261203_000001_outbox::Migration),
+            Box::new(m20261204_000001_webhooks::Migration),
         ]
     }
 }

@@ -17,6 +17,7 @@ pub mod page;
 pub mod postings;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 pub use db::{Backend, Database, PoolSettings};
 pub use error::{Fault, StoreError};

@@ -113,6 +113,8 @@ async fn invalidate(cache: &Cache, changes: &[Change]) {
             Change::ApplicationCreated(_) | Change::ApplicationMoved { .. } | Change::NoteAdded { .. } => {}
             Change::CandidateProfileUpdated(p) => keys.push(CacheKey::Candidate(p.id)),
             Change::UserAccessChanged(id) => keys.push(CacheKey::User(*id)),
+            // Endpoints are read from the database by the worker, never cached.
+            Change::WebhookEndpointDisabled(_) => {}
         }
     }
     keys.sort_by_key(|k| format!("{k:?}"));
@@ -200,6 +202,15 @@ pub async fn list(filter: &EventFilter, limit: u64, conn: &impl ConnectionTrait)
         query = query.filter(outbox::Column::Position.gt(after));
     }
     query.all(conn).await?.into_iter().map(from_row).collect()
+}
+
+/// Events by id (those still kept).
+pub async fn find_by_ids(ids: &[Uuid], conn: &impl ConnectionTrait) -> Result<Vec<Event>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = outbox::Entity::find().filter(outbox::Column::Id.is_in(ids.iter().copied())).all(conn).await?;
+    rows.into_iter().map(from_row).collect()
 }
 
 /// Deletes the events that occurred before `before`; returns how many.

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Session, TestApp, complete_posting, spawn_app};
+use crate::helpers::{Session, TestApp, complete_posting};
 
 const ACTORS: [&str; 9] = [
     "anonymous",
@@ -105,7 +105,8 @@ impl World {
     }
 
     async fn setup() -> Self {
-        let app = spawn_app().await;
+        // Webhook rows register a loopback URL.
+        let app = crate::helpers::spawn_app_with(&[("HIREGRAPH_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
         let mut sessions = HashMap::new();
         for actor in ACTORS.iter().filter(|a| !matches!(**a, "anonymous" | "platform admin")) {
             sessions.insert(*actor, app.register(&actor.replace(' ', "-")).await);
@@ -451,6 +452,33 @@ impl World {
                 };
                 outcome(&self.run(query, json!({ "i": input }), a).await)
             }
+            "read company events" => outcome(
+                &self
+                    .run(
+                        "query($c: ID!) { events(companyId: $c, first: 5) { edges { node { type } } } }",
+                        json!({ "c": self.company_a }),
+                        a,
+                    )
+                    .await,
+            ),
+            "create webhook endpoint" => outcome(
+                &self
+                    .run(
+                        "mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }",
+                        json!({ "i": { "companyId": self.company_a, "url": "http://127.0.0.1:9/hooks" } }),
+                        a,
+                    )
+                    .await,
+            ),
+            "list webhook endpoints" => outcome(
+                &self
+                    .run(
+                        "query($id: ID!) { node(id: $id) { ... on Company { webhookEndpoints { url } } } }",
+                        json!({ "id": self.company_a }),
+                        a,
+                    )
+                    .await,
+            ),
             other => panic!("docs/authorization.md has a row `{other}` that no test runs"),
         }
     }

@@ -42,6 +42,14 @@ const EMITS: &[(&str, &[&str])] = &[
     ("rejectApplication", &["application.rejected"]),
     ("withdrawApplication", &["application.withdrawn"]),
     ("addApplicationNote", &["application.note_added"]),
+    ("createWebhookEndpoint", &[]),
+    ("updateWebhookEndpoint", &[]),
+    ("rotateWebhookSecret", &[]),
+    ("disableWebhookEndpoint", &[]),
+    ("enableWebhookEndpoint", &[]),
+    ("deleteWebhookEndpoint", &[]),
+    ("sendTestWebhook", &[]),
+    ("redeliverWebhook", &[]),
 ];
 
 /// Every event `token` may read after `after`, paging to the end; returns them and the cursor to
@@ -114,6 +122,11 @@ impl Recorder<'_> {
             | "archivePosting" => "posting { id version }",
             "upsertCandidateProfile" => "profile { id }",
             "addApplicationNote" => "note { body }",
+            "createWebhookEndpoint" | "rotateWebhookSecret" => "secret endpoint { id }",
+            "updateWebhookEndpoint" | "disableWebhookEndpoint" | "enableWebhookEndpoint" => "endpoint { id }",
+            "deleteWebhookEndpoint" => "deletedId",
+            "sendTestWebhook" => "succeeded",
+            "redeliverWebhook" => "delivery { id }",
             _ => "application { id status }",
         };
         let input_type = input_type(mutation);
@@ -140,6 +153,11 @@ fn input_type(mutation: &str) -> String {
         "verifyCompany" => "VerifyCompanyInput".into(),
         "publishPosting" | "pausePosting" | "closePosting" | "archivePosting" => "PostingStatusInput".into(),
         "applyToPosting" => "ApplyToPostingInput".into(),
+        "rotateWebhookSecret"
+        | "disableWebhookEndpoint"
+        | "enableWebhookEndpoint"
+        | "deleteWebhookEndpoint"
+        | "sendTestWebhook" => "WebhookEndpointInput".into(),
         other => {
             let mut chars = other.chars();
             let first = chars.next().unwrap().to_ascii_uppercase();
@@ -150,7 +168,7 @@ fn input_type(mutation: &str) -> String {
 
 #[tokio::test]
 async fn every_mutation_emits_exactly_its_events_and_payloads_show_what_members_may_see() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_app_with(&[("HIREGRAPH_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
     let admin = app.platform_admin().await;
     let (_, start) = read_all(&app, &admin.access, None, None).await;
     let mut r = Recorder { app: &app, admin: admin.clone(), cursor: start, seen: HashMap::new() };
@@ -232,6 +250,46 @@ async fn every_mutation_emits_exactly_its_events_and_payloads_show_what_members_
     r.run("closePosting", json!({ "id": posting }), Some(&recruiter.access)).await;
     r.run("archivePosting", json!({ "id": posting }), Some(&recruiter.access)).await;
     r.run("disableUser", json!({ "id": bob.user_id }), Some(&admin.access)).await;
+
+    // Managing webhooks changes no domain object: no events.
+    let hook = r
+        .run(
+            "createWebhookEndpoint",
+            json!({ "companyId": company, "url": "http://127.0.0.1:9/hooks", "eventTypes": ["posting.created"] }),
+            owner,
+        )
+        .await;
+    let hook = hook["endpoint"]["id"].as_str().unwrap().to_owned();
+    r.run("updateWebhookEndpoint", json!({ "id": hook, "description": "test" }), owner).await;
+    r.run("rotateWebhookSecret", json!({ "id": hook }), owner).await;
+    r.run("sendTestWebhook", json!({ "id": hook }), owner).await;
+    app.create_posting(&recruiter, complete_posting(&company, "Hooked")).await;
+    r.cursor = read_all(&app, &admin.access, r.cursor.clone(), None).await.1;
+    let slug = app
+        .ok("query($id: ID!) { node(id: $id) { ... on Company { slug } } }", json!({ "id": company }), owner)
+        .await["node"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut delivery = Value::Null;
+    for _ in 0..200 {
+        let data = app
+            .ok(
+                "query($s: String!) { company(slug: $s) { webhookEndpoints { deliveries(first: 1) { edges { node { id } } } } } }",
+                json!({ "s": slug }),
+                owner,
+            )
+            .await;
+        delivery = data["company"]["webhookEndpoints"][0]["deliveries"]["edges"][0]["node"]["id"].clone();
+        if !delivery.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    r.run("redeliverWebhook", json!({ "deliveryId": delivery }), owner).await;
+    r.run("disableWebhookEndpoint", json!({ "id": hook }), owner).await;
+    r.run("enableWebhookEndpoint", json!({ "id": hook }), owner).await;
+    r.run("deleteWebhookEndpoint", json!({ "id": hook }), owner).await;
 
     for (mutation, _) in EMITS {
         assert!(r.seen.contains_key(mutation), "{mutation} was not exercised");

@@ -25,6 +25,8 @@ pub struct TestApp {
     vars: HashMap<String, String>,
     /// A replica shares its first server's database and folder and leaves them to it.
     is_replica: bool,
+    /// The task running the server and its worker; `kill` aborts it.
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 /// The Postgres server to test against, if any: a URL to an existing database with the right to
@@ -147,8 +149,8 @@ async fn start(
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     let state = app.state();
-    tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), app: state, handle, data_dir, postgres, vars, is_replica }
+    let task = Some(tokio::spawn(app.run_until_stopped()));
+    TestApp { address, client: reqwest::Client::new(), app: state, handle, data_dir, postgres, vars, is_replica, task }
 }
 
 /// A second server on the same database and cache, as another replica behind a load balancer.
@@ -221,6 +223,17 @@ impl OwnRedis {
 impl Drop for OwnRedis {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+impl TestApp {
+    /// Ends the server and its worker at once, as a killed process would: nothing in flight is
+    /// finished or released.
+    pub fn kill(&mut self) {
+        drop(self.handle.stop(false));
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
     }
 }
 

@@ -25,3 +25,4 @@ mod postings;
 mod relevance;
 mod schema;
 mod search;
+mod webhooks;

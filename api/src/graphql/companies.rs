@@ -66,6 +66,12 @@ impl Company {
         Ok(viewer(ctx).role_in(state(ctx), self.0.id).await?.map(Into::into))
     }
 
+    /// Where the company's events are delivered; its ADMINs and OWNERs (and platform admins) only.
+    async fn webhook_endpoints(&self, ctx: &Context<'_>) -> Result<Vec<super::webhooks::WebhookEndpoint>> {
+        let list = crate::services::webhooks::list(state(ctx), viewer(ctx), self.0.id).await?;
+        Ok(list.into_iter().map(super::webhooks::WebhookEndpoint).collect())
+    }
+
     /// The members; only members and platform admins may list them.
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<CompanyMember>> {
         let list = service::members(state(ctx), viewer(ctx), self.0.id).await?;

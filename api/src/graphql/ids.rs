@@ -19,6 +19,8 @@ pub enum Kind {
     Candidate,
     Application,
     ApplicationEvent,
+    WebhookEndpoint,
+    WebhookDelivery,
 }
 
 impl Kind {
@@ -30,13 +32,24 @@ impl Kind {
             Kind::Candidate => "CandidateProfile",
             Kind::Application => "Application",
             Kind::ApplicationEvent => "ApplicationEvent",
+            Kind::WebhookEndpoint => "WebhookEndpoint",
+            Kind::WebhookDelivery => "WebhookDelivery",
         }
     }
 
     fn parse(raw: &str) -> Option<Self> {
-        [Kind::User, Kind::Company, Kind::Posting, Kind::Candidate, Kind::Application, Kind::ApplicationEvent]
-            .into_iter()
-            .find(|k| k.name() == raw)
+        [
+            Kind::User,
+            Kind::Company,
+            Kind::Posting,
+            Kind::Candidate,
+            Kind::Application,
+            Kind::ApplicationEvent,
+            Kind::WebhookEndpoint,
+            Kind::WebhookDelivery,
+        ]
+        .into_iter()
+        .find(|k| k.name() == raw)
     }
 }
 

@@ -14,6 +14,7 @@ pub mod matching;
 pub mod node;
 pub mod postings;
 pub mod types;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -43,6 +44,7 @@ pub struct MutationRoot(
     postings::PostingMutation,
     candidates::CandidateMutation,
     applications::ApplicationMutation,
+    webhooks::WebhookMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

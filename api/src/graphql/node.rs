@@ -69,6 +69,8 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
                 Err(other) => return Err(other.into()),
             }
         }
+        // Read through `Company.webhookEndpoints`, where their managers are checked.
+        Kind::WebhookEndpoint | Kind::WebhookDelivery => None,
         Kind::ApplicationEvent => {
             let Some(event) = hiregraph_persistence::applications::find_event(uuid, &state(ctx).db.conn)
                 .await

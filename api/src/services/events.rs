@@ -13,8 +13,8 @@ use hiregraph_domain::events::{Actor, Change, Event, EventType};
 use hiregraph_domain::postings::Posting;
 use hiregraph_domain::values::Location;
 use hiregraph_domain::{CompanyId, Principal};
+use hiregraph_persistence::DatabaseTransaction;
 use hiregraph_persistence::outbox::{self, EventFilter, UnitOfWork};
-use hiregraph_persistence::{DatabaseTransaction, StoreError};
 use serde_json::{Value, json};
 
 use crate::error::{AppError, AppResult};
@@ -38,11 +38,16 @@ pub async fn begin<'s>(state: &'s AppState, viewer: &Viewer) -> AppResult<Unit<'
 }
 
 pub async fn begin_as(state: &AppState, actor: Actor) -> AppResult<Unit<'_>> {
-    let inner = UnitOfWork::begin(&state.db, actor).await.map_err(|e| match e {
-        StoreError::Db(db) => AppError::from(StoreError::Db(db)),
-        other => AppError::from(other),
-    })?;
-    Ok(Unit { state, inner })
+    begin_on(state, &state.db, actor).await
+}
+
+/// A unit of work on another pool of the same database (the worker's).
+pub async fn begin_on<'s>(
+    state: &'s AppState,
+    db: &hiregraph_persistence::Database,
+    actor: Actor,
+) -> AppResult<Unit<'s>> {
+    Ok(Unit { state, inner: UnitOfWork::begin(db, actor).await? })
 }
 
 impl Unit<'_> {
@@ -59,6 +64,7 @@ impl Unit<'_> {
         let events = self.inner.commit(&self.state.cache, payload).await?;
         if !events.is_empty() {
             self.state.metrics.events_written(events.len() as u64);
+            self.state.wake.notify_one();
         }
         Ok(events)
     }
@@ -191,6 +197,16 @@ pub fn payload(change: &Change) -> Value {
         }),
         Change::CandidateProfileUpdated(p) => json!({ "candidate": candidate(p) }),
         Change::UserAccessChanged(id) => json!({ "userId": encode(Kind::User, id.0).0 }),
+        Change::WebhookEndpointDisabled(e) => json!({
+            "webhookEndpoint": {
+                "id": encode(Kind::WebhookEndpoint, e.id).0,
+                "companyId": encode(Kind::Company, e.company_id.0).0,
+                "url": e.url,
+                "enabled": e.enabled,
+                "disabledReason": e.disabled_reason,
+                "failingSince": e.failing_since.map(time),
+            }
+        }),
     }
 }
 
@@ -231,5 +247,5 @@ pub async fn list(
 /// Deletes events older than the retention; returns how many.
 pub async fn prune(state: &AppState, now: DateTime<Utc>) -> AppResult<u64> {
     let retention = chrono::Duration::from_std(state.settings.event_retention).map_err(AppError::internal)?;
-    Ok(outbox::prune(now - retention, &state.db.conn).await?)
+    Ok(outbox::prune(now - retention, &state.work_db.conn).await?)
 }

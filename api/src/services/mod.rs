@@ -10,3 +10,4 @@ pub mod events;
 pub mod loading;
 pub mod matching;
 pub mod postings;
+pub mod webhooks;

@@ -16,3 +16,5 @@ pub mod posting_skills;
 pub mod postings;
 pub mod refresh_tokens;
 pub mod users;
+pub mod webhook_deliveries;
+pub mod webhook_endpoints;
