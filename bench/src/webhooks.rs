@@ -225,12 +225,13 @@ pub async fn report(flags: &HashMap<String, String>) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let expected: HashSet<String> = rows.iter().filter_map(|r| r.try_get_by_index::<String>(0).ok()).collect();
     let deadline = Instant::now() + wait;
-    let (mut seen, mut total, mut latencies) = (HashSet::new(), 0usize, Vec::new());
+    let (mut seen, mut latencies) = (HashSet::new(), Vec::new());
+    let mut total;
     loop {
         let text = std::fs::read_to_string(received_path).unwrap_or_default();
         seen.clear();
         latencies.clear();
-        total = 0;
+        total = 0usize;
         for line in text.lines() {
             let fields: Vec<&str> = line.split('\t').collect();
             let [id, kind, timestamp, arrived] = fields[..] else { continue };

@@ -131,6 +131,16 @@ pub async fn count_endpoints(company: CompanyId, conn: &impl ConnectionTrait) ->
     Ok(endpoints::Entity::find().filter(endpoints::Column::CompanyId.eq(company.0)).count(conn).await?)
 }
 
+/// Whether the outbox holds events the relay has not turned into deliveries: a read, so idle
+/// workers poll without taking any lock.
+pub async fn relay_behind(conn: &impl ConnectionTrait) -> Result<bool, StoreError> {
+    let backend = conn.get_database_backend();
+    let sql =
+        "SELECT (SELECT position FROM outbox_head WHERE id = 1) > (SELECT position FROM outbox_relay WHERE id = 1)";
+    let row = conn.query_one_raw(Statement::from_string(backend, sql)).await?;
+    Ok(row.map(|r| r.try_get_by_index::<bool>(0)).transpose()?.unwrap_or(false))
+}
+
 /// One relay step, in the caller's transaction: takes the relay's place in the outbox (on
 /// Postgres skipping if another worker holds it), turns up to `batch` further events into one
 /// delivery per endpoint that wants them (and existed when the event occurred), and
@@ -272,6 +282,19 @@ pub async fn claim(
         DbBackend::Postgres => vec![lease_until.into(), now.into(), (limit as i64).into()],
         _ => vec![lease_until.into(), now.into(), now.into(), (limit as i64).into()],
     };
+    // A read first: idle workers then poll without writing (on SQLite a write takes the lock).
+    let due = deliveries::Entity::find()
+        .select_only()
+        .column(deliveries::Column::Id)
+        .filter(deliveries::Column::Status.eq(DeliveryStatus::Pending.as_str()))
+        .filter(deliveries::Column::NextAttemptAt.lte(now))
+        .limit(1)
+        .into_tuple::<Uuid>()
+        .one(conn)
+        .await?;
+    if due.is_none() {
+        return Ok(Vec::new());
+    }
     let ids: Vec<Uuid> = conn
         .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?

@@ -434,6 +434,9 @@ pub async fn redeliver(state: &AppState, viewer: &Viewer, id: uuid::Uuid) -> App
 pub async fn relay(state: &AppState) -> AppResult<usize> {
     const BATCH: u64 = 500;
     let mut relayed = 0;
+    if !store::relay_behind(&state.work_db.conn).await? {
+        return Ok(0);
+    }
     loop {
         let unit = events::begin_on(state, &state.work_db, Actor::System).await?;
         let Some((events, made)) = store::relay(BATCH, unit.conn()).await? else { return Ok(relayed) };
