@@ -1,6 +1,7 @@
 //! Background work every replica runs inside `hiregraph serve` (or alone as `hiregraph worker`):
-//! relaying committed events into webhook deliveries, attempting due deliveries, reading the
-//! backlog for `/metrics`, pruning events past their retention. Every job is safe on any number of
+//! relaying committed events into webhook deliveries, attempting due deliveries, announcing
+//! postings that expired (`posting.expired`), reading the backlog for `/metrics`, pruning events
+//! past their retention. Every job is safe on any number of
 //! replicas at once: the relay's place and each delivery are claimed in the database (`FOR UPDATE
 //! SKIP LOCKED` on Postgres), and a killed replica's claims expire for another to take.
 
@@ -9,12 +10,14 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use crate::services::{events, webhooks};
+use crate::services::{events, postings, webhooks};
 use crate::state::{AppState, now};
 
 /// How often the outbox is pruned and the backlog read.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 const BACKLOG_EVERY: Duration = Duration::from_secs(5);
+/// Expired postings are looked for every this many polls (10 s at the default poll).
+const EXPIRY_EVERY_POLLS: u32 = 20;
 /// Deliveries attempted at once by one worker.
 const CONCURRENT_DELIVERIES: u64 = 16;
 
@@ -56,6 +59,7 @@ impl Drop for Worker {
 async fn run(state: Arc<AppState>, mut stopped: watch::Receiver<bool>) {
     let mut last_prune: Option<Instant> = None;
     let mut last_backlog: Option<Instant> = None;
+    let mut last_expiry: Option<Instant> = None;
     let mut quiet_errors = QuietErrors::default();
     loop {
         if *stopped.borrow() {
@@ -80,6 +84,13 @@ async fn run(state: Arc<AppState>, mut stopped: watch::Receiver<bool>) {
             match hiregraph_persistence::webhooks::backlog(&state.work_db.conn).await {
                 Ok(backlog) => state.metrics.set_backlog(backlog),
                 Err(err) => quiet_errors.report("reading the webhook backlog", &err.into()),
+            }
+        }
+        if last_expiry.is_none_or(|at| at.elapsed() >= state.settings.worker_poll * EXPIRY_EVERY_POLLS) {
+            last_expiry = Some(Instant::now());
+            match postings::announce_expired(&state).await {
+                Ok(_) => quiet_errors.ok("announcing expired postings"),
+                Err(err) => quiet_errors.report("announcing expired postings", &err),
             }
         }
         if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {

@@ -47,6 +47,8 @@ pub enum Change {
         posting: Posting,
         from: PostingStatus,
     },
+    /// A published posting reached its `expires_at` (found by the worker; the status stays).
+    PostingExpired(Posting),
     CompanyCreated(Company),
     /// The profile or the verification changed; `renamed` when the name did (it is in the search
     /// text of the company's postings).
@@ -136,6 +138,7 @@ impl Change {
                 PostingStatus::Archived => EventType::PostingArchived,
                 PostingStatus::Draft => EventType::PostingUpdated,
             },
+            Change::PostingExpired(_) => EventType::PostingExpired,
             Change::CompanyCreated(_) => EventType::CompanyCreated,
             Change::CompanyUpdated { .. } => EventType::CompanyUpdated,
             Change::MemberAdded(_) => EventType::CompanyMemberAdded,
@@ -158,7 +161,7 @@ impl Change {
     /// admins only).
     pub fn company(&self) -> Option<CompanyId> {
         match self {
-            Change::PostingCreated(p) | Change::PostingUpdated(p) => Some(p.company_id),
+            Change::PostingCreated(p) | Change::PostingUpdated(p) | Change::PostingExpired(p) => Some(p.company_id),
             Change::PostingStatusChanged { posting, .. } => Some(posting.company_id),
             Change::CompanyCreated(c) | Change::CompanyUpdated { company: c, .. } => Some(c.id),
             Change::MemberAdded(m) | Change::MemberRemoved(m) => Some(m.company_id),
@@ -174,7 +177,7 @@ impl Change {
     /// The object the change is about: deliveries keep the order of events per object.
     pub fn subject(&self) -> uuid::Uuid {
         match self {
-            Change::PostingCreated(p) | Change::PostingUpdated(p) => p.id.0,
+            Change::PostingCreated(p) | Change::PostingUpdated(p) | Change::PostingExpired(p) => p.id.0,
             Change::PostingStatusChanged { posting, .. } => posting.id.0,
             Change::CompanyCreated(c) | Change::CompanyUpdated { company: c, .. } => c.id.0,
             // Membership changes of one company are ordered among themselves.

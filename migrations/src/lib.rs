@@ -12,6 +12,7 @@ mod m20261201_000001_disabled_users;
 mod m20261202_000001_posting_children;
 mod m20261203_000001_outbox;
 mod m20261204_000001_webhooks;
+mod m20261205_000001_posting_expiry;
 
 pub use m20261202_000001_posting_children::fill_children_sql;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_posting_children::Migration),
             Box::new(m20261203_000001_outbox::Migration),
             Box::new(m20261204_000001_webhooks::Migration),
+            Box::new(m20261205_000001_posting_expiry::Migration),
         ]
     }
 }

@@ -97,7 +97,7 @@ async fn invalidate(cache: &Cache, changes: &[Change]) {
     for change in changes {
         match change {
             Change::PostingCreated(p) => keys.push(CacheKey::Posting(p.id)),
-            Change::PostingUpdated(p) | Change::PostingStatusChanged { posting: p, .. } => {
+            Change::PostingUpdated(p) | Change::PostingStatusChanged { posting: p, .. } | Change::PostingExpired(p) => {
                 keys.push(CacheKey::Posting(p.id));
                 feed = true;
             }

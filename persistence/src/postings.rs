@@ -12,7 +12,7 @@ use sea_orm::QueryTrait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect, Select,
+    QueryFilter, QueryOrder, QuerySelect, Select, Statement,
 };
 use uuid::Uuid;
 
@@ -209,6 +209,54 @@ pub async fn find_by_ids(ids: &[PostingId], conn: &impl ConnectionTrait) -> Resu
     }
     let rows = postings::Entity::find().filter(postings::Column::Id.is_in(ids.iter().map(|i| i.0))).all(conn).await?;
     rows.into_iter().map(decode).collect()
+}
+
+/// Published postings whose expiry passed since the last call, up to `limit`, oldest expiry
+/// first, in the caller's transaction: takes the announcement watermark (on Postgres skipping when
+/// another worker holds it: `None`) and moves it past them. The first call ever only sets the
+/// watermark to `now`.
+pub async fn take_expired(
+    now: DateTime<Utc>,
+    limit: u64,
+    conn: &impl ConnectionTrait,
+) -> Result<Option<Vec<Posting>>, StoreError> {
+    let backend = conn.get_database_backend();
+    let (lock, p) = match backend {
+        DatabaseBackend::Postgres => (" FOR UPDATE SKIP LOCKED", ["$1", "$2", "$3"]),
+        _ => ("", ["?", "?", "?"]),
+    };
+    let select = format!("SELECT through_at, through_id FROM posting_expiry_watermark WHERE id = 1{lock}");
+    let Some(row) = conn.query_one_raw(Statement::from_string(backend, select)).await? else { return Ok(None) };
+    let through_at: Option<DateTime<Utc>> = row.try_get_by_index(0)?;
+    let through_id: Option<Uuid> = row.try_get_by_index(1)?;
+    let set = |at: DateTime<Utc>, id: Uuid| {
+        Statement::from_sql_and_values(
+            backend,
+            format!("UPDATE posting_expiry_watermark SET through_at = {}, through_id = {} WHERE id = 1", p[0], p[1]),
+            [at.into(), id.into()],
+        )
+    };
+    let (Some(through_at), Some(through_id)) = (through_at, through_id) else {
+        conn.execute_raw(set(now, Uuid::max())).await?;
+        return Ok(Some(Vec::new()));
+    };
+    let rows = postings::Entity::find()
+        .filter(postings::Column::Status.eq(PostingStatus::Published.as_str()))
+        .filter(postings::Column::ExpiresAt.lte(now))
+        .filter(Condition::any().add(postings::Column::ExpiresAt.gt(through_at)).add(
+            Condition::all().add(postings::Column::ExpiresAt.eq(through_at)).add(postings::Column::Id.gt(through_id)),
+        ))
+        .order_by_asc(postings::Column::ExpiresAt)
+        .order_by_asc(postings::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    let next = match rows.last() {
+        Some(last) if rows.len() as u64 == limit => (last.expires_at.unwrap_or(now), last.id),
+        _ => (now, Uuid::max()),
+    };
+    conn.execute_raw(set(next.0, next.1)).await?;
+    Ok(Some(rows.into_iter().map(decode).collect::<Result<_, _>>()?))
 }
 
 pub async fn find_id_by_slug(slug: &str, conn: &impl ConnectionTrait) -> Result<Option<PostingId>, StoreError> {

@@ -430,3 +430,35 @@ async fn a_reader_paging_during_concurrent_writes_sees_every_event_once() {
     assert_eq!(unique.len(), seen.len(), "an event was read twice");
     assert_eq!(seen, all, "the pages read during the writes are the outbox, in order");
 }
+
+#[tokio::test]
+async fn a_published_posting_that_expires_is_announced_once() {
+    let app = crate::helpers::spawn_app_with(&[("HIREGRAPH_WORKER_POLL_MS", "50")]).await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Expiring").await;
+    let mut input = complete_posting(&company, "Short-lived");
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(2);
+    input["expiresAt"] = json!(soon.to_rfc3339());
+    let posting = app.create_posting(&owner, input).await;
+    app.publish(&owner, &posting).await;
+    let expired = || async {
+        let data =
+            app.ok(EVENTS, json!({ "types": ["posting.expired"], "company": company }), Some(&owner.access)).await;
+        data["events"]["edges"].as_array().unwrap().clone()
+    };
+    let mut found = Vec::new();
+    for _ in 0..200 {
+        found = expired().await;
+        if !found.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(found.len(), 1, "posting.expired within 10 s");
+    let event = &found[0]["node"];
+    assert_eq!(event["payload"]["posting"]["id"], posting.as_str());
+    assert_eq!(event["actor"]["kind"], "SYSTEM");
+    assert!(chrono::Utc::now() >= soon, "not before its time");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(expired().await.len(), 1, "announced once");
+}

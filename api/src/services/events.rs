@@ -172,7 +172,9 @@ fn candidate(p: &CandidateProfile) -> Value {
 /// The object an event carries. Exhaustive: a new kind of change must say what it shows.
 pub fn payload(change: &Change) -> Value {
     match change {
-        Change::PostingCreated(p) | Change::PostingUpdated(p) => json!({ "posting": posting(p) }),
+        Change::PostingCreated(p) | Change::PostingUpdated(p) | Change::PostingExpired(p) => {
+            json!({ "posting": posting(p) })
+        }
         Change::PostingStatusChanged { posting: p, from } => {
             json!({ "posting": posting(p), "previousStatus": from.as_str() })
         }

@@ -285,3 +285,16 @@ pub async fn import(
     let posting = create(state, viewer, company, imported.content).await?;
     Ok((posting, imported.warnings))
 }
+
+/// Announces postings whose expiry passed (`posting.expired`), each once, in one unit of work
+/// with the watermark that says so; returns how many.
+pub async fn announce_expired(state: &AppState) -> AppResult<usize> {
+    let mut unit = events::begin_on(state, &state.work_db, hiregraph_domain::events::Actor::System).await?;
+    let Some(expired) = postings::take_expired(now(), 500, unit.conn()).await? else { return Ok(0) };
+    let count = expired.len();
+    for posting in expired {
+        unit.record(Change::PostingExpired(posting));
+    }
+    unit.commit().await?;
+    Ok(count)
+}
