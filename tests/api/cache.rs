@@ -443,7 +443,7 @@ async fn list_shapes_cost_the_same_for_short_and_long_pages() {
 /// pin.
 #[tokio::test]
 async fn every_query_shape_reads_with_a_pinned_number_of_statements() {
-    let app = spawn_app_with(&[("HIREGRAPH_CACHE", "off")]).await;
+    let app = spawn_app_with(&[("HIREGRAPH_CACHE", "off"), ("HIREGRAPH_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
     let owner = app.register("owner").await;
     let company = app.create_company(&owner, "Acme").await;
     app.verify_company(&company).await;
@@ -497,6 +497,14 @@ async fn every_query_shape_reads_with_a_pinned_number_of_statements() {
         .as_str()
         .unwrap()
         .to_owned();
+    for n in 0..2 {
+        app.ok(
+            "mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }",
+            json!({ "i": { "companyId": company, "url": format!("http://127.0.0.1:9/hook{n}") } }),
+            Some(&owner.access),
+        )
+        .await;
+    }
     let posting_fields = "id slug title summary description responsibilities requiredQualifications \
         preferredQualifications employmentType seniority minYearsExperience workplace locations { city country remote } \
         salary { min max currency period } equity skills { name required } benefits status publishedAt isExpired";
@@ -538,6 +546,12 @@ async fn every_query_shape_reads_with_a_pinned_number_of_statements() {
             json!({}), as_candidate.clone(), 9),
         ("recommended candidates", "query($id: ID!) { posting(id: $id) { recommendedCandidates(first: 5) { score candidate { displayName } explanation { notes } } } }".into(),
             json!({ "id": postings[5] }), as_owner.clone(), 10),
+        ("events, first 50, with their companies", "{ events(first: 50) { edges { cursor node { id type version occurredAt actor { kind userId } payload company { name } } } pageInfo { hasNextPage endCursor } } }".into(),
+            json!({}), as_owner.clone(), 4),
+        // One deliveries page per endpoint: a company has at most 20 endpoints (two here).
+        ("webhook endpoints with their deliveries", "query($s: String!) { company(slug: $s) { webhookEndpoints { url eventTypes enabled
+            deliveries(first: 10) { edges { node { eventType status attempts responseStatus } } } } } }".into(),
+            json!({ "s": slug }), as_owner.clone(), 6),
         ("node and nodes", "query($a: ID!, $ids: [ID!]!) { node(id: $a) { id ... on Posting { title } } nodes(ids: $ids) { id ... on Posting { title company { name } } ... on CandidateProfile { displayName } ... on Company { name } } }".into(),
             json!({ "a": postings[1], "ids": [postings[2], postings[3], profiles[1], company] }), as_owner.clone(), 7),
     ];

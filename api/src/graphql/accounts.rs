@@ -5,7 +5,6 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use hiregraph_domain::accounts::User as DomainUser;
-use hiregraph_persistence::companies as company_store;
 
 use async_graphql::connection::{Connection, EmptyFields};
 
@@ -108,7 +107,7 @@ impl User {
         if viewer.principal.user_id() != Some(self.0.id) && !viewer.principal.is_platform_admin() {
             return Ok(Vec::new());
         }
-        let list = company_store::memberships_of(self.0.id, &state(ctx).db.conn).await.map_err(AppError::from)?;
+        let list = crate::services::loading::memberships_of(state(ctx), self.0.id).await?;
         Ok(list.into_iter().map(CompanyMembership).collect())
     }
 }

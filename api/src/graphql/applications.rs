@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::services::loading;
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -10,7 +11,6 @@ use hiregraph_domain::applications::{
     ApplicationNote as DomainNote, ApplicationStatus as DomainStatus, Source,
 };
 use hiregraph_domain::{CandidateId, PostingId};
-use hiregraph_persistence::applications as store;
 use hiregraph_persistence::page::Page;
 
 use super::candidates::CandidateProfile;
@@ -179,8 +179,7 @@ pub enum ApplicationCount {
 #[Object]
 impl ApplicationCount {
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
-        let conn = &state(ctx).db.conn;
-        let n = match self {
+        Ok(match self {
             // From the per-status counts, grouped in one statement for every posting on the page
             // (and shared with `pipeline` when both are asked for).
             ApplicationCount::Posting(p, statuses) => {
@@ -191,10 +190,9 @@ impl ApplicationCount {
                     .map(|(_, n)| n)
                     .sum());
             }
-            ApplicationCount::Candidate(c) => store::count_for_candidate(*c, conn).await,
-            ApplicationCount::None => Ok(0),
-        };
-        Ok(n.map_err(AppError::from)?)
+            ApplicationCount::Candidate(c) => loading::candidate_applications_count(state(ctx), *c).await?,
+            ApplicationCount::None => 0,
+        })
     }
 }
 
@@ -232,7 +230,7 @@ pub async fn for_posting(
     if !["edges", "nodes", "pageInfo"].iter().any(|f| selection.field(f).exists()) {
         return Ok(Connection::with_additional_fields(false, false, count));
     }
-    let page = store::for_posting(posting, &statuses, &request, &state(ctx).db.conn).await.map_err(AppError::from)?;
+    let page = loading::posting_applications(state(ctx), posting, &statuses, &request).await?;
     applications_page(ctx, page, count).await
 }
 
@@ -242,7 +240,7 @@ pub async fn for_candidate(
     candidate: CandidateId,
     request: hiregraph_persistence::page::PageRequest,
 ) -> Result<Connection<String, Application, ApplicationCount, EmptyFields>> {
-    let page = store::for_candidate(candidate, &request, &state(ctx).db.conn).await.map_err(AppError::from)?;
+    let page = loading::candidate_applications(state(ctx), candidate, &request).await?;
     applications_page(ctx, page, ApplicationCount::Candidate(candidate)).await
 }
 

@@ -11,7 +11,7 @@ use hiregraph_domain::candidates::{
     CandidateProfile as DomainProfile, CandidateSkill, Education as DomainEducation, LinkInput, ProfileInput,
     WorkExperience as DomainWork,
 };
-use hiregraph_persistence::candidates::{self as store, CandidateFilter as StoreFilter};
+use hiregraph_persistence::candidates::CandidateFilter as StoreFilter;
 use hiregraph_persistence::page::Page;
 
 use super::connection::{self, page_request};
@@ -254,7 +254,7 @@ pub struct CandidateCount(StoreFilter);
 #[Object]
 impl CandidateCount {
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
-        Ok(store::search_count(&self.0, &state(ctx).db.conn).await.map_err(AppError::from)?)
+        Ok(crate::services::loading::candidates_count(state(ctx), &self.0).await?)
     }
 }
 

@@ -6,7 +6,6 @@ use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use hiregraph_domain::companies::{Company as DomainCompany, CompanyProfileInput, Membership};
-use hiregraph_persistence::companies as store;
 use hiregraph_persistence::postings::{CompanyScope, WithCompanies};
 
 use super::accounts::User;
@@ -101,15 +100,7 @@ impl Company {
         } else {
             CompanyScope::Public
         };
-        let page = hiregraph_persistence::postings::company_postings(
-            self.0.id,
-            scope,
-            &request,
-            crate::state::now(),
-            &state.db.conn,
-        )
-        .await
-        .map_err(AppError::from)?;
+        let page = crate::services::loading::company_postings(state, self.0.id, scope, &request).await?;
         let mut postings = Vec::with_capacity(page.items.len());
         let page = page.map(|posting| {
             let id = posting.id;
@@ -158,7 +149,7 @@ pub struct CompanyCount;
 impl CompanyCount {
     /// Every company; counted only when this field is selected.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
-        Ok(store::count(&state(ctx).db.conn).await.map_err(AppError::from)?)
+        Ok(crate::services::loading::companies_count(state(ctx)).await?)
     }
 }
 
@@ -238,7 +229,7 @@ pub struct CompanyQuery;
 impl CompanyQuery {
     /// A company by its slug.
     async fn company(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Company>> {
-        let Some(company) = store::find_by_slug(slug.trim(), &state(ctx).db.conn).await.map_err(AppError::from)? else {
+        let Some(company) = crate::services::loading::company_by_slug(state(ctx), slug.trim()).await? else {
             return Err(AppError::NotFound(format!("no company has the slug `{slug}`")).into());
         };
         // Whoever else asks for it in this request (a posting's `company`) finds it loaded.
@@ -258,7 +249,7 @@ impl CompanyQuery {
         before: Option<String>,
     ) -> Result<Connection<String, Company, CompanyCount, EmptyFields>> {
         let request = page_request(first, after, last, before)?;
-        let page = store::list(&request, &state(ctx).db.conn).await.map_err(AppError::from)?;
+        let page = crate::services::loading::companies_page(state(ctx), &request).await?;
         let ids: Vec<_> = page.items.iter().map(|(id, _)| *id).collect();
         let found = loader(ctx).load_many(ids).await?;
         let page = hiregraph_persistence::page::Page {

@@ -11,7 +11,6 @@ use hiregraph_domain::candidates::CandidateProfile;
 use hiregraph_domain::companies::Company;
 use hiregraph_domain::postings::Posting;
 use hiregraph_domain::{ApplicationId, CandidateId, CompanyId, PostingId, UserId};
-use hiregraph_persistence::{applications, users};
 
 use crate::error::AppError;
 use crate::services::loading;
@@ -112,7 +111,7 @@ impl Loader<UserId> for EntityLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[UserId]) -> Result<HashMap<UserId, Self::Value>, Self::Error> {
-        let list = users::find_by_ids(keys, &self.state.db.conn).await.map_err(AppError::from)?;
+        let list = loading::users_by_id(&self.state, keys).await?;
         Ok(list.into_iter().map(|u| (u.id, Arc::new(u))).collect())
     }
 }
@@ -145,7 +144,7 @@ impl Loader<ApplicationId> for EntityLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[ApplicationId]) -> Result<HashMap<ApplicationId, Self::Value>, Self::Error> {
-        let list = applications::find_by_ids(keys, &self.state.db.conn).await.map_err(AppError::from)?;
+        let list = loading::applications_by_id(&self.state, keys).await?;
         Ok(list.into_iter().map(|a| (a.id, Arc::new(a))).collect())
     }
 }
@@ -160,7 +159,7 @@ impl Loader<EventsOf> for EntityLoader {
 
     async fn load(&self, keys: &[EventsOf]) -> Result<HashMap<EventsOf, Self::Value>, Self::Error> {
         let ids: Vec<ApplicationId> = keys.iter().map(|k| k.0).collect();
-        let map = applications::events_of(&ids, &self.state.db.conn).await.map_err(AppError::from)?;
+        let map = loading::application_events(&self.state, &ids).await?;
         Ok(map.into_iter().map(|(id, list)| (EventsOf(id), Arc::new(list))).collect())
     }
 }
@@ -175,7 +174,7 @@ impl Loader<NotesOf> for EntityLoader {
 
     async fn load(&self, keys: &[NotesOf]) -> Result<HashMap<NotesOf, Self::Value>, Self::Error> {
         let ids: Vec<ApplicationId> = keys.iter().map(|k| k.0).collect();
-        let map = applications::notes_of(&ids, &self.state.db.conn).await.map_err(AppError::from)?;
+        let map = loading::application_notes(&self.state, &ids).await?;
         Ok(map.into_iter().map(|(id, list)| (NotesOf(id), Arc::new(list))).collect())
     }
 }
@@ -190,7 +189,7 @@ impl Loader<PipelineOf> for EntityLoader {
 
     async fn load(&self, keys: &[PipelineOf]) -> Result<HashMap<PipelineOf, Self::Value>, Self::Error> {
         let ids: Vec<PostingId> = keys.iter().map(|k| k.0).collect();
-        let map = applications::pipeline_counts(&ids, &self.state.db.conn).await.map_err(AppError::from)?;
+        let map = loading::pipeline_counts(&self.state, &ids).await?;
         Ok(map.into_iter().map(|(id, list)| (PipelineOf(id), Arc::new(list))).collect())
     }
 }
@@ -212,8 +211,7 @@ impl Loader<AppliedToViewer> for ViewerLoader {
     async fn load(&self, keys: &[AppliedToViewer]) -> Result<HashMap<AppliedToViewer, bool>, Self::Error> {
         let companies: Vec<CompanyId> = self.viewer.memberships(&self.state).await?.keys().copied().collect();
         let ids: Vec<CandidateId> = keys.iter().map(|k| k.0).collect();
-        let applied =
-            applications::applied_to_any(&ids, &companies, &self.state.db.conn).await.map_err(AppError::from)?;
+        let applied = loading::applied_to_any(&self.state, &ids, &companies).await?;
         Ok(keys.iter().map(|k| (*k, applied.contains(&k.0))).collect())
     }
 }

@@ -72,10 +72,7 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
         // Read through `Company.webhookEndpoints`, where their managers are checked.
         Kind::WebhookEndpoint | Kind::WebhookDelivery => None,
         Kind::ApplicationEvent => {
-            let Some(event) = hiregraph_persistence::applications::find_event(uuid, &state(ctx).db.conn)
-                .await
-                .map_err(AppError::from)?
-            else {
+            let Some(event) = crate::services::loading::application_event(state(ctx), uuid).await? else {
                 return Ok(None);
             };
             match application_service::read(state(ctx), viewer, event.application_id).await {

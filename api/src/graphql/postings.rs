@@ -12,7 +12,7 @@ use hiregraph_domain::postings::{
 use hiregraph_domain::search::{TextQuery, parse_query};
 use hiregraph_domain::{CompanyId, PostingId};
 use hiregraph_persistence::page::Page;
-use hiregraph_persistence::postings::{self as store, CompanyScope, FeedFilter, FeedOrder, WithCompanies};
+use hiregraph_persistence::postings::{CompanyScope, FeedFilter, FeedOrder, WithCompanies};
 
 use super::applications::{self, Application, ApplicationCount, ApplicationStatus, PipelineStage};
 use super::candidates::CandidateProfile;
@@ -30,7 +30,6 @@ use crate::error::AppError;
 use crate::services::postings::{self as service, PostingPatch};
 use crate::services::{loading, matching};
 use crate::state::now;
-use hiregraph_persistence::cache::CacheKey;
 
 /// A job posting.
 pub struct Posting(pub Arc<DomainPosting>);
@@ -202,23 +201,10 @@ pub enum PostingCount {
 impl PostingCount {
     /// How many postings match; counted only when this field is selected.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
-        let conn = &state(ctx).db.conn;
         Ok(match self {
-            PostingCount::Feed(filter) => {
-                // Cached with the moment the next counted posting expires: no longer fresh after it.
-                let shape = loading::shape_hash(filter);
-                let (count, _) = loading::feed_cached(
-                    state(ctx),
-                    |g| CacheKey::FeedCount(g, shape),
-                    |(_, next): &(u64, Option<chrono::DateTime<Utc>>)| next.is_none_or(|at| at > now()),
-                    || store::feed_count(filter, now(), conn),
-                )
-                .await?;
-                count
-            }
-            PostingCount::Company(id, scope) => {
-                store::company_postings_count(*id, *scope, now(), conn).await.map_err(AppError::from)?
-            }
+            // Cached with the moment the next counted posting expires: no longer fresh after it.
+            PostingCount::Feed(filter) => loading::feed_count(state(ctx), filter).await?,
+            PostingCount::Company(id, scope) => loading::company_postings_count(state(ctx), *id, *scope).await?,
         })
     }
 
@@ -226,15 +212,7 @@ impl PostingCount {
     /// when selected.
     async fn facets(&self, ctx: &Context<'_>) -> Result<Option<PostingFacets>> {
         let PostingCount::Feed(filter) = self else { return Ok(None) };
-        let conn = &state(ctx).db.conn;
-        let shape = loading::shape_hash(filter);
-        let (facets, _) = loading::feed_cached(
-            state(ctx),
-            |g| CacheKey::FeedFacets(g, shape),
-            |(_, next): &(store::Facets, Option<chrono::DateTime<Utc>>)| next.is_none_or(|at| at > now()),
-            || store::feed_facets(filter, now(), conn),
-        )
-        .await?;
+        let facets = loading::feed_facets(state(ctx), filter).await?;
         Ok(Some(PostingFacets {
             workplaces: facet_values(facets.workplaces),
             employment_types: facet_values(facets.employment_types),
@@ -522,9 +500,8 @@ impl PostingQuery {
         let state = state(ctx);
         let id = match (id, slug) {
             (Some(id), None) => ids::posting_id(&id, "id")?,
-            (None, Some(slug)) => store::find_id_by_slug(slug.trim(), &state.db.conn)
-                .await
-                .map_err(AppError::from)?
+            (None, Some(slug)) => loading::posting_id_by_slug(state, slug.trim())
+                .await?
                 .ok_or_else(|| AppError::NotFound(format!("no posting has the slug `{slug}`")))?,
             _ => return Err(AppError::bad_input("id", "give exactly one of id and slug").into()),
         };
@@ -567,8 +544,7 @@ impl PostingQuery {
         }
         let state = state(ctx);
         let shape = loading::shape_hash(&(&filter, order, &request));
-        let (page, preloaded) =
-            loading::feed_page(state, shape, store::feed(&filter, order, &request, now(), &state.db.conn)).await?;
+        let (page, preloaded) = loading::feed(state, shape, &filter, order, &request).await?;
         postings_page(ctx, page.map(|hit| (hit.id, hit.relevance)), PostingCount::Feed(filter), preloaded).await
     }
 }

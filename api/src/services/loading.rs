@@ -8,19 +8,21 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+use hiregraph_domain::accounts::User;
+use hiregraph_domain::applications::{Application, ApplicationEvent, ApplicationNote, ApplicationStatus};
 use hiregraph_domain::candidates::CandidateProfile;
-use hiregraph_domain::companies::Company;
+use hiregraph_domain::companies::{Company, Membership};
 use hiregraph_domain::postings::Posting;
-use hiregraph_domain::{CandidateId, CompanyId, PostingId};
+use hiregraph_domain::{ApplicationId, CandidateId, CompanyId, PostingId, UserId};
 use hiregraph_persistence::cache::{Cache, CacheKey, Claim, Generation, Landed};
-use hiregraph_persistence::page::Page;
+use hiregraph_persistence::page::{Page, PageRequest};
 use hiregraph_persistence::postings::{FeedHit, WithCompanies};
-use hiregraph_persistence::{StoreError, candidates, companies, postings};
+use hiregraph_persistence::{StoreError, applications, candidates, companies, postings, users};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::AppResult;
-use crate::state::AppState;
+use crate::state::{AppState, now};
 
 /// How one entity kind is read through the cache.
 struct Spec<K, T, L, P, C> {
@@ -247,6 +249,154 @@ pub async fn feed_page(
         state.cache.put_many(&entries).await;
     }
     Ok((page, rows))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batched reads behind the per-request loaders and the lists' counts: the GraphQL layer reads
+// through these, never through a connection of its own.
+
+pub async fn users_by_id(state: &AppState, ids: &[UserId]) -> AppResult<Vec<User>> {
+    Ok(users::find_by_ids(ids, &state.db.conn).await?)
+}
+
+pub async fn applications_by_id(state: &AppState, ids: &[ApplicationId]) -> AppResult<Vec<Application>> {
+    Ok(applications::find_by_ids(ids, &state.db.conn).await?)
+}
+
+pub async fn application_events(
+    state: &AppState,
+    ids: &[ApplicationId],
+) -> AppResult<HashMap<ApplicationId, Vec<ApplicationEvent>>> {
+    Ok(applications::events_of(ids, &state.db.conn).await?)
+}
+
+pub async fn application_notes(
+    state: &AppState,
+    ids: &[ApplicationId],
+) -> AppResult<HashMap<ApplicationId, Vec<ApplicationNote>>> {
+    Ok(applications::notes_of(ids, &state.db.conn).await?)
+}
+
+/// Applications per status of each posting, in one grouped statement.
+pub async fn pipeline_counts(
+    state: &AppState,
+    ids: &[PostingId],
+) -> AppResult<HashMap<PostingId, Vec<(ApplicationStatus, u64)>>> {
+    Ok(applications::pipeline_counts(ids, &state.db.conn).await?)
+}
+
+/// Which of `candidates` applied to one of `companies`.
+pub async fn applied_to_any(
+    state: &AppState,
+    candidates: &[CandidateId],
+    companies: &[CompanyId],
+) -> AppResult<Vec<CandidateId>> {
+    Ok(applications::applied_to_any(candidates, companies, &state.db.conn).await?)
+}
+
+/// One page of the public feed (cached by `shape`), with its companies.
+pub async fn feed(
+    state: &AppState,
+    shape: u64,
+    filter: &postings::FeedFilter,
+    order: postings::FeedOrder,
+    request: &PageRequest,
+) -> AppResult<(Page<FeedHit>, WithCompanies)> {
+    feed_page(state, shape, postings::feed(filter, order, request, now(), &state.db.conn)).await
+}
+
+/// The feed's `totalCount`, cached until the next counted posting expires.
+pub async fn feed_count(state: &AppState, filter: &postings::FeedFilter) -> AppResult<u64> {
+    let shape = shape_hash(filter);
+    let (count, _) = feed_cached(
+        state,
+        |g| CacheKey::FeedCount(g, shape),
+        |(_, next): &(u64, Option<chrono::DateTime<chrono::Utc>>)| next.is_none_or(|at| at > now()),
+        || postings::feed_count(filter, now(), &state.db.conn),
+    )
+    .await?;
+    Ok(count)
+}
+
+/// The feed's facet counts, cached like its count.
+pub async fn feed_facets(state: &AppState, filter: &postings::FeedFilter) -> AppResult<postings::Facets> {
+    let shape = shape_hash(filter);
+    let (facets, _) = feed_cached(
+        state,
+        |g| CacheKey::FeedFacets(g, shape),
+        |(_, next): &(postings::Facets, Option<chrono::DateTime<chrono::Utc>>)| next.is_none_or(|at| at > now()),
+        || postings::feed_facets(filter, now(), &state.db.conn),
+    )
+    .await?;
+    Ok(facets)
+}
+
+/// A company's postings in `scope` (the caller decided the scope from the viewer's role).
+pub async fn company_postings(
+    state: &AppState,
+    id: CompanyId,
+    scope: postings::CompanyScope,
+    request: &PageRequest,
+) -> AppResult<Page<Posting>> {
+    Ok(postings::company_postings(id, scope, request, now(), &state.db.conn).await?)
+}
+
+pub async fn company_postings_count(state: &AppState, id: CompanyId, scope: postings::CompanyScope) -> AppResult<u64> {
+    Ok(postings::company_postings_count(id, scope, now(), &state.db.conn).await?)
+}
+
+pub async fn posting_id_by_slug(state: &AppState, slug: &str) -> AppResult<Option<PostingId>> {
+    Ok(postings::find_id_by_slug(slug, &state.db.conn).await?)
+}
+
+pub async fn company_by_slug(state: &AppState, slug: &str) -> AppResult<Option<Company>> {
+    Ok(companies::find_by_slug(slug, &state.db.conn).await?)
+}
+
+pub async fn companies_page(state: &AppState, request: &PageRequest) -> AppResult<Page<CompanyId>> {
+    Ok(companies::list(request, &state.db.conn).await?)
+}
+
+pub async fn companies_count(state: &AppState) -> AppResult<u64> {
+    Ok(companies::count(&state.db.conn).await?)
+}
+
+/// A user's memberships (the caller checked it is the viewer or an admin).
+pub async fn memberships_of(state: &AppState, user: UserId) -> AppResult<Vec<Membership>> {
+    Ok(companies::memberships_of(user, &state.db.conn).await?)
+}
+
+/// A posting's applications, newest first (the caller checked the viewer may list them).
+pub async fn posting_applications(
+    state: &AppState,
+    posting: PostingId,
+    statuses: &[ApplicationStatus],
+    request: &PageRequest,
+) -> AppResult<Page<ApplicationId>> {
+    Ok(applications::for_posting(posting, statuses, request, &state.db.conn).await?)
+}
+
+/// A candidate's applications, newest first (the caller checked it is the candidate).
+pub async fn candidate_applications(
+    state: &AppState,
+    candidate: CandidateId,
+    request: &PageRequest,
+) -> AppResult<Page<ApplicationId>> {
+    Ok(applications::for_candidate(candidate, request, &state.db.conn).await?)
+}
+
+pub async fn candidate_applications_count(state: &AppState, candidate: CandidateId) -> AppResult<u64> {
+    Ok(applications::count_for_candidate(candidate, &state.db.conn).await?)
+}
+
+/// One move of an application (the caller checks the application).
+pub async fn application_event(state: &AppState, id: uuid::Uuid) -> AppResult<Option<ApplicationEvent>> {
+    Ok(applications::find_event(id, &state.db.conn).await?)
+}
+
+/// How many listed profiles match a search the service already scoped.
+pub async fn candidates_count(state: &AppState, filter: &candidates::CandidateFilter) -> AppResult<u64> {
+    Ok(candidates::search_count(filter, &state.db.conn).await?)
 }
 
 #[cfg(test)]
