@@ -16,6 +16,8 @@ pub enum AppError {
     Conflict(String),
     /// Over a rate limit: try again after this long.
     RateLimited(String, std::time::Duration),
+    /// A subscription fell too far behind its events and ended: resubscribe and reload.
+    Lagged(String),
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
 
@@ -48,6 +50,7 @@ impl AppError {
             Self::BadInput(..) => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
             Self::RateLimited(..) => "RATE_LIMITED",
+            Self::Lagged(_) => "SUBSCRIPTION_LAGGED",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -73,9 +76,11 @@ impl From<AppError> for async_graphql::Error {
             _ => None,
         };
         let (message, fields) = match err {
-            AppError::Unauthenticated(m) | AppError::Forbidden(m) | AppError::NotFound(m) | AppError::Conflict(m) => {
-                (m, Vec::new())
-            }
+            AppError::Unauthenticated(m)
+            | AppError::Forbidden(m)
+            | AppError::NotFound(m)
+            | AppError::Conflict(m)
+            | AppError::Lagged(m) => (m, Vec::new()),
             AppError::BadInput(m, fields) => (m, fields),
             AppError::RateLimited(m, _) => (m, Vec::new()),
             AppError::Internal(cause) if fault(cause.as_ref()) != Fault::Other => {

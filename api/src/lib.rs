@@ -12,6 +12,7 @@ pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod worker;
+pub mod ws;
 
 /// Logs to stderr with the configured filter (`HIREGRAPH_LOG`).
 pub fn init_tracing(filter: &str) {

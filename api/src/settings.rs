@@ -146,6 +146,21 @@ pub struct Settings {
     pub webhook_retry_schedule: Vec<Duration>,
     /// The longest one delivery attempt may take, connection to response.
     pub webhook_timeout: Duration,
+    pub websocket: WebSocketSettings,
+}
+
+/// Bounds of GraphQL over WebSocket (`crate::ws`).
+#[derive(Debug, Clone)]
+pub struct WebSocketSettings {
+    /// `connection_init` must come within this long.
+    pub init_timeout: Duration,
+    /// How often the server pings an idle connection.
+    pub keepalive: Duration,
+    pub max_subscriptions: usize,
+    /// The largest message a client may send.
+    pub max_message_bytes: usize,
+    /// Outgoing messages one connection may have queued before it is closed as too slow.
+    pub buffer: usize,
 }
 
 /// A setting that could not be used; the message names the variable.
@@ -209,6 +224,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "waits before each retry of a failed delivery (±20 % jitter); then it is FAILED",
     ),
     ("HIREGRAPH_WEBHOOK_TIMEOUT_MS", "10000", "longest one delivery attempt may take"),
+    ("HIREGRAPH_WS_INIT_TIMEOUT_MS", "10000", "WebSocket: connection_init must come within this long (else 4408)"),
+    ("HIREGRAPH_WS_KEEPALIVE_SECS", "30", "WebSocket: how often the server pings a connection"),
+    ("HIREGRAPH_WS_MAX_SUBSCRIPTIONS", "20", "WebSocket: subscriptions one connection may hold"),
+    ("HIREGRAPH_WS_MAX_MESSAGE_BYTES", "65536", "WebSocket: largest message a client may send (else 1009)"),
+    ("HIREGRAPH_WS_BUFFER", "256", "WebSocket: queued messages before a client that does not read is closed (4420)"),
 ];
 
 /// `HIREGRAPH_WEBHOOK_RETRY_SECS`: comma-separated waits in seconds, 1 to 20 of them.
@@ -362,6 +382,33 @@ impl Settings {
                 10,
             )?),
             webhook_allow_private: boolean("HIREGRAPH_WEBHOOK_ALLOW_PRIVATE", false)?,
+            websocket: WebSocketSettings {
+                init_timeout: Duration::from_millis(number(
+                    "HIREGRAPH_WS_INIT_TIMEOUT_MS",
+                    get("HIREGRAPH_WS_INIT_TIMEOUT_MS"),
+                    10_000,
+                    50,
+                )?),
+                keepalive: Duration::from_secs(number(
+                    "HIREGRAPH_WS_KEEPALIVE_SECS",
+                    get("HIREGRAPH_WS_KEEPALIVE_SECS"),
+                    30,
+                    1,
+                )?),
+                max_subscriptions: number(
+                    "HIREGRAPH_WS_MAX_SUBSCRIPTIONS",
+                    get("HIREGRAPH_WS_MAX_SUBSCRIPTIONS"),
+                    20,
+                    1,
+                )?,
+                max_message_bytes: number(
+                    "HIREGRAPH_WS_MAX_MESSAGE_BYTES",
+                    get("HIREGRAPH_WS_MAX_MESSAGE_BYTES"),
+                    65_536,
+                    1024,
+                )?,
+                buffer: number("HIREGRAPH_WS_BUFFER", get("HIREGRAPH_WS_BUFFER"), 256, 1)?,
+            },
             webhook_retry_schedule: retry_schedule(get("HIREGRAPH_WEBHOOK_RETRY_SECS"))?,
             webhook_timeout: Duration::from_millis(number(
                 "HIREGRAPH_WEBHOOK_TIMEOUT_MS",

@@ -42,6 +42,24 @@ pub struct Application {
     server: Server,
     state: Arc<AppState>,
     worker: Option<crate::worker::Worker>,
+    _tail: AbortOnDrop,
+}
+
+/// A background task that ends with its owner (a killed server's tail must not outlive it).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Whether a request asks to upgrade to a WebSocket.
+fn is_upgrade(ctx: &actix_web::guard::GuardContext<'_>) -> bool {
+    ctx.head()
+        .headers()
+        .get(actix_web::http::header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
 }
 
 /// Connections of the background worker's own pool.
@@ -188,12 +206,9 @@ impl Application {
             .map_err(|source| StartupError::Bind { addr: settings.bind.to_string(), source })?
             .port();
         let workers = settings.workers;
-        let mut state = AppState::new(db, cache, limiter, jwt, settings);
-        if state.settings.run_worker {
-            let work_db = connect_pool(&state.settings, WORKER_POOL).await?;
-            state = state.with_work_db(work_db);
-        }
-        let state = Arc::new(state);
+        // The worker and the live tail run on a pool of their own.
+        let work_db = connect_pool(&settings, WORKER_POOL).await?;
+        let state = Arc::new(AppState::new(db, cache, limiter, jwt, settings).with_work_db(work_db));
         let context = web::Data::new(HttpContext { schema: graphql::build(state.clone()), state: state.clone() });
         let server = HttpServer::new(move || {
             App::new()
@@ -201,6 +216,7 @@ impl Application {
                 .route("/", web::get().to(http::graphiql))
                 .service(
                     web::resource("/graphql")
+                        .route(web::get().guard(actix_web::guard::fn_guard(is_upgrade)).to(crate::ws::upgrade))
                         .route(web::post().to(http::graphql_post))
                         .route(web::get().to(http::graphql_get))
                         .default_service(web::to(http::method_not_allowed)),
@@ -216,7 +232,8 @@ impl Application {
         .map_err(|source| StartupError::Bind { addr: "listener".into(), source })?
         .run();
         let worker = state.settings.run_worker.then(|| crate::worker::Worker::spawn(state.clone()));
-        Ok(Self { port, server, state, worker })
+        let tail = crate::services::live::spawn_tail(state.clone());
+        Ok(Self { port, server, state, worker, _tail: AbortOnDrop(tail) })
     }
 
     pub fn port(&self) -> u16 {

@@ -30,6 +30,8 @@ pub struct AppState {
     /// Woken when this process commits events or queues a delivery, so its worker need not
     /// wait for its next poll.
     pub wake: Arc<tokio::sync::Notify>,
+    /// Committed events broadcast to this replica's subscriptions.
+    pub live: crate::services::live::Live,
 }
 
 impl AppState {
@@ -45,6 +47,7 @@ impl AppState {
             metrics: Default::default(),
             outbound,
             wake: Arc::new(tokio::sync::Notify::new()),
+            live: Default::default(),
         }
     }
 

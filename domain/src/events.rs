@@ -79,46 +79,29 @@ pub enum Change {
     WebhookEndpointDisabled(Endpoint),
 }
 
-macro_rules! event_types {
-    ($($variant:ident => $text:literal),+ $(,)?) => {
-        /// The stable names of domain events.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum EventType { $($variant),+ }
-
-        impl EventType {
-            pub const ALL: &'static [EventType] = &[$(EventType::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $(EventType::$variant => $text),+ }
-            }
-
-            pub fn parse(raw: &str) -> Option<Self> {
-                match raw { $($text => Some(EventType::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
-event_types!(
-    PostingCreated => "posting.created",
-    PostingUpdated => "posting.updated",
-    PostingPublished => "posting.published",
-    PostingPaused => "posting.paused",
-    PostingClosed => "posting.closed",
-    PostingArchived => "posting.archived",
-    PostingExpired => "posting.expired",
-    CompanyCreated => "company.created",
-    CompanyUpdated => "company.updated",
-    CompanyMemberAdded => "company.member_added",
-    CompanyMemberRemoved => "company.member_removed",
-    CompanyMemberRoleChanged => "company.member_role_changed",
-    ApplicationCreated => "application.created",
-    ApplicationMoved => "application.moved",
-    ApplicationRejected => "application.rejected",
-    ApplicationWithdrawn => "application.withdrawn",
-    ApplicationNoteAdded => "application.note_added",
-    CandidateProfileUpdated => "candidate.profile_updated",
-    WebhookEndpointDisabled => "webhook_endpoint.disabled",
+text_enum!(
+    /// The stable names of domain events.
+    EventType {
+        PostingCreated => "posting.created",
+        PostingUpdated => "posting.updated",
+        PostingPublished => "posting.published",
+        PostingPaused => "posting.paused",
+        PostingClosed => "posting.closed",
+        PostingArchived => "posting.archived",
+        PostingExpired => "posting.expired",
+        CompanyCreated => "company.created",
+        CompanyUpdated => "company.updated",
+        CompanyMemberAdded => "company.member_added",
+        CompanyMemberRemoved => "company.member_removed",
+        CompanyMemberRoleChanged => "company.member_role_changed",
+        ApplicationCreated => "application.created",
+        ApplicationMoved => "application.moved",
+        ApplicationRejected => "application.rejected",
+        ApplicationWithdrawn => "application.withdrawn",
+        ApplicationNoteAdded => "application.note_added",
+        CandidateProfileUpdated => "candidate.profile_updated",
+        WebhookEndpointDisabled => "webhook_endpoint.disabled",
+    }
 );
 
 /// The payload layout every event type is written with now. A change of layout is a new version,

@@ -3,6 +3,28 @@
 //! Values are parsed at the edge (`Email::parse`, `Slug::parse`, `SalaryRange::new`) and carry
 //! their invariants in their type, so use cases only ever see valid data.
 
+/// An enum of unit variants with a stored and wire spelling each (`as_str`, `parse`, `ALL`).
+macro_rules! text_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored and wire spelling.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(raw: &str) -> Option<Self> {
+                match raw { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
 pub mod accounts;
 pub mod applications;
 pub mod candidates;

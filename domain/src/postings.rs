@@ -7,27 +7,6 @@ use crate::companies::LocationInput;
 use crate::error::{FieldError, ValidationErrors};
 use crate::values::{Location, SalaryPeriod, SalaryRange, bounded_text};
 
-macro_rules! text_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stored and wire spelling.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(raw: &str) -> Option<Self> {
-                match raw { $($text => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
 text_enum!(
     /// How a job is contracted.
     EmploymentType { FullTime => "FULL_TIME", PartTime => "PART_TIME", Contract => "CONTRACT", Internship => "INTERNSHIP", Temporary => "TEMPORARY" }

@@ -25,4 +25,5 @@ mod postings;
 mod relevance;
 mod schema;
 mod search;
+mod subscriptions;
 mod webhooks;

@@ -60,10 +60,15 @@ impl JwtKeys {
     /// The user a token names, or why it is refused. The `role` claim is informational: the
     /// role in force is read from the database for every request, like the account itself.
     pub fn verify(&self, token: &str) -> Result<UserId, String> {
+        self.verify_until(token).map(|(id, _)| id)
+    }
+
+    /// The user a token names and when it expires (Unix seconds), or why it is refused.
+    pub fn verify_until(&self, token: &str) -> Result<(UserId, i64), String> {
         let data =
             jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| e.to_string())?;
         let id = uuid::Uuid::parse_str(&data.claims.sub).map_err(|_| "sub is not a user id".to_owned())?;
-        Ok(UserId(id))
+        Ok((UserId(id), data.claims.exp))
     }
 }
 

@@ -13,12 +13,13 @@ pub mod limits;
 pub mod matching;
 pub mod node;
 pub mod postings;
+pub mod subscriptions;
 pub mod types;
 pub mod webhooks;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
 use crate::state::AppState;
 
@@ -47,10 +48,10 @@ pub struct MutationRoot(
     webhooks::WebhookMutation,
 );
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;
 
-fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot> {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), subscriptions::SubscriptionRoot)
 }
 
 /// The schema with its limits, built once at start-up and shared by every worker. The limits of

@@ -65,6 +65,7 @@ impl Unit<'_> {
         if !events.is_empty() {
             self.state.metrics.events_written(events.len() as u64);
             self.state.wake.notify_one();
+            self.state.live.wake.notify_one();
         }
         Ok(events)
     }

@@ -7,6 +7,7 @@ pub mod applications;
 pub mod candidates;
 pub mod companies;
 pub mod events;
+pub mod live;
 pub mod loading;
 pub mod matching;
 pub mod postings;

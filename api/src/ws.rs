@@ -1,0 +1,329 @@
+//! GraphQL over WebSocket on `/graphql`: the `graphql-transport-ws` protocol (the npm `graphql-ws`
+//! client's), written out here so every limit and close code is ours:
+//!
+//! - `connection_init` within `HIREGRAPH_WS_INIT_TIMEOUT_MS` (else 4408), once (else 4429); its
+//!   payload may carry `{"authorization": "Bearer <access token>"}` — a bad one is 4403, none is
+//!   anonymous (public data only);
+//! - the connection closes with 4401 when the access token expires, unless a `ping` carried a fresh
+//!   token of the same account (`{"type":"ping","payload":{"authorization":"Bearer …"}}`);
+//! - `subscribe` before the ack is 4401, a reused id 4409, a malformed or unknown message 4400, a
+//!   message over `HIREGRAPH_WS_MAX_MESSAGE_BYTES` 1009; only subscription operations run here
+//!   (queries and mutations go over HTTP), under the same document limits as HTTP;
+//! - at most `HIREGRAPH_WS_MAX_SUBSCRIPTIONS` per connection (an `error` for the one too many);
+//! - each connection buffers at most `HIREGRAPH_WS_BUFFER` outgoing messages: a client that does not
+//!   read is closed with 4420 once its buffer is full, so its backlog never grows the server.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Request, Response};
+use futures_util::StreamExt;
+use hiregraph_domain::Principal;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::graphql::AppSchema;
+use crate::graphql::context::{new_loader, new_viewer_loader};
+use crate::graphql::limits;
+use crate::http::HttpContext;
+use crate::state::{AppState, Viewer};
+
+pub const PROTOCOL: &str = "graphql-transport-ws";
+
+/// `GET /graphql` with `Upgrade: websocket`.
+pub async fn upgrade(
+    req: HttpRequest,
+    body: web::Payload,
+    ctx: web::Data<HttpContext>,
+) -> actix_web::Result<HttpResponse> {
+    let offered = req
+        .headers()
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|p| p.trim() == PROTOCOL));
+    let (response, session, stream) = actix_ws::handle_with_protocols(&req, body, &[PROTOCOL])?;
+    let settings = &ctx.state.settings.websocket;
+    let stream = stream
+        .max_frame_size(settings.max_message_bytes)
+        .aggregate_continuations()
+        .max_continuation_size(settings.max_message_bytes);
+    let (state, schema) = (ctx.state.clone(), ctx.schema.clone());
+    actix_web::rt::spawn(async move {
+        if !offered {
+            close(session, 4406, "Subprotocol not acceptable: use graphql-transport-ws").await;
+            return;
+        }
+        Connection::new(state, schema, session).run(stream).await;
+    });
+    Ok(response)
+}
+
+async fn close(session: Session, code: u16, description: &str) {
+    let _ = session
+        .close(Some(CloseReason { code: CloseCode::Other(code), description: Some(description.to_owned()) }))
+        .await;
+}
+
+struct Connection {
+    state: Arc<AppState>,
+    schema: AppSchema,
+    session: Session,
+    viewer: Option<Arc<Viewer>>,
+    /// When the access token expires (none for anonymous connections).
+    expires: Option<tokio::time::Instant>,
+    subscriptions: HashMap<String, tokio::task::AbortHandle>,
+    outgoing: mpsc::Sender<Outgoing>,
+    incoming_outgoing: Option<mpsc::Receiver<Outgoing>>,
+}
+
+/// What subscription tasks hand to the connection.
+enum Outgoing {
+    Message(Value),
+    /// The subscription ended (its `complete` or `error` was sent before this).
+    Done(String),
+    /// The buffer overflowed: close.
+    Overflow,
+}
+
+/// A close of the connection: code and reason.
+struct Close(u16, String);
+
+impl Connection {
+    fn new(state: Arc<AppState>, schema: AppSchema, session: Session) -> Self {
+        let (outgoing, receiver) = mpsc::channel(state.settings.websocket.buffer);
+        Self {
+            state,
+            schema,
+            session,
+            viewer: None,
+            expires: None,
+            subscriptions: HashMap::new(),
+            outgoing,
+            incoming_outgoing: Some(receiver),
+        }
+    }
+
+    async fn run(mut self, mut stream: actix_ws::AggregatedMessageStream) {
+        let Some(mut from_tasks) = self.incoming_outgoing.take() else { return };
+        let settings = self.state.settings.websocket.clone();
+        let init_deadline = tokio::time::Instant::now() + settings.init_timeout;
+        let mut keepalive = tokio::time::interval(settings.keepalive);
+        keepalive.tick().await;
+        let outcome: Close = loop {
+            let expiry = self.expires;
+            tokio::select! {
+                message = stream.next() => {
+                    let close = match message {
+                        None => break Close(1000, String::new()),
+                        Some(Err(err)) => Some(Close(protocol_code(&err), err.to_string())),
+                        Some(Ok(AggregatedMessage::Text(text))) => self.on_text(&text).await.err(),
+                        Some(Ok(AggregatedMessage::Binary(_))) => Some(Close(4400, "binary messages are not GraphQL".into())),
+                        Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                            let _ = self.session.pong(&bytes).await;
+                            None
+                        }
+                        Some(Ok(AggregatedMessage::Pong(_))) => None,
+                        Some(Ok(AggregatedMessage::Close(_))) => break Close(1000, String::new()),
+                    };
+                    if let Some(close) = close {
+                        break close;
+                    }
+                }
+                Some(out) = from_tasks.recv() => match out {
+                    Outgoing::Message(value) => {
+                        if self.session.text(value.to_string()).await.is_err() {
+                            break Close(1000, String::new());
+                        }
+                    }
+                    Outgoing::Done(id) => {
+                        self.subscriptions.remove(&id);
+                    }
+                    Outgoing::Overflow => break Close(4420, "Too slow: the subscription buffer is full".into()),
+                },
+                _ = tokio::time::sleep_until(init_deadline), if self.viewer.is_none() => {
+                    break Close(4408, "Connection initialisation timeout".into());
+                }
+                _ = sleep_until(expiry), if expiry.is_some() => {
+                    break Close(4401, "Unauthorized: the access token expired; reconnect with a fresh one".into());
+                }
+                _ = keepalive.tick() => {
+                    if self.session.ping(b"").await.is_err() {
+                        break Close(1000, String::new());
+                    }
+                }
+            }
+        };
+        for (_, task) in self.subscriptions.drain() {
+            task.abort();
+        }
+        if outcome.0 != 1000 || !outcome.1.is_empty() {
+            close(self.session, outcome.0, &outcome.1).await;
+        } else {
+            let _ = self.session.close(None).await;
+        }
+    }
+
+    async fn on_text(&mut self, text: &str) -> Result<(), Close> {
+        let message: Value = serde_json::from_str(text).map_err(|e| Close(4400, format!("Invalid message: {e}")))?;
+        let kind = message["type"].as_str().unwrap_or_default();
+        match kind {
+            "connection_init" => {
+                if self.viewer.is_some() {
+                    return Err(Close(4429, "Too many initialisation requests".into()));
+                }
+                let (principal, expires) = self.authenticate(&message["payload"]).await?;
+                self.viewer = Some(Viewer::new(principal));
+                self.expires = expires;
+                self.send(json!({ "type": "connection_ack" })).await
+            }
+            "ping" => {
+                if self.viewer.is_some() && message["payload"].get("authorization").is_some() {
+                    let (principal, expires) = self.authenticate(&message["payload"]).await?;
+                    if principal.user_id() != self.viewer.as_ref().and_then(|v| v.principal.user_id()) {
+                        return Err(Close(4403, "Forbidden: a fresh token must name the same account".into()));
+                    }
+                    self.expires = expires;
+                }
+                self.send(json!({ "type": "pong" })).await
+            }
+            "pong" => Ok(()),
+            "subscribe" => self.subscribe(&message).await,
+            "complete" => {
+                let id = message["id"].as_str().ok_or_else(|| Close(4400, "complete needs an id".into()))?;
+                if let Some(task) = self.subscriptions.remove(id) {
+                    task.abort();
+                }
+                Ok(())
+            }
+            other => Err(Close(4400, format!("Unknown message type `{other}`"))),
+        }
+    }
+
+    async fn send(&mut self, message: Value) -> Result<(), Close> {
+        self.session.text(message.to_string()).await.map_err(|_| Close(1000, String::new()))
+    }
+
+    /// The principal of a `connection_init` (or `ping`) payload, and when its token expires.
+    async fn authenticate(&self, payload: &Value) -> Result<(Principal, Option<tokio::time::Instant>), Close> {
+        let Some(header) = payload.get("authorization").or_else(|| payload.get("Authorization")) else {
+            return Ok((Principal::Anonymous, None));
+        };
+        let refused = |why: String| Close(4403, format!("Forbidden: {why}"));
+        let token = header
+            .as_str()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .ok_or_else(|| refused("authorization must be `Bearer <access token>`".into()))?;
+        let (id, exp) = self
+            .state
+            .jwt
+            .verify_until(token.trim())
+            .map_err(|why| refused(format!("the access token is not valid ({why})")))?;
+        let principal = match crate::services::accounts::principal_of(&self.state, id).await {
+            Ok(Some(principal)) => principal,
+            Ok(None) => return Err(refused("the account does not exist or is disabled".into())),
+            Err(_) => return Err(Close(1011, "the database is not answering; reconnect shortly".into())),
+        };
+        let left = Duration::from_secs(u64::try_from(exp - chrono::Utc::now().timestamp()).unwrap_or(0));
+        Ok((principal, Some(tokio::time::Instant::now() + left)))
+    }
+
+    async fn subscribe(&mut self, message: &Value) -> Result<(), Close> {
+        let Some(viewer) = self.viewer.clone() else {
+            return Err(Close(4401, "Unauthorized: send connection_init first".into()));
+        };
+        let id = message["id"]
+            .as_str()
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| Close(4400, "subscribe needs an id".into()))?;
+        if self.subscriptions.contains_key(id) {
+            return Err(Close(4409, format!("Subscriber for {id} already exists")));
+        }
+        let id = id.to_owned();
+        let mut request: Request = serde_json::from_value(message["payload"].clone())
+            .map_err(|e| Close(4400, format!("Invalid subscribe payload: {e}")))?;
+        let refuse = |message: String| json!({ "id": id, "type": "error", "payload": [{ "message": message }] });
+        if self.subscriptions.len() >= self.state.settings.websocket.max_subscriptions {
+            let limit = self.state.settings.websocket.max_subscriptions;
+            return self
+                .send(refuse(format!("at most {limit} subscriptions per connection (HIREGRAPH_WS_MAX_SUBSCRIPTIONS)")))
+                .await;
+        }
+        if let Err(error) = limits::admit(&mut request, &self.state.settings.limits) {
+            let response = Response::from_errors(vec![error]);
+            return self.send(json!({ "id": id, "type": "error", "payload": response.errors })).await;
+        }
+        if !is_subscription(&mut request) {
+            return self
+                .send(refuse(
+                    "only subscriptions run over WebSocket; send queries and mutations to POST /graphql".into(),
+                ))
+                .await;
+        }
+        let request = request
+            .data(viewer.clone())
+            .data(new_loader(self.state.clone(), false))
+            .data(new_viewer_loader(self.state.clone(), viewer));
+        let mut responses = self.schema.execute_stream(request);
+        let outgoing = self.outgoing.clone();
+        let task_id = id.clone();
+        let task = tokio::spawn(async move {
+            while let Some(mut response) = responses.next().await {
+                limits::code_request_errors(&mut response);
+                // Errors before any data (validation, an unauthorized subscribe): one `error`.
+                let message = if response.data == async_graphql::Value::Null && !response.errors.is_empty() {
+                    let errors = json!({ "id": task_id, "type": "error", "payload": response.errors });
+                    let _ = push(&outgoing, Outgoing::Message(errors));
+                    let _ = outgoing.send(Outgoing::Done(task_id)).await;
+                    return;
+                } else {
+                    json!({ "id": task_id, "type": "next", "payload": response })
+                };
+                if push(&outgoing, Outgoing::Message(message)).is_err() {
+                    let _ = outgoing.send(Outgoing::Overflow).await;
+                    return;
+                }
+            }
+            let _ = push(&outgoing, Outgoing::Message(json!({ "id": task_id, "type": "complete" })));
+            let _ = outgoing.send(Outgoing::Done(task_id)).await;
+        });
+        self.subscriptions.insert(id, task.abort_handle());
+        Ok(())
+    }
+}
+
+/// Queues without waiting: a full buffer is the client's failure to read.
+fn push(outgoing: &mpsc::Sender<Outgoing>, message: Outgoing) -> Result<(), ()> {
+    outgoing.try_send(message).map_err(|_| ())
+}
+
+fn is_subscription(request: &mut Request) -> bool {
+    use async_graphql::parser::types::DocumentOperations;
+    let name = request.operation_name.clone();
+    let Ok(doc) = request.parsed_query() else { return true };
+    let operation = match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name.as_str()),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        // Let execution name the problem (unknown or missing operation name).
+        _ => return true,
+    };
+    operation.is_none_or(|op| op.node.ty == OperationType::Subscription)
+}
+
+fn protocol_code(err: &actix_ws::ProtocolError) -> u16 {
+    match err {
+        actix_ws::ProtocolError::Overflow => 1009,
+        _ => 1002,
+    }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,366 @@
+//! Subscriptions over `graphql-transport-ws` with a real WebSocket client: the handshake and its
+//! close codes, delivery across replicas, and authorization of every event for every subscriber.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::helpers::{JWT_SECRET, Session, TestApp, complete_posting, spawn_app, spawn_app_with, spawn_replica};
+
+type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+#[derive(Debug, PartialEq)]
+enum Got {
+    Text(Value),
+    Close(u16, String),
+    Nothing,
+}
+
+struct Ws(Stream);
+
+async fn connect_with(app: &TestApp, protocol: Option<&str>) -> Ws {
+    let url = app.address.replacen("http://", "ws://", 1) + "/graphql";
+    let mut request = url.into_client_request().unwrap();
+    if let Some(protocol) = protocol {
+        request.headers_mut().insert("sec-websocket-protocol", protocol.parse().unwrap());
+    }
+    let (stream, _) = tokio_tungstenite::connect_async(request).await.expect("WebSocket upgrade");
+    Ws(stream)
+}
+
+async fn connect(app: &TestApp) -> Ws {
+    connect_with(app, Some("graphql-transport-ws")).await
+}
+
+impl Ws {
+    async fn send(&mut self, message: Value) {
+        self.0.send(Message::Text(message.to_string().into())).await.unwrap();
+    }
+
+    /// The next text or close within `wait`, skipping pings.
+    async fn recv(&mut self, wait: Duration) -> Got {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let Ok(next) = tokio::time::timeout_at(deadline, self.0.next()).await else { return Got::Nothing };
+            match next {
+                Some(Ok(Message::Text(text))) => return Got::Text(serde_json::from_str(&text).unwrap()),
+                Some(Ok(Message::Close(frame))) => {
+                    return frame
+                        .map_or(Got::Close(1005, String::new()), |f| Got::Close(f.code.into(), f.reason.to_string()));
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Got::Close(1006, String::new()),
+            }
+        }
+    }
+
+    async fn init(&mut self, token: Option<&str>) {
+        let payload = token.map_or(json!({}), |t| json!({ "authorization": format!("Bearer {t}") }));
+        self.send(json!({ "type": "connection_init", "payload": payload })).await;
+        match self.recv(Duration::from_secs(5)).await {
+            Got::Text(v) if v["type"] == "connection_ack" => {}
+            other => panic!("expected connection_ack, got {other:?}"),
+        }
+    }
+
+    async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }))
+            .await;
+    }
+
+    /// The next `next` payload for `id` within `wait` (other messages fail the test).
+    async fn next(&mut self, id: &str, wait: Duration) -> Option<Value> {
+        match self.recv(wait).await {
+            Got::Text(v) if v["type"] == "next" && v["id"] == id => Some(v["payload"].clone()),
+            Got::Nothing => None,
+            other => panic!("expected next for {id}, got {other:?}"),
+        }
+    }
+}
+
+const POSTING_CHANGED: &str = "subscription($id: ID!) { postingChanged(id: $id) { type posting { title status } } }";
+const APPLICATION_CHANGED: &str =
+    "subscription($c: ID!) { applicationChanged(companyId: $c) { type application { status } } }";
+const MINE: &str = "subscription { myApplicationChanged { type application { status } } }";
+
+async fn update_title(app: &TestApp, owner: &Session, posting: &str, title: &str) {
+    let data =
+        app.ok("query($id: ID!) { posting(id: $id) { version } }", json!({ "id": posting }), Some(&owner.access)).await;
+    app.ok(
+        "mutation($i: UpdatePostingInput!) { updatePosting(input: $i) { posting { title } } }",
+        json!({ "i": { "id": posting, "expectedVersion": data["posting"]["version"], "title": title } }),
+        Some(&owner.access),
+    )
+    .await;
+}
+
+async fn candidate(app: &TestApp, who: &str) -> Session {
+    let session = app.register(who).await;
+    app.upsert_profile(&session, json!({ "displayName": who, "visibility": "PUBLIC" })).await;
+    session
+}
+
+#[tokio::test]
+async fn the_handshake_and_its_errors_close_with_the_protocols_codes() {
+    let app = spawn_app_with(&[("HIREGRAPH_WS_INIT_TIMEOUT_MS", "300")]).await;
+    let mut ws = connect_with(&app, None).await;
+    assert_eq!(
+        ws.recv(Duration::from_secs(2)).await,
+        Got::Close(4406, "Subprotocol not acceptable: use graphql-transport-ws".into())
+    );
+
+    let mut ws = connect(&app).await;
+    ws.subscribe("1", "subscription { myApplicationChanged { type } }", json!({})).await;
+    assert!(matches!(ws.recv(Duration::from_secs(2)).await, Got::Close(4401, _)), "subscribe before connection_init");
+
+    let mut ws = connect(&app).await;
+    ws.send(json!({ "type": "connection_init", "payload": { "authorization": "Bearer not-a-token" } })).await;
+    assert!(matches!(ws.recv(Duration::from_secs(2)).await, Got::Close(4403, _)), "a bad token");
+
+    let mut ws = connect(&app).await;
+    ws.init(None).await;
+    ws.send(json!({ "type": "shout" })).await;
+    assert_eq!(ws.recv(Duration::from_secs(2)).await, Got::Close(4400, "Unknown message type `shout`".into()));
+
+    let mut ws = connect(&app).await;
+    ws.send(json!("not an object")).await;
+    assert!(matches!(ws.recv(Duration::from_secs(2)).await, Got::Close(4400, _)));
+
+    let mut ws = connect(&app).await;
+    assert!(matches!(ws.recv(Duration::from_secs(2)).await, Got::Close(4408, _)), "no connection_init in time");
+
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Live").await;
+    let posting = app.published_posting(&owner, &company, "Live Engineer").await;
+    let mut ws = connect(&app).await;
+    ws.init(None).await;
+    ws.subscribe("a", POSTING_CHANGED, json!({ "id": posting })).await;
+    ws.subscribe("a", POSTING_CHANGED, json!({ "id": posting })).await;
+    assert_eq!(ws.recv(Duration::from_secs(2)).await, Got::Close(4409, "Subscriber for a already exists".into()));
+
+    let mut ws = connect(&app).await;
+    ws.init(None).await;
+    ws.subscribe("q", "{ __typename }", json!({})).await;
+    match ws.recv(Duration::from_secs(2)).await {
+        Got::Text(v) => {
+            assert_eq!(v["type"], "error");
+            assert!(v["payload"][0]["message"].as_str().unwrap().contains("POST /graphql"), "{v}");
+        }
+        other => panic!("{other:?}"),
+    }
+    ws.init_again_is_refused().await;
+}
+
+impl Ws {
+    async fn init_again_is_refused(&mut self) {
+        self.send(json!({ "type": "connection_init" })).await;
+        assert!(matches!(self.recv(Duration::from_secs(2)).await, Got::Close(4429, _)));
+    }
+}
+
+#[tokio::test]
+async fn a_change_through_one_replica_reaches_a_subscriber_on_another_within_a_second() {
+    let first = spawn_app_with(&[("HIREGRAPH_WORKER_POLL_MS", "200")]).await;
+    let second = spawn_replica(&first).await;
+    let owner = first.register("owner").await;
+    let company = first.create_company(&owner, "Replicated").await;
+    let posting = first.published_posting(&owner, &company, "Before").await;
+    let mut ws = connect(&second).await;
+    ws.init(None).await;
+    ws.subscribe("p", POSTING_CHANGED, json!({ "id": posting })).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    update_title(&first, &owner, &posting, "After").await;
+    let got = ws.next("p", Duration::from_secs(3)).await.expect("the change arrives");
+    let took = started.elapsed();
+    assert_eq!(
+        got["data"]["postingChanged"],
+        json!({ "type": "posting.updated", "posting": { "title": "After", "status": "PUBLISHED" } })
+    );
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    ws.send(json!({ "id": "p", "type": "complete" })).await;
+    update_title(&first, &owner, &posting, "Unheard").await;
+    assert_eq!(ws.next("p", Duration::from_millis(800)).await, None, "complete stops the subscription");
+}
+
+#[tokio::test]
+async fn anonymous_subscribers_never_see_a_posting_that_is_not_published() {
+    let app = spawn_app().await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Careful").await;
+    let draft = app.create_posting(&owner, complete_posting(&company, "Draft")).await;
+    let mut ws = connect(&app).await;
+    ws.init(None).await;
+    ws.subscribe("d", POSTING_CHANGED, json!({ "id": draft })).await;
+    match ws.recv(Duration::from_secs(2)).await {
+        Got::Text(v) => {
+            assert_eq!(v["type"], "error", "{v}");
+            assert_eq!(v["payload"][0]["extensions"]["code"], "NOT_FOUND", "{v}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let posting = app.published_posting(&owner, &company, "Public").await;
+    ws.subscribe("p", POSTING_CHANGED, json!({ "id": posting })).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.transition(&owner, "pausePosting", &posting).await;
+    update_title(&app, &owner, &posting, "Paused and renamed").await;
+    assert_eq!(ws.next("p", Duration::from_millis(1500)).await, None, "a paused posting is not public");
+    app.publish(&owner, &posting).await;
+    let got = ws.next("p", Duration::from_secs(3)).await.expect("published again");
+    assert_eq!(got["data"]["postingChanged"]["type"], "posting.published");
+    assert_eq!(got["data"]["postingChanged"]["posting"]["title"], "Paused and renamed");
+}
+
+#[tokio::test]
+async fn a_member_removed_mid_stream_stops_receiving_and_a_candidate_sees_moves_not_notes() {
+    let app = spawn_app().await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Pipeline").await;
+    let posting = app.published_posting(&owner, &company, "Pipeline Engineer").await;
+    let recruiter = app.register("recruiter").await;
+    app.add_member(&owner, &company, &recruiter, "RECRUITER").await;
+    let ada = candidate(&app, "ada").await;
+
+    let mut team = connect(&app).await;
+    team.init(Some(&recruiter.access)).await;
+    team.subscribe("t", APPLICATION_CHANGED, json!({ "c": company })).await;
+    let mut mine = connect(&app).await;
+    mine.init(Some(&ada.access)).await;
+    mine.subscribe("m", MINE, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let application = app.apply(&ada, &posting).await;
+    let got = team.next("t", Duration::from_secs(3)).await.expect("the team sees the application");
+    assert_eq!(got["data"]["applicationChanged"]["type"], "application.created");
+    let got = mine.next("m", Duration::from_secs(3)).await.expect("the candidate sees it too");
+    assert_eq!(got["data"]["myApplicationChanged"]["application"]["status"], "APPLIED");
+
+    app.ok(
+        "mutation($i: AddApplicationNoteInput!) { addApplicationNote(input: $i) { note { body } } }",
+        json!({ "i": { "applicationId": application, "body": "private" } }),
+        Some(&owner.access),
+    )
+    .await;
+    assert_eq!(mine.next("m", Duration::from_millis(1000)).await, None, "a note never reaches the candidate");
+
+    app.ok(
+        "mutation($i: RemoveCompanyMemberInput!) { removeCompanyMember(input: $i) { removedUserId } }",
+        json!({ "i": { "companyId": company, "userId": recruiter.user_id } }),
+        Some(&owner.access),
+    )
+    .await;
+    app.ok(
+        "mutation($i: MoveApplicationInput!) { moveApplication(input: $i) { application { status } } }",
+        json!({ "i": { "id": application, "to": "SCREENING" } }),
+        Some(&owner.access),
+    )
+    .await;
+    let got = mine.next("m", Duration::from_secs(3)).await.expect("the candidate sees the move");
+    assert_eq!(
+        got["data"]["myApplicationChanged"],
+        json!({ "type": "application.moved", "application": { "status": "SCREENING" } })
+    );
+    assert_eq!(team.next("t", Duration::from_millis(1000)).await, None, "a removed member hears nothing more");
+
+    let bob = candidate(&app, "bob").await;
+    app.apply(&bob, &posting).await;
+    assert_eq!(mine.next("m", Duration::from_millis(800)).await, None, "another candidate's application is not ada's");
+
+    // Only members follow a company's applications.
+    let mut stranger = connect(&app).await;
+    stranger.init(Some(&bob.access)).await;
+    stranger.subscribe("s", APPLICATION_CHANGED, json!({ "c": company })).await;
+    match stranger.recv(Duration::from_secs(2)).await {
+        Got::Text(v) => assert_eq!(v["payload"][0]["extensions"]["code"], "FORBIDDEN", "{v}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_connection_closes_with_4401_when_its_token_expires() {
+    let app = spawn_app().await;
+    let who = app.register("short-lived").await;
+    let id = app.app.jwt.verify(&who.access).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({ "sub": id.to_string(), "role": "MEMBER", "iss": "hiregraph", "aud": "hiregraph-api",
+        "iat": now, "nbf": now, "exp": now + 2 });
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .unwrap();
+    let mut ws = connect(&app).await;
+    ws.init(Some(&token)).await;
+    match ws.recv(Duration::from_secs(6)).await {
+        Got::Close(4401, reason) => assert!(reason.contains("expired"), "{reason}"),
+        other => panic!("expected 4401, got {other:?}"),
+    }
+
+    // A fresh token sent in a ping keeps the connection open past the first one's expiry.
+    let claims = json!({ "sub": id.to_string(), "role": "MEMBER", "iss": "hiregraph", "aud": "hiregraph-api",
+        "iat": now, "nbf": now, "exp": chrono::Utc::now().timestamp() + 2 });
+    let short = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .unwrap();
+    let mut ws = connect(&app).await;
+    ws.init(Some(&short)).await;
+    ws.send(json!({ "type": "ping", "payload": { "authorization": format!("Bearer {}", who.access) } })).await;
+    assert!(matches!(ws.recv(Duration::from_secs(2)).await, Got::Text(v) if v["type"] == "pong"));
+    assert_eq!(ws.recv(Duration::from_secs(4)).await, Got::Nothing, "still open after the first token expired");
+}
+
+/// The npm `graphql-ws` client (tests/clients/graphql-ws, installed here from its lock file when
+/// missing) subscribes with the machine's Node, receives an event and completes.
+#[tokio::test]
+async fn the_npm_graphql_ws_client_subscribes_receives_an_event_and_completes() {
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/clients/graphql-ws"));
+    if !dir.join("node_modules/graphql-ws").exists() {
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(dir)
+            .status()
+            .expect("npm (Node.js) is needed for this test: apt-get install nodejs npm");
+        assert!(status.success(), "npm ci in {} failed", dir.display());
+    }
+    let app = spawn_app().await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Npm").await;
+    let posting = app.published_posting(&owner, &company, "Watched").await;
+    let url = app.address.replacen("http://", "ws://", 1) + "/graphql";
+    let mut child = tokio::process::Command::new("node")
+        .arg("subscribe.mjs")
+        .arg(&url)
+        .arg(&posting)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node (Node.js) is needed for this test");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+    let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await.unwrap().unwrap();
+    assert_eq!(ready.as_deref(), Some("ready"));
+    // Change the posting until the client has its event (its subscribe may land a moment after
+    // the connection's ack).
+    let mut n = 0;
+    let event = loop {
+        n += 1;
+        update_title(&app, &owner, &posting, &format!("Watched {n}")).await;
+        match tokio::time::timeout(Duration::from_millis(700), lines.next_line()).await {
+            Ok(line) => break line.unwrap().expect("the client printed its event"),
+            Err(_) if n < 20 => continue,
+            Err(_) => panic!("the npm client received nothing"),
+        }
+    };
+    let event: Value = serde_json::from_str(&event).unwrap();
+    assert_eq!(event["data"]["postingChanged"]["type"], "posting.updated", "{event}");
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "the client completed and exited: {status}");
+}
