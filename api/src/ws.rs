@@ -34,6 +34,9 @@ use crate::state::{AppState, Viewer};
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
 
+/// How long one message may wait for a client's socket before the client counts as not reading.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// `GET /graphql` with `Upgrade: websocket`.
 pub async fn upgrade(
     req: HttpRequest,
@@ -78,6 +81,8 @@ struct Connection {
     subscriptions: HashMap<String, tokio::task::AbortHandle>,
     outgoing: mpsc::Sender<Outgoing>,
     incoming_outgoing: Option<mpsc::Receiver<Outgoing>>,
+    /// Raised by a subscription whose messages no longer fit the buffer.
+    overflow: Arc<tokio::sync::Notify>,
 }
 
 /// What subscription tasks hand to the connection.
@@ -85,8 +90,6 @@ enum Outgoing {
     Message(Value),
     /// The subscription ended (its `complete` or `error` was sent before this).
     Done(String),
-    /// The buffer overflowed: close.
-    Overflow,
 }
 
 /// A close of the connection: code and reason.
@@ -104,6 +107,7 @@ impl Connection {
             subscriptions: HashMap::new(),
             outgoing,
             incoming_outgoing: Some(receiver),
+            overflow: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -135,15 +139,18 @@ impl Connection {
                 }
                 Some(out) = from_tasks.recv() => match out {
                     Outgoing::Message(value) => {
-                        if self.session.text(value.to_string()).await.is_err() {
-                            break Close(1000, String::new());
+                        // A client that does not read blocks the socket: give it a while, then cut it off.
+                        match tokio::time::timeout(SEND_TIMEOUT, self.session.text(value.to_string())).await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(_)) => break Close(1000, String::new()),
+                            Err(_) => break Close(4420, "Too slow: the client stopped reading".into()),
                         }
                     }
                     Outgoing::Done(id) => {
                         self.subscriptions.remove(&id);
                     }
-                    Outgoing::Overflow => break Close(4420, "Too slow: the subscription buffer is full".into()),
                 },
+                _ = self.overflow.notified() => break Close(4420, "Too slow: the subscription buffer is full".into()),
                 _ = tokio::time::sleep_until(init_deadline), if self.viewer.is_none() => {
                     break Close(4408, "Connection initialisation timeout".into());
                 }
@@ -269,6 +276,7 @@ impl Connection {
             .data(new_viewer_loader(self.state.clone(), viewer));
         let mut responses = self.schema.execute_stream(request);
         let outgoing = self.outgoing.clone();
+        let overflow = self.overflow.clone();
         let task_id = id.clone();
         let task = tokio::spawn(async move {
             while let Some(mut response) = responses.next().await {
@@ -283,7 +291,7 @@ impl Connection {
                     json!({ "id": task_id, "type": "next", "payload": response })
                 };
                 if push(&outgoing, Outgoing::Message(message)).is_err() {
-                    let _ = outgoing.send(Outgoing::Overflow).await;
+                    overflow.notify_one();
                     return;
                 }
             }

@@ -448,6 +448,8 @@ pub struct FeedFilter {
     /// Words to find in the title, skills, company name, summary or description; empty for none.
     pub text: TextQuery,
     pub company_ids: Vec<CompanyId>,
+    /// Only these postings (a live alert checks one new posting against a filter).
+    pub ids: Vec<PostingId>,
     pub workplaces: Vec<Workplace>,
     pub employment_types: Vec<EmploymentType>,
     pub seniorities: Vec<Seniority>,
@@ -552,6 +554,9 @@ fn filtered(filter: &FeedFilter, now: DateTime<Utc>) -> Select<postings::Entity>
         .filter(Condition::any().add(C::ExpiresAt.is_null()).add(C::ExpiresAt.gt(now)));
     if !filter.company_ids.is_empty() {
         select = select.filter(C::CompanyId.is_in(filter.company_ids.iter().map(|c| c.0)));
+    }
+    if !filter.ids.is_empty() {
+        select = select.filter(C::Id.is_in(filter.ids.iter().map(|i| i.0)));
     }
     if !filter.workplaces.is_empty() {
         select = select.filter(C::Workplace.is_in(filter.workplaces.iter().map(|v| v.as_str())));
@@ -705,6 +710,18 @@ pub async fn feed_count(
         .await?;
     let (n, next) = row.unwrap_or((0, None));
     Ok((u64::try_from(n).unwrap_or(0), next))
+}
+
+/// Whether a posting is in the feed under `filter` now (words, filters, published, unexpired): the
+/// feed's own query restricted to it, so a live alert matches exactly as a search would.
+pub async fn in_feed(
+    filter: &FeedFilter,
+    id: PostingId,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<bool, StoreError> {
+    let only = FeedFilter { ids: vec![id], ..filter.clone() };
+    Ok(feed_count(&only, now, conn).await?.0 > 0)
 }
 
 /// Counts of the feed's postings per value of each facet, for the current filter: what a filter

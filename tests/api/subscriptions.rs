@@ -364,3 +364,47 @@ async fn the_npm_graphql_ws_client_subscribes_receives_an_event_and_completes() 
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait()).await.unwrap().unwrap();
     assert!(status.success(), "the client completed and exited: {status}");
 }
+
+#[tokio::test]
+async fn a_live_job_alert_delivers_new_postings_that_match_its_filter() {
+    let app = spawn_app().await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Alerting").await;
+    let mut ws = connect(&app).await;
+    ws.init(None).await;
+    ws.subscribe(
+        "alert",
+        "subscription($f: PostingFilter) { postingPublished(filter: $f) { title workplace } }",
+        json!({ "f": { "query": "rust engineer", "workplaces": ["REMOTE"], "skills": ["Rust"] } }),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Onsite: the filter wants remote.
+    let mut onsite = complete_posting(&company, "Rust Engineer in the office");
+    onsite["workplace"] = json!("ONSITE");
+    onsite["locations"] = json!([{ "city": "Berlin", "country": "DE", "remote": false }]);
+    let id = app.create_posting(&owner, onsite).await;
+    app.publish(&owner, &id).await;
+    // Remote, but neither the words nor the skill match.
+    let mut kotlin = complete_posting(&company, "Kotlin Developer");
+    kotlin["summary"] = json!("Build Android apps.");
+    kotlin["description"] =
+        json!("You will build Android applications in Kotlin with a small, friendly team of mobile people.");
+    kotlin["skills"] = json!([{ "name": "Kotlin", "required": true }]);
+    let id = app.create_posting(&owner, kotlin).await;
+    app.publish(&owner, &id).await;
+    // A draft is never announced.
+    app.create_posting(&owner, complete_posting(&company, "Rust Engineer draft")).await;
+    app.published_posting(&owner, &company, "Senior Rust Engineer").await;
+    let got = ws.next("alert", Duration::from_secs(3)).await.expect("the matching posting");
+    assert_eq!(got["data"]["postingPublished"], json!({ "title": "Senior Rust Engineer", "workplace": "REMOTE" }));
+    assert_eq!(ws.next("alert", Duration::from_millis(800)).await, None, "nothing else matched");
+
+    let mut bad = connect(&app).await;
+    bad.init(None).await;
+    bad.subscribe("b", "subscription { postingPublished(filter: { skills: [\"\"], minSalary: { amount: -1, currency: \"EUR\" } }) { title } }", json!({})).await;
+    match bad.recv(Duration::from_secs(2)).await {
+        Got::Text(v) => assert_eq!(v["payload"][0]["extensions"]["code"], "BAD_USER_INPUT", "{v}"),
+        other => panic!("{other:?}"),
+    }
+}

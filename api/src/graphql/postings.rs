@@ -323,7 +323,7 @@ pub struct PostingFilter {
 }
 
 impl PostingFilter {
-    fn into_feed_filter(self) -> Result<FeedFilter, AppError> {
+    pub(crate) fn into_feed_filter(self) -> Result<FeedFilter, AppError> {
         let company_ids = self
             .company_ids
             .unwrap_or_default()
@@ -355,6 +355,7 @@ impl PostingFilter {
         Ok(FeedFilter {
             text,
             company_ids,
+            ids: Vec::new(),
             workplaces: self.workplaces.unwrap_or_default().into_iter().map(Into::into).collect(),
             employment_types: self.employment_types.unwrap_or_default().into_iter().map(Into::into).collect(),
             seniorities: self.seniorities.unwrap_or_default().into_iter().map(Into::into).collect(),

@@ -96,6 +96,34 @@ impl SubscriptionRoot {
         }))
     }
 
+    /// A live job alert: each posting published from now on that matches `filter` — the same
+    /// filter, words included, as the `postings` query. Public.
+    async fn posting_published(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<super::postings::PostingFilter>,
+    ) -> Result<impl Stream<Item = Result<Posting>> + use<>> {
+        let filter = Arc::new(filter.unwrap_or_default().into_feed_filter()?);
+        let state = state(ctx).clone();
+        Ok(futures_util::StreamExt::filter_map(events(&state).await?, move |event| {
+            let (state, filter) = (state.clone(), filter.clone());
+            async move {
+                let event = match event {
+                    Ok(event) => event,
+                    Err(err) => return Some(Err(err.into())),
+                };
+                if event.event_type != EventType::PostingPublished {
+                    return None;
+                }
+                match live::published_matching(&state, &filter, PostingId(event.subject)).await {
+                    Ok(Some(posting)) => Some(Ok(Posting(posting))),
+                    Ok(None) => None,
+                    Err(err) => Some(Err(err.into())),
+                }
+            }
+        }))
+    }
+
     /// Status changes of a company's applications, or of one posting's (members of the company
     /// and platform admins).
     async fn application_changed(

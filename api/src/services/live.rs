@@ -122,6 +122,18 @@ pub async fn posting_for(state: &AppState, principal: &Principal, id: PostingId)
     Ok(crate::services::postings::may_read(state, &viewer, &posting).await?.then(|| Arc::new(posting)))
 }
 
+/// The posting, if it is in the public feed under `filter` now (the feed's own query).
+pub async fn published_matching(
+    state: &AppState,
+    filter: &hiregraph_persistence::postings::FeedFilter,
+    id: PostingId,
+) -> AppResult<Option<Arc<Posting>>> {
+    if !hiregraph_persistence::postings::in_feed(filter, id, crate::state::now(), &state.db.conn).await? {
+        return Ok(None);
+    }
+    Ok(hiregraph_persistence::postings::find_by_ids(&[id], &state.db.conn).await?.pop().map(Arc::new))
+}
+
 /// The application as it is now, if `principal` may read it now.
 pub async fn application_for(
     state: &AppState,
