@@ -157,6 +157,8 @@ pub struct WebSocketSettings {
     /// How often the server pings an idle connection.
     pub keepalive: Duration,
     pub max_subscriptions: usize,
+    /// Signed-in connections one account may hold open on one replica.
+    pub max_connections: usize,
     /// The largest message a client may send.
     pub max_message_bytes: usize,
     /// Outgoing messages one connection may have queued before it is closed as too slow.
@@ -227,6 +229,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("HIREGRAPH_WS_INIT_TIMEOUT_MS", "10000", "WebSocket: connection_init must come within this long (else 4408)"),
     ("HIREGRAPH_WS_KEEPALIVE_SECS", "30", "WebSocket: how often the server pings a connection"),
     ("HIREGRAPH_WS_MAX_SUBSCRIPTIONS", "20", "WebSocket: subscriptions one connection may hold"),
+    (
+        "HIREGRAPH_WS_MAX_CONNECTIONS",
+        "10",
+        "WebSocket: connections one account may hold open on one replica (else 4430)",
+    ),
     ("HIREGRAPH_WS_MAX_MESSAGE_BYTES", "65536", "WebSocket: largest message a client may send (else 1009)"),
     ("HIREGRAPH_WS_BUFFER", "256", "WebSocket: queued messages before a client that does not read is closed (4420)"),
 ];
@@ -401,6 +408,7 @@ impl Settings {
                     20,
                     1,
                 )?,
+                max_connections: number("HIREGRAPH_WS_MAX_CONNECTIONS", get("HIREGRAPH_WS_MAX_CONNECTIONS"), 10, 1)?,
                 max_message_bytes: number(
                     "HIREGRAPH_WS_MAX_MESSAGE_BYTES",
                     get("HIREGRAPH_WS_MAX_MESSAGE_BYTES"),

@@ -31,7 +31,7 @@ pub struct AppState {
     /// wait for its next poll.
     pub wake: Arc<tokio::sync::Notify>,
     /// Committed events broadcast to this replica's subscriptions.
-    pub live: crate::services::live::Live,
+    pub live: Arc<crate::services::live::Live>,
 }
 
 impl AppState {

@@ -9,7 +9,8 @@
 //! - `subscribe` before the ack is 4401, a reused id 4409, a malformed or unknown message 4400, a
 //!   message over `HIREGRAPH_WS_MAX_MESSAGE_BYTES` 1009; only subscription operations run here
 //!   (queries and mutations go over HTTP), under the same document limits as HTTP;
-//! - at most `HIREGRAPH_WS_MAX_SUBSCRIPTIONS` per connection (an `error` for the one too many);
+//! - at most `HIREGRAPH_WS_MAX_SUBSCRIPTIONS` per connection (an `error` for the one too many),
+//!   and `HIREGRAPH_WS_MAX_CONNECTIONS` signed-in connections per account on one replica (4430);
 //! - each connection buffers at most `HIREGRAPH_WS_BUFFER` outgoing messages: a client that does not
 //!   read is closed with 4420 once its buffer is full, so its backlog never grows the server.
 
@@ -79,6 +80,8 @@ struct Connection {
     /// When the access token expires (none for anonymous connections).
     expires: Option<tokio::time::Instant>,
     subscriptions: HashMap<String, tokio::task::AbortHandle>,
+    /// This connection's place among its account's (`HIREGRAPH_WS_MAX_CONNECTIONS`).
+    _place: Option<crate::services::live::ConnectionGuard>,
     outgoing: mpsc::Sender<Outgoing>,
     incoming_outgoing: Option<mpsc::Receiver<Outgoing>>,
     /// Raised by a subscription whose messages no longer fit the buffer.
@@ -105,6 +108,7 @@ impl Connection {
             viewer: None,
             expires: None,
             subscriptions: HashMap::new(),
+            _place: None,
             outgoing,
             incoming_outgoing: Some(receiver),
             overflow: Arc::new(tokio::sync::Notify::new()),
@@ -183,6 +187,16 @@ impl Connection {
                     return Err(Close(4429, "Too many initialisation requests".into()));
                 }
                 let (principal, expires) = self.authenticate(&message["payload"]).await?;
+                if let Some(user) = principal.user_id() {
+                    let limit = self.state.settings.websocket.max_connections;
+                    let place = self.state.live.admit_connection(user, limit).ok_or_else(|| {
+                        Close(
+                            4430,
+                            format!("Too many connections: at most {limit} per account (HIREGRAPH_WS_MAX_CONNECTIONS)"),
+                        )
+                    })?;
+                    self._place = Some(place);
+                }
                 self.viewer = Some(Viewer::new(principal));
                 self.expires = expires;
                 self.send(json!({ "type": "connection_ack" })).await

@@ -408,3 +408,39 @@ async fn a_live_job_alert_delivers_new_postings_that_match_its_filter() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn an_account_holds_at_most_its_connections_and_a_closed_one_frees_its_place() {
+    let app = spawn_app_with(&[("HIREGRAPH_WS_MAX_CONNECTIONS", "2")]).await;
+    let who = app.register("busy").await;
+    let mut first = connect(&app).await;
+    first.init(Some(&who.access)).await;
+    let mut second = connect(&app).await;
+    second.init(Some(&who.access)).await;
+    let mut third = connect(&app).await;
+    third
+        .send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", who.access) } }))
+        .await;
+    match third.recv(Duration::from_secs(2)).await {
+        Got::Close(4430, reason) => assert!(reason.contains("HIREGRAPH_WS_MAX_CONNECTIONS"), "{reason}"),
+        other => panic!("expected 4430, got {other:?}"),
+    }
+    // Anonymous connections are not the account's.
+    let mut anonymous = connect(&app).await;
+    anonymous.init(None).await;
+    first.0.close(None).await.unwrap();
+    let mut again = None;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut ws = connect(&app).await;
+        ws.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", who.access) } }))
+            .await;
+        if let Got::Text(v) = ws.recv(Duration::from_secs(2)).await {
+            assert_eq!(v["type"], "connection_ack");
+            again = Some(ws);
+            break;
+        }
+    }
+    assert!(again.is_some(), "a closed connection gives its place back");
+    drop(second);
+}

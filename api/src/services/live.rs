@@ -23,11 +23,37 @@ pub struct Live {
     /// Held while a subscriber joins and while the idle tail skips ahead, so the tail never skips
     /// past an event a subscriber that just joined is owed.
     gate: tokio::sync::Mutex<()>,
+    /// Open WebSocket connections per account, on this replica.
+    connections: std::sync::Mutex<std::collections::HashMap<UserId, usize>>,
+}
+
+/// One counted connection; dropping it gives its place back.
+pub struct ConnectionGuard {
+    live: Arc<Live>,
+    user: UserId,
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.live.connections.lock()
+            && let Some(count) = open.get_mut(&self.user)
+        {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.user);
+            }
+        }
+    }
 }
 
 impl Default for Live {
     fn default() -> Self {
-        Self { sender: broadcast::channel(BUFFER).0, wake: tokio::sync::Notify::new(), gate: Default::default() }
+        Self {
+            sender: broadcast::channel(BUFFER).0,
+            wake: tokio::sync::Notify::new(),
+            gate: Default::default(),
+            connections: Default::default(),
+        }
     }
 }
 
@@ -43,6 +69,18 @@ impl Live {
     /// Subscribers listening now, on this replica.
     pub fn listeners(&self) -> usize {
         self.sender.receiver_count()
+    }
+
+    /// Counts a WebSocket connection of `user` on this replica; `None` when `limit` are already
+    /// open. The guard gives the place back when the connection ends.
+    pub fn admit_connection(self: &Arc<Self>, user: UserId, limit: usize) -> Option<ConnectionGuard> {
+        let mut open = self.connections.lock().ok()?;
+        let count = open.entry(user).or_insert(0);
+        if *count >= limit {
+            return None;
+        }
+        *count += 1;
+        Some(ConnectionGuard { live: self.clone(), user })
     }
 }
 
@@ -108,7 +146,7 @@ pub fn spawn_tail(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
 use hiregraph_domain::applications::Application;
 use hiregraph_domain::events::EventType;
 use hiregraph_domain::postings::Posting;
-use hiregraph_domain::{ApplicationId, CandidateId, CompanyId, PostingId, Principal};
+use hiregraph_domain::{ApplicationId, CandidateId, CompanyId, PostingId, Principal, UserId};
 
 use crate::error::{AppError, AppResult};
 use crate::state::Viewer;
