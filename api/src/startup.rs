@@ -7,6 +7,7 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use hiregraph_migrations::{Migrator, MigratorTrait};
+use hiregraph_persistence::bus::Bus;
 use hiregraph_persistence::cache::Cache;
 use hiregraph_persistence::limiter::Limiter;
 use hiregraph_persistence::{Backend, Database, PoolSettings};
@@ -100,6 +101,17 @@ pub fn cache_for(settings: &Settings) -> Result<Cache, StartupError> {
     })
 }
 
+/// The live bus: Redis pub/sub when Redis is configured (with or without the cache), else in
+/// process.
+pub fn bus_for(settings: &Settings) -> Result<Bus, StartupError> {
+    Ok(match &settings.redis_url {
+        Some(url) => {
+            Bus::redis(url.expose(), &settings.cache_prefix).map_err(|e| StartupError::Redis(e.to_string()))?
+        }
+        None => Bus::local(),
+    })
+}
+
 /// `hiregraph worker`: the background work alone, without the HTTP server, until SIGTERM or
 /// Ctrl-C; in-flight deliveries then finish.
 pub async fn run_worker(settings: Settings) -> Result<(), StartupError> {
@@ -112,7 +124,8 @@ pub async fn run_worker(settings: Settings) -> Result<(), StartupError> {
     // The worker signs no tokens; the key only completes the state.
     let jwt = JwtKeys::new(refresh::random_key().as_bytes(), settings.access_token_ttl);
     let grace = settings.webhook_timeout + std::time::Duration::from_secs(1);
-    let state = Arc::new(AppState::new(db, cache, limiter, jwt, settings));
+    let bus = bus_for(&settings)?;
+    let state = Arc::new(AppState::new(db, cache, limiter, jwt, settings).with_bus(bus));
     let worker = crate::worker::Worker::spawn(state);
     tracing::info!("worker running: relaying events and delivering webhooks");
     shutdown_signal().await;
@@ -208,7 +221,8 @@ impl Application {
         let workers = settings.workers;
         // The worker and the live tail run on a pool of their own.
         let work_db = connect_pool(&settings, WORKER_POOL).await?;
-        let state = Arc::new(AppState::new(db, cache, limiter, jwt, settings).with_work_db(work_db));
+        let bus = bus_for(&settings)?;
+        let state = Arc::new(AppState::new(db, cache, limiter, jwt, settings).with_work_db(work_db).with_bus(bus));
         let context = web::Data::new(HttpContext { schema: graphql::build(state.clone()), state: state.clone() });
         let server = HttpServer::new(move || {
             App::new()

@@ -27,9 +27,10 @@ pub struct AppState {
     pub metrics: crate::metrics::RequestMetrics,
     /// Webhook deliveries' HTTP client.
     pub outbound: crate::services::webhooks::Sender,
-    /// Woken when this process commits events or queues a delivery, so its worker need not
-    /// wait for its next poll.
+    /// Woken when this process queues a delivery, so its worker need not wait for its next poll.
     pub wake: Arc<tokio::sync::Notify>,
+    /// Woken when this process commits events, so its relay publishes them at once.
+    pub relay_wake: Arc<tokio::sync::Notify>,
     /// Committed events broadcast to this replica's subscriptions.
     pub live: Arc<crate::services::live::Live>,
 }
@@ -47,8 +48,15 @@ impl AppState {
             metrics: Default::default(),
             outbound,
             wake: Arc::new(tokio::sync::Notify::new()),
+            relay_wake: Arc::new(tokio::sync::Notify::new()),
             live: Default::default(),
         }
+    }
+
+    /// Fans events out on `bus` (the in-process one unless this is called).
+    pub fn with_bus(mut self, bus: hiregraph_persistence::bus::Bus) -> Self {
+        self.live = Arc::new(crate::services::live::Live::new(bus));
+        self
     }
 
     /// Gives the worker a pool of its own.

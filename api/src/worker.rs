@@ -1,5 +1,5 @@
 //! Background work every replica runs inside `hiregraph serve` (or alone as `hiregraph worker`):
-//! relaying committed events into webhook deliveries, attempting due deliveries, announcing
+//! relaying committed events into webhook deliveries and onto the live bus, attempting due deliveries, announcing
 //! postings that expired (`posting.expired`), reading the backlog for `/metrics`, pruning events
 //! past their retention. Every job is safe on any number of
 //! replicas at once: the relay's place and each delivery are claimed in the database (`FOR UPDATE
@@ -27,31 +27,54 @@ const CONCURRENT_DELIVERIES: u64 = 16;
 pub struct Worker {
     stop: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
+    relay: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Worker {
     pub fn spawn(state: Arc<AppState>) -> Self {
         let (stop, stopped) = watch::channel(false);
+        // The relay runs apart, so live events never wait behind a slow webhook receiver.
+        let relay = tokio::spawn(relay(state.clone(), stopped.clone()));
         let task = tokio::spawn(run(state, stopped));
-        Self { stop, task: Some(task) }
+        Self { stop, task: Some(task), relay: Some(relay) }
     }
 
     /// Stops claiming work and waits (at most `grace`) for the attempts in flight; an attempt
     /// cut off then is retried by any worker once its lease runs out.
     pub async fn stop(mut self, grace: Duration) {
         let _ = self.stop.send(true);
-        if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(grace, &mut task).await.is_err()
-        {
-            task.abort();
+        for mut task in [self.relay.take(), self.task.take()].into_iter().flatten() {
+            if tokio::time::timeout(grace, &mut task).await.is_err() {
+                task.abort();
+            }
         }
     }
 }
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
+        for task in [self.relay.take(), self.task.take()].into_iter().flatten() {
             task.abort();
+        }
+    }
+}
+
+/// Relays committed events into deliveries and onto the live bus: at once when this process
+/// commits, and every poll for the other replicas' commits.
+async fn relay(state: Arc<AppState>, mut stopped: watch::Receiver<bool>) {
+    let mut quiet_errors = QuietErrors::default();
+    loop {
+        if *stopped.borrow() {
+            return;
+        }
+        match webhooks::relay(&state).await {
+            Ok(_) => quiet_errors.ok("relaying events"),
+            Err(err) => quiet_errors.report("relaying events", &err),
+        }
+        tokio::select! {
+            _ = stopped.changed() => return,
+            _ = state.relay_wake.notified() => {}
+            _ = tokio::time::sleep(state.settings.worker_poll) => {}
         }
     }
 }
@@ -64,10 +87,6 @@ async fn run(state: Arc<AppState>, mut stopped: watch::Receiver<bool>) {
     loop {
         if *stopped.borrow() {
             return;
-        }
-        match webhooks::relay(&state).await {
-            Ok(_) => quiet_errors.ok("relaying events"),
-            Err(err) => quiet_errors.report("relaying events", &err),
         }
         let attempted = match webhooks::deliver_due(&state, CONCURRENT_DELIVERIES).await {
             Ok(n) => {

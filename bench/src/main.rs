@@ -9,6 +9,7 @@ use hiregraph_persistence::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
 mod codec;
+mod live;
 mod peer;
 mod webhooks;
 
@@ -22,7 +23,8 @@ const USAGE: &str = "usage:
   hiregraph-bench webhook-receiver --port N --out FILE
   hiregraph-bench webhook-load --a URL --b URL --receiver URL [--events 10000] [--concurrency 16]
   hiregraph-bench webhook-report --database-url URL --received FILE --company ID [--wait-secs 120]
-  hiregraph-bench move-latency --url URL --receiver URL [--moves 400]";
+  hiregraph-bench move-latency --url URL --receiver URL [--moves 400]
+  hiregraph-bench subscribers --url URL --server-pid PID [--connections 5000] [--events 20] [--sustained 500] [--writers 8] [--seconds 10]";
 
 /// Password of the bench owner, `bench-owner@bench.example`, who owns the first 50 companies.
 pub(crate) const BENCH_PASSWORD: &str = "bench-password";
@@ -55,6 +57,7 @@ async fn main() -> std::process::ExitCode {
         "webhook-load" => webhooks::load(&flags).await,
         "webhook-report" => webhooks::report(&flags).await,
         "move-latency" => webhooks::move_latency(&flags).await,
+        "subscribers" => live::subscribers(&flags).await,
         _ => Err(USAGE.to_owned()),
     };
     match result {

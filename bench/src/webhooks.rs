@@ -19,7 +19,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::number;
 
-fn flag<'a>(flags: &'a HashMap<String, String>, name: &str) -> Result<&'a str, String> {
+pub(crate) fn flag<'a>(flags: &'a HashMap<String, String>, name: &str) -> Result<&'a str, String> {
     flags.get(name).map(String::as_str).ok_or_else(|| format!("--{name} is required"))
 }
 
@@ -92,12 +92,18 @@ pub async fn receiver(flags: &HashMap<String, String>) -> Result<(), String> {
     }
 }
 
-struct Api {
-    client: reqwest::Client,
+pub(crate) struct Api {
+    pub(crate) client: reqwest::Client,
 }
 
 impl Api {
-    async fn call(&self, url: &str, query: &str, variables: Value, token: Option<&str>) -> Result<Value, String> {
+    pub(crate) async fn call(
+        &self,
+        url: &str,
+        query: &str,
+        variables: Value,
+        token: Option<&str>,
+    ) -> Result<Value, String> {
         let mut request =
             self.client.post(format!("{url}/graphql")).json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {
@@ -125,7 +131,7 @@ impl Api {
     }
 }
 
-async fn owner_with_company(api: &Api, url: &str, label: &str) -> Result<(String, String), String> {
+pub(crate) async fn owner_with_company(api: &Api, url: &str, label: &str) -> Result<(String, String), String> {
     let email = format!("{label}-{}@bench.example", uuid::Uuid::now_v7().simple());
     let data = api
         .call(
@@ -157,6 +163,35 @@ async fn add_endpoint(api: &Api, url: &str, token: &str, company: &str, receiver
     )
     .await?;
     Ok(())
+}
+
+/// Creates a complete posting and publishes it; its id.
+pub(crate) async fn published_posting(
+    api: &Api,
+    url: &str,
+    token: &str,
+    company: &str,
+    title: &str,
+) -> Result<String, String> {
+    let input = json!({ "i": {
+        "companyId": company, "title": title, "summary": "A bench posting.",
+        "description": "A posting made by the bench, complete enough to publish and to apply to.",
+        "responsibilities": ["Bench"], "requiredQualifications": ["None"],
+        "employmentType": "FULL_TIME", "seniority": "MID", "minYearsExperience": 2, "workplace": "REMOTE",
+        "locations": [{ "country": "US", "remote": true }],
+        "salary": { "min": 100000, "max": 120000, "currency": "USD", "period": "YEAR" },
+        "skills": [{ "name": "Rust", "required": true }], "benefits": ["Bench"],
+    } });
+    let data = api.call(url, CREATE_POSTING, input, Some(token)).await?;
+    let posting = data["createPosting"]["posting"]["id"].as_str().unwrap_or_default().to_owned();
+    api.call(
+        url,
+        "mutation($i: PostingStatusInput!) { publishPosting(input: $i) { posting { id } } }",
+        json!({ "i": { "id": posting } }),
+        Some(token),
+    )
+    .await?;
+    Ok(posting)
 }
 
 const CREATE_POSTING: &str = "mutation($i: CreatePostingInput!) { createPosting(input: $i) { posting { id } } }";
@@ -326,24 +361,7 @@ pub async fn move_latency(flags: &HashMap<String, String>) -> Result<(), String>
     let per_phase = moves.div_ceil(4);
     let mut applications = Vec::new();
     for n in 0..per_phase * 2 {
-        let input = json!({ "i": {
-            "companyId": company, "title": format!("Move bench {n}"), "summary": "Move bench.",
-            "description": "A posting to apply to, so that its application can move through the pipeline.",
-            "responsibilities": ["Move"], "requiredQualifications": ["None"],
-            "employmentType": "FULL_TIME", "seniority": "MID", "minYearsExperience": 2, "workplace": "REMOTE",
-            "locations": [{ "country": "US", "remote": true }],
-            "salary": { "min": 100000, "max": 120000, "currency": "USD", "period": "YEAR" },
-            "skills": [{ "name": "Rust", "required": true }], "benefits": ["Bench"],
-        } });
-        let data = api.call(&url, CREATE_POSTING, input, Some(&token)).await?;
-        let posting = data["createPosting"]["posting"]["id"].as_str().unwrap_or_default().to_owned();
-        api.call(
-            &url,
-            "mutation($i: PostingStatusInput!) { publishPosting(input: $i) { posting { id } } }",
-            json!({ "i": { "id": posting } }),
-            Some(&token),
-        )
-        .await?;
+        let posting = published_posting(&api, &url, &token, &company, &format!("Move bench {n}")).await?;
         let data = api
             .call(
                 &url,

@@ -4,6 +4,7 @@
 
 pub mod applications;
 pub mod breaker;
+pub mod bus;
 pub mod cache;
 pub mod candidates;
 pub mod companies;

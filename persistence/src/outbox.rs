@@ -141,23 +141,31 @@ async fn take_positions(count: i64, conn: &impl ConnectionTrait) -> Result<i64, 
 }
 
 async fn insert(events: &[Event], conn: &impl ConnectionTrait) -> Result<(), StoreError> {
-    let rows = events.iter().map(|e| outbox::ActiveModel {
-        position: sea_orm::ActiveValue::Set(e.position),
-        id: sea_orm::ActiveValue::Set(e.id),
-        event_type: sea_orm::ActiveValue::Set(e.event_type.as_str().to_owned()),
-        version: sea_orm::ActiveValue::Set(e.version),
-        occurred_at: sea_orm::ActiveValue::Set(e.occurred_at),
-        company_id: sea_orm::ActiveValue::Set(e.company_id.map(|c| c.0)),
-        actor_kind: sea_orm::ActiveValue::Set(e.actor.kind().to_owned()),
-        actor_id: sea_orm::ActiveValue::Set(e.actor.id()),
-        subject_id: sea_orm::ActiveValue::Set(e.subject),
-        payload: sea_orm::ActiveValue::Set(e.payload.clone()),
-    });
+    // Every column is written: reset marks the converted values as set.
+    let rows = events
+        .iter()
+        .map(|e| sea_orm::ActiveModelTrait::reset_all(sea_orm::IntoActiveModel::into_active_model(to_row(e))));
     outbox::Entity::insert_many(rows).exec_without_returning(conn).await?;
     Ok(())
 }
 
-fn from_row(row: outbox::Model) -> Result<Event, StoreError> {
+/// The event as its outbox row (also its form on the live bus).
+pub(crate) fn to_row(e: &Event) -> outbox::Model {
+    outbox::Model {
+        position: e.position,
+        id: e.id,
+        event_type: e.event_type.as_str().to_owned(),
+        version: e.version,
+        occurred_at: e.occurred_at,
+        company_id: e.company_id.map(|c| c.0),
+        actor_kind: e.actor.kind().to_owned(),
+        actor_id: e.actor.id(),
+        subject_id: e.subject,
+        payload: e.payload.clone(),
+    }
+}
+
+pub(crate) fn from_row(row: outbox::Model) -> Result<Event, StoreError> {
     let event_type = EventType::parse(&row.event_type)
         .ok_or_else(|| StoreError::corrupt(format!("outbox event type {}", row.event_type)))?;
     let actor = match (row.actor_kind.as_str(), row.actor_id) {

@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::helpers::{JWT_SECRET, Session, TestApp, complete_posting, spawn_app, spawn_app_with, spawn_replica};
+use crate::helpers::{
+    JWT_SECRET, OwnRedis, Session, TestApp, complete_posting, redis_url, spawn_app, spawn_app_with, spawn_replica,
+};
 
 type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -443,4 +445,128 @@ async fn an_account_holds_at_most_its_connections_and_a_closed_one_frees_its_pla
     }
     assert!(again.is_some(), "a closed connection gives its place back");
     drop(second);
+}
+
+#[tokio::test]
+async fn between_replicas_events_travel_through_redis_not_by_polling() {
+    let own = if redis_url().is_none() { OwnRedis::start() } else { None };
+    let Some(redis) = redis_url().or_else(|| own.as_ref().map(OwnRedis::url)) else { return };
+    // Polls five seconds apart cannot deliver within one: only the bus can.
+    let first = spawn_app_with(&[("REDIS_URL", &redis), ("HIREGRAPH_WORKER_POLL_MS", "5000")]).await;
+    let second = spawn_replica(&first).await;
+    let owner = first.register("owner").await;
+    let company = first.create_company(&owner, "Fanned").await;
+    let posting = first.published_posting(&owner, &company, "Before").await;
+    let mut ws = connect(&second).await;
+    ws.init(None).await;
+    ws.subscribe("p", POSTING_CHANGED, json!({ "id": posting })).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for title in ["One", "Two", "Three"] {
+        let started = std::time::Instant::now();
+        update_title(&first, &owner, &posting, title).await;
+        let got = ws.next("p", Duration::from_secs(3)).await.expect("the change arrives");
+        assert_eq!(got["data"]["postingChanged"]["posting"]["title"], title);
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(1), "took {took:?}");
+    }
+    assert_eq!(ws.next("p", Duration::from_millis(500)).await, None, "each event once");
+}
+
+#[tokio::test]
+async fn a_replica_that_loses_redis_keeps_its_subscribers_and_misses_nothing() {
+    let Some(mut redis) = OwnRedis::start() else { return };
+    let first = spawn_app_with(&[("REDIS_URL", &redis.url()), ("HIREGRAPH_WORKER_POLL_MS", "200")]).await;
+    let second = spawn_replica(&first).await;
+    let owner = first.register("owner").await;
+    let company = first.create_company(&owner, "Unplugged").await;
+    let posting = first.published_posting(&owner, &company, "Before").await;
+    let mut ws = connect(&second).await;
+    ws.init(None).await;
+    ws.subscribe("p", POSTING_CHANGED, json!({ "id": posting })).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut heard = Vec::new();
+    let mut expect = |ws_title: Option<Value>, title: &str| {
+        let got = ws_title.unwrap_or_else(|| panic!("the change to {title} arrives"));
+        heard.push(got["data"]["postingChanged"]["posting"]["title"].as_str().unwrap().to_owned());
+    };
+
+    update_title(&first, &owner, &posting, "Bus").await;
+    expect(ws.next("p", Duration::from_secs(3)).await, "Bus");
+    redis.kill();
+    update_title(&first, &owner, &posting, "Polled").await;
+    expect(ws.next("p", Duration::from_secs(5)).await, "Polled");
+    update_title(&first, &owner, &posting, "Polled again").await;
+    expect(ws.next("p", Duration::from_secs(5)).await, "Polled again");
+    assert!(redis.restart(), "redis comes back");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    update_title(&first, &owner, &posting, "Bus again").await;
+    expect(ws.next("p", Duration::from_secs(5)).await, "Bus again");
+    assert_eq!(ws.next("p", Duration::from_millis(1000)).await, None, "nothing twice");
+    assert_eq!(heard, ["Bus", "Polled", "Polled again", "Bus again"]);
+}
+
+/// Resident memory of this process, where the servers under test run.
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    statm.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()).unwrap_or(0) * 4096
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_cut_off_and_the_server_does_not_grow() {
+    let app = spawn_app_with(&[("HIREGRAPH_WS_BUFFER", "8"), ("HIREGRAPH_WORKER_POLL_MS", "100")]).await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Flooded").await;
+    let posting = app.published_posting(&owner, &company, "Heavy").await;
+    // 50,000 characters in every message, twenty subscriptions: a megabyte per change.
+    let data =
+        app.ok("query($id: ID!) { posting(id: $id) { version } }", json!({ "id": posting }), Some(&owner.access)).await;
+    app.ok(
+        "mutation($i: UpdatePostingInput!) { updatePosting(input: $i) { posting { version } } }",
+        json!({ "i": { "id": posting, "expectedVersion": data["posting"]["version"], "description": "x".repeat(50_000) } }),
+        Some(&owner.access),
+    )
+    .await;
+    let mut ws = connect(&app).await;
+    ws.init(None).await;
+    for i in 0..20 {
+        ws.subscribe(
+            &format!("s{i}"),
+            "subscription($id: ID!) { postingChanged(id: $id) { posting { description } } }",
+            json!({ "id": posting }),
+        )
+        .await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.app.live.listeners(), 20);
+    let before = rss_bytes();
+    // The client reads nothing from here on, while 150 changes (150 MB to send) commit.
+    for i in 0..150 {
+        update_title(&app, &owner, &posting, &format!("Change {i}")).await;
+        if app.app.live.listeners() == 0 {
+            break;
+        }
+    }
+    let mut cut_off = false;
+    for _ in 0..100 {
+        if app.app.live.listeners() == 0 {
+            cut_off = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let grown = rss_bytes().saturating_sub(before);
+    eprintln!("slow client: the test process grew by {} KiB while it was flooded", grown >> 10);
+    assert!(cut_off, "the server ends the subscriptions of a client that stopped reading");
+    assert!(grown < 40 << 20, "the server grew by {} MiB", grown >> 20);
+    // What the client finds when it reads again: what fitted, then the close.
+    loop {
+        match ws.recv(Duration::from_secs(5)).await {
+            Got::Text(_) => continue,
+            Got::Close(code, reason) => {
+                assert_eq!(code, 4420, "{reason}");
+                break;
+            }
+            Got::Nothing => panic!("the connection was not closed"),
+        }
+    }
 }

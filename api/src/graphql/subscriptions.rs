@@ -8,7 +8,6 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, Result, SimpleObject, Subscription};
 use futures_util::Stream;
 use hiregraph_domain::events::{Event, EventType};
-use hiregraph_domain::{ApplicationId, PostingId};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::applications::Application;
@@ -16,7 +15,7 @@ use super::context::{state, viewer};
 use super::ids;
 use super::postings::Posting;
 use crate::error::AppError;
-use crate::services::live;
+use crate::services::live::{self, LiveEvent};
 use crate::state::AppState;
 
 /// A change to a posting.
@@ -40,7 +39,9 @@ pub struct ApplicationChange {
 /// The events of this replica's broadcast committed after the subscription began, skipping none
 /// silently: a subscriber that fell too far behind gets an error and the subscription ends
 /// (resubscribe and reload).
-async fn events(state: &Arc<AppState>) -> Result<impl Stream<Item = Result<Arc<Event>, AppError>> + use<>, AppError> {
+async fn events(
+    state: &Arc<AppState>,
+) -> Result<impl Stream<Item = Result<Arc<LiveEvent>, AppError>> + use<>, AppError> {
     let (receiver, start) = state.live.join(state).await?;
     Ok(futures_util::stream::unfold(Some(receiver), move |receiver| async move {
         let mut receiver = receiver?;
@@ -85,7 +86,7 @@ impl SubscriptionRoot {
                 if event.subject != id.0 || !event.event_type.as_str().starts_with("posting.") {
                     return None;
                 }
-                match live::posting_for(&state, &principal, PostingId(event.subject)).await {
+                match live::posting_for(&state, &principal, &event).await {
                     Ok(Some(posting)) => {
                         Some(Ok(PostingChange { event_type: event.event_type.as_str(), posting: Posting(posting) }))
                     }
@@ -115,7 +116,7 @@ impl SubscriptionRoot {
                 if event.event_type != EventType::PostingPublished {
                     return None;
                 }
-                match live::published_matching(&state, &filter, PostingId(event.subject)).await {
+                match live::published_matching(&state, &filter, &event).await {
                     Ok(Some(posting)) => Some(Ok(Posting(posting))),
                     Ok(None) => None,
                     Err(err) => Some(Err(err.into())),
@@ -153,11 +154,11 @@ impl SubscriptionRoot {
                 if event.company_id != Some(company) || !live::APPLICATION_MOVES.contains(&event.event_type) {
                     return None;
                 }
-                match live::application_for(&state, &principal, ApplicationId(event.subject)).await {
-                    Ok(Some(application)) if posting.is_none_or(|p| p == application.posting_id) => {
-                        Some(Ok(change(&event, application)))
-                    }
-                    Ok(_) => None,
+                let wanted =
+                    |a: &hiregraph_domain::applications::Application| posting.is_none_or(|p| p == a.posting_id);
+                match live::application_for(&state, &principal, &event, wanted).await {
+                    Ok(Some(application)) => Some(Ok(change(&event, application))),
+                    Ok(None) => None,
                     Err(err) => Some(Err(err.into())),
                 }
             }
@@ -182,11 +183,10 @@ impl SubscriptionRoot {
                 if !live::APPLICATION_MOVES.contains(&event.event_type) {
                     return None;
                 }
-                match live::application_for(&state, &principal, ApplicationId(event.subject)).await {
-                    Ok(Some(application)) if application.candidate_id == candidate => {
-                        Some(Ok(change(&event, application)))
-                    }
-                    Ok(_) => None,
+                let wanted = |a: &hiregraph_domain::applications::Application| a.candidate_id == candidate;
+                match live::application_for(&state, &principal, &event, wanted).await {
+                    Ok(Some(application)) => Some(Ok(change(&event, application))),
+                    Ok(None) => None,
                     Err(err) => Some(Err(err.into())),
                 }
             }

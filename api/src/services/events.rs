@@ -64,8 +64,7 @@ impl Unit<'_> {
         let events = self.inner.commit(&self.state.cache, payload).await?;
         if !events.is_empty() {
             self.state.metrics.events_written(events.len() as u64);
-            self.state.wake.notify_one();
-            self.state.live.wake.notify_one();
+            self.state.relay_wake.notify_one();
         }
         Ok(events)
     }

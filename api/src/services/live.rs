@@ -1,11 +1,16 @@
-//! Live events for subscriptions: every replica tails the outbox (positions are in commit order,
-//! so the tail misses nothing and repeats nothing) and broadcasts each committed event to its own
-//! subscribers, who authorize it one by one. Events committed by this replica wake the tail at
-//! once; another replica's within one poll.
+//! Live events for subscriptions. The outbox relay publishes every event it relays on the bus
+//! (`hiregraph_persistence::bus`: Redis pub/sub between replicas, in process in the embedded
+//! default); each replica's tail hears them and broadcasts them to its own subscribers, who
+//! authorize each one. Positions are gapless and in commit order, so the tail passes each event
+//! on exactly once and in order: what it heard twice it drops, a gap (a message lost, Redis away,
+//! a relay that died after committing) it reads from the outbox. While the bus is down the tail
+//! polls the outbox, so connections stay open and nothing is missed.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use hiregraph_domain::events::Event;
+use hiregraph_persistence::bus::{Bus, Heard, Listener};
 use hiregraph_persistence::outbox::{self, EventFilter};
 use tokio::sync::broadcast;
 
@@ -14,12 +19,56 @@ use crate::state::AppState;
 /// Events held for subscribers that fall behind; one that falls further is told to resync.
 const BUFFER: usize = 4096;
 const BATCH: u64 = 500;
+/// With a shared bus the outbox is still read this often, for the last event of a relay that
+/// died between its commit and its publish; and the bus's connection is checked.
+const SAFETY_POLL: Duration = Duration::from_secs(5);
+/// Wait before listening again after the bus failed.
+const RELISTEN: Duration = Duration::from_secs(1);
+
+/// A committed event on its way to this replica's subscribers, with what they read about it
+/// loaded once for all of them (each subscriber's authorization is still its own).
+pub struct LiveEvent {
+    pub event: Event,
+    posting: tokio::sync::OnceCell<Option<Arc<Posting>>>,
+    application: tokio::sync::OnceCell<Option<Arc<Application>>>,
+}
+
+impl std::ops::Deref for LiveEvent {
+    type Target = Event;
+
+    fn deref(&self) -> &Event {
+        &self.event
+    }
+}
+
+impl LiveEvent {
+    fn new(event: Event) -> Self {
+        Self { event, posting: Default::default(), application: Default::default() }
+    }
+
+    /// The posting the event is about, as it is now.
+    async fn posting(&self, state: &AppState) -> AppResult<Option<Arc<Posting>>> {
+        let id = [PostingId(self.event.subject)];
+        let load = || async {
+            Ok::<_, AppError>(
+                hiregraph_persistence::postings::find_by_ids(&id, &state.db.conn).await?.pop().map(Arc::new),
+            )
+        };
+        Ok(self.posting.get_or_try_init(load).await?.clone())
+    }
+
+    /// The application the event is about, as it is now.
+    async fn application(&self, state: &AppState) -> AppResult<Option<Arc<Application>>> {
+        let id = ApplicationId(self.event.subject);
+        Ok(self.application.get_or_try_init(|| crate::services::applications::load(state, id)).await?.clone())
+    }
+}
 
 /// The in-process broadcast of committed events.
 pub struct Live {
-    sender: broadcast::Sender<Arc<Event>>,
-    /// Woken by this replica's commits.
-    pub wake: tokio::sync::Notify,
+    sender: broadcast::Sender<Arc<LiveEvent>>,
+    /// How events reach this replica.
+    pub bus: Bus,
     /// Held while a subscriber joins and while the idle tail skips ahead, so the tail never skips
     /// past an event a subscriber that just joined is owed.
     gate: tokio::sync::Mutex<()>,
@@ -48,19 +97,18 @@ impl Drop for ConnectionGuard {
 
 impl Default for Live {
     fn default() -> Self {
-        Self {
-            sender: broadcast::channel(BUFFER).0,
-            wake: tokio::sync::Notify::new(),
-            gate: Default::default(),
-            connections: Default::default(),
-        }
+        Self::new(Bus::local())
     }
 }
 
 impl Live {
+    pub fn new(bus: Bus) -> Self {
+        Self { sender: broadcast::channel(BUFFER).0, bus, gate: Default::default(), connections: Default::default() }
+    }
+
     /// Joins the broadcast: the receiver, and the last event committed before joining (the
     /// subscriber is owed only what comes after it).
-    pub async fn join(&self, state: &AppState) -> AppResult<(broadcast::Receiver<Arc<Event>>, i64)> {
+    pub async fn join(&self, state: &AppState) -> AppResult<(broadcast::Receiver<Arc<LiveEvent>>, i64)> {
         let _gate = self.gate.lock().await;
         let receiver = self.sender.subscribe();
         Ok((receiver, outbox::head(&state.db.conn).await?))
@@ -84,10 +132,67 @@ impl Live {
     }
 }
 
-/// Tails the outbox from its head at start-up, on the background pool, until the runtime stops.
+/// The replica's place in the event sequence: the last position passed on to subscribers.
+struct Tail {
+    state: Arc<AppState>,
+    after: i64,
+}
+
+impl Tail {
+    /// Passes on what the bus brought, each position once and in order; a gap is read from the
+    /// outbox first.
+    async fn heard(&mut self, events: &[Event]) -> Result<(), hiregraph_persistence::StoreError> {
+        for event in events {
+            if event.position <= self.after {
+                continue;
+            }
+            if event.position > self.after + 1 {
+                self.catch_up().await?;
+                if event.position <= self.after {
+                    continue;
+                }
+            }
+            self.pass_on(event.clone());
+        }
+        Ok(())
+    }
+
+    /// Reads the outbox past `after` (or, with nobody listening, skips to its head: a later
+    /// subscriber is owed only what commits after it joins).
+    async fn catch_up(&mut self) -> Result<(), hiregraph_persistence::StoreError> {
+        let live = &self.state.live;
+        if live.listeners() == 0 {
+            let _gate = live.gate.lock().await;
+            if live.listeners() == 0 {
+                self.after = self.after.max(outbox::head(&self.state.work_db.conn).await?);
+                return Ok(());
+            }
+        }
+        loop {
+            let filter = EventFilter { after: Some(self.after), ..Default::default() };
+            let events = outbox::list(&filter, BATCH, &self.state.work_db.conn).await?;
+            let full = events.len() as u64 == BATCH;
+            for event in events {
+                self.pass_on(event);
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    fn pass_on(&mut self, event: Event) {
+        self.after = event.position;
+        // Nobody listening is not an error: whoever joins later starts past this event.
+        let _ = self.state.live.sender.send(Arc::new(LiveEvent::new(event)));
+    }
+}
+
+/// Hears the bus and tails the outbox from its head at start-up, on the background pool, until
+/// the runtime stops.
 pub fn spawn_tail(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut after = loop {
+        let after = loop {
             match outbox::head(&state.work_db.conn).await {
                 Ok(head) => break head,
                 Err(err) => {
@@ -96,48 +201,73 @@ pub fn spawn_tail(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
                 }
             }
         };
-        let mut failing = false;
+        let mut tail = Tail { state: state.clone(), after };
+        let mut listener: Option<Listener> = None;
+        let mut bus_down = false;
+        let mut outbox_down = false;
         loop {
-            if state.live.listeners() > 0 {
-                let filter = EventFilter { after: Some(after), ..Default::default() };
-                match outbox::list(&filter, BATCH, &state.work_db.conn).await {
-                    Ok(events) => {
-                        if failing {
-                            tracing::info!("the live tail reads the outbox again");
-                            failing = false;
-                        }
-                        let full = events.len() as u64 == BATCH;
-                        for event in events {
-                            after = event.position;
-                            // No subscriber is not an error: the event is simply not wanted here.
-                            let _ = state.live.sender.send(Arc::new(event));
-                        }
-                        if full {
-                            continue;
+            if listener.is_none() {
+                match state.live.bus.listen().await {
+                    Ok(heard) => {
+                        listener = Some(heard);
+                        if bus_down {
+                            tracing::info!("the live tail hears the event bus again");
+                            bus_down = false;
                         }
                     }
                     Err(err) => {
-                        if !failing {
-                            tracing::warn!(error = ?err, "the live tail cannot read the outbox; retrying");
-                            failing = true;
+                        if !bus_down {
+                            tracing::warn!(error = %err, "the live tail cannot hear the event bus; polling the outbox until it can");
+                            bus_down = true;
                         }
                     }
                 }
-            } else {
-                // Nobody listens: skip ahead rather than replay old events to a later subscriber.
-                let _gate = state.live.gate.lock().await;
-                if state.live.listeners() == 0
-                    && let Ok(head) = outbox::head(&state.work_db.conn).await
-                {
-                    after = head;
-                }
             }
-            tokio::select! {
-                _ = state.live.wake.notified() => {}
-                _ = tokio::time::sleep(state.settings.worker_poll) => {}
+            // A local bus hears only this process's relay, so other replicas' events come by poll.
+            let poll =
+                if listener.is_some() && state.live.bus.is_shared() { SAFETY_POLL } else { state.settings.worker_poll };
+            let result = tokio::select! {
+                heard = hear(&mut listener) => match heard {
+                    Heard::Events(events) => tail.heard(&events).await,
+                    Heard::Missed => tail.catch_up().await,
+                    Heard::Lost => {
+                        tracing::warn!("the live tail lost the event bus; polling the outbox until it is back");
+                        listener = None;
+                        bus_down = true;
+                        tokio::time::sleep(RELISTEN).await;
+                        tail.catch_up().await
+                    }
+                },
+                _ = tokio::time::sleep(poll) => {
+                    if let Some(heard) = listener.as_mut() && !heard.alive().await {
+                        tracing::warn!("the event bus stopped answering; polling the outbox until it is back");
+                        listener = None;
+                        bus_down = true;
+                    }
+                    tail.catch_up().await
+                }
+            };
+            match result {
+                Ok(()) if outbox_down => {
+                    tracing::info!("the live tail reads the outbox again");
+                    outbox_down = false;
+                }
+                Ok(()) => {}
+                Err(err) if !outbox_down => {
+                    tracing::warn!(error = ?err, "the live tail cannot read the outbox; retrying");
+                    outbox_down = true;
+                }
+                Err(_) => {}
             }
         }
     })
+}
+
+async fn hear(listener: &mut Option<Listener>) -> Heard {
+    match listener {
+        Some(listener) => listener.next().await,
+        None => std::future::pending().await,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -148,42 +278,51 @@ use hiregraph_domain::events::EventType;
 use hiregraph_domain::postings::Posting;
 use hiregraph_domain::{ApplicationId, CandidateId, CompanyId, PostingId, Principal, UserId};
 
+use hiregraph_domain::applications::{self as rules, ApplicationAction};
+
 use crate::error::{AppError, AppResult};
 use crate::state::Viewer;
 
-/// The posting as it is now, if `principal` may see it now.
-pub async fn posting_for(state: &AppState, principal: &Principal, id: PostingId) -> AppResult<Option<Arc<Posting>>> {
-    let Some(posting) = hiregraph_persistence::postings::find_by_ids(&[id], &state.db.conn).await?.pop() else {
-        return Ok(None);
-    };
+/// The event's posting as it is now, if `principal` may see it now.
+pub async fn posting_for(
+    state: &AppState,
+    principal: &Principal,
+    event: &LiveEvent,
+) -> AppResult<Option<Arc<Posting>>> {
+    let Some(posting) = event.posting(state).await? else { return Ok(None) };
     let viewer = Viewer::new(principal.clone());
-    Ok(crate::services::postings::may_read(state, &viewer, &posting).await?.then(|| Arc::new(posting)))
+    Ok(crate::services::postings::may_read(state, &viewer, &posting).await?.then_some(posting))
 }
 
-/// The posting, if it is in the public feed under `filter` now (the feed's own query).
+/// The event's posting, if it is in the public feed under `filter` now (the feed's own query).
 pub async fn published_matching(
     state: &AppState,
     filter: &hiregraph_persistence::postings::FeedFilter,
-    id: PostingId,
+    event: &LiveEvent,
 ) -> AppResult<Option<Arc<Posting>>> {
-    if !hiregraph_persistence::postings::in_feed(filter, id, crate::state::now(), &state.db.conn).await? {
+    if !hiregraph_persistence::postings::in_feed(filter, PostingId(event.subject), crate::state::now(), &state.db.conn)
+        .await?
+    {
         return Ok(None);
     }
-    Ok(hiregraph_persistence::postings::find_by_ids(&[id], &state.db.conn).await?.pop().map(Arc::new))
+    event.posting(state).await
 }
 
-/// The application as it is now, if `principal` may read it now.
+/// The event's application as it is now, if `principal` may read it now and `wanted` says it
+/// is theirs to follow (checked first, so a subscriber pays only for its own applications).
 pub async fn application_for(
     state: &AppState,
     principal: &Principal,
-    id: ApplicationId,
+    event: &LiveEvent,
+    wanted: impl FnOnce(&Application) -> bool,
 ) -> AppResult<Option<Arc<Application>>> {
-    let viewer = Viewer::new(principal.clone());
-    match crate::services::applications::read(state, &viewer, id).await {
-        Ok((application, _)) => Ok(Some(application)),
-        Err(AppError::NotFound(_)) => Ok(None),
-        Err(other) => Err(other),
+    let Some(application) = event.application(state).await? else { return Ok(None) };
+    if !wanted(&application) {
+        return Ok(None);
     }
+    let viewer = Viewer::new(principal.clone());
+    let relation = crate::services::applications::relation(state, &viewer, &application).await?;
+    Ok(rules::may(principal, relation, ApplicationAction::Read).then_some(application))
 }
 
 /// Checks, at subscribe time, that the viewer may follow a company's applications: its members

@@ -434,25 +434,28 @@ pub async fn redeliver(state: &AppState, viewer: &Viewer, id: uuid::Uuid) -> App
 // ---------------------------------------------------------------------------------------------
 // The worker's side
 
-/// Turns new outbox events into deliveries until none are left; returns how many events.
+/// Turns new outbox events into deliveries and publishes them on the live bus, until none are
+/// left; returns how many events.
 pub async fn relay(state: &AppState) -> AppResult<usize> {
     const BATCH: u64 = 500;
     let mut relayed = 0;
-    if !store::relay_behind(&state.work_db.conn).await? {
-        return Ok(0);
-    }
-    loop {
+    // Until caught up: a writer whose relay found this one holding the place counts on it to
+    // look again after its commit.
+    while store::relay_behind(&state.work_db.conn).await? {
         let unit = events::begin_on(state, &state.work_db, Actor::System).await?;
         let Some((events, made)) = store::relay(BATCH, unit.conn()).await? else { return Ok(relayed) };
         unit.commit().await?;
         relayed += events.len();
         if made > 0 {
             state.metrics.deliveries_queued(made);
+            state.wake.notify_one();
         }
-        if (events.len() as u64) < BATCH {
-            return Ok(relayed);
+        // Lost on the way is not lost: every replica's live tail reads a gap from the outbox.
+        if let Err(err) = state.live.bus.publish(&events).await {
+            tracing::debug!(error = %err, "events relayed but not published on the bus");
         }
     }
+    Ok(relayed)
 }
 
 /// Claims due deliveries and attempts them concurrently; returns how many were attempted.
