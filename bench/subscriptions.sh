@@ -12,7 +12,7 @@ REDIS=${BENCH_REDIS_URL:-redis://127.0.0.1:6379}
 CONNECTIONS=${BENCH_CONNECTIONS:-5000}
 PORT=8096
 # Each connection is a socket on both sides.
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)"
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT

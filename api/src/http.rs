@@ -449,7 +449,7 @@ pub async fn graphql_get(req: HttpRequest, ctx: web::Data<HttpContext>) -> HttpR
         let wants_html =
             req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
         if wants_html {
-            return graphiql().await;
+            return crate::graphiql::page(req).await;
         }
         return refuse(&req, StatusCode::BAD_REQUEST, "a GET request needs a `query` parameter", "BAD_REQUEST");
     };
@@ -501,44 +501,6 @@ pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
     response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
     response
 }
-
-/// GraphiQL, pointed at `/graphql`.
-pub async fn graphiql() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(GRAPHIQL_HTML)
-}
-
-const GRAPHIQL_HTML: &str = r#"<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>hiregraph · GraphiQL</title>
-  <style>body { margin: 0; } #graphiql { height: 100vh; }</style>
-  <link rel="stylesheet" href="https://unpkg.com/graphiql@3.8.3/graphiql.min.css">
-</head>
-<body>
-  <div id="graphiql">Loading GraphiQL… (it needs unpkg.com; the API itself is at <code>POST /graphql</code>)</div>
-  <script crossorigin src="https://unpkg.com/react@18.3.1/umd/react.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/react-dom@18.3.1/umd/react-dom.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/graphiql@3.8.3/graphiql.min.js"></script>
-  <script>
-    const fetcher = GraphiQL.createFetcher({ url: window.location.origin + '/graphql' });
-    const defaultQuery = `# Welcome to hiregraph. Try:
-{
-  postings(first: 5, filter: { workplaces: [REMOTE] }) {
-    totalCount
-    edges { node { title seniority salary { min max currency period } company { name } } }
-    pageInfo { hasNextPage endCursor }
-  }
-}
-`;
-    ReactDOM.createRoot(document.getElementById('graphiql')).render(
-      React.createElement(GraphiQL, { fetcher, defaultQuery, defaultEditorToolsVisibility: true })
-    );
-  </script>
-</body>
-</html>
-"#;
 
 /// `GET /healthz`: the process is up.
 pub async fn healthz() -> HttpResponse {

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod cli;
 pub mod demo;
 pub mod error;
+pub mod graphiql;
 pub mod graphql;
 pub mod http;
 pub mod metrics;

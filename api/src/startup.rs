@@ -227,7 +227,12 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(context.clone())
-                .route("/", web::get().to(http::graphiql))
+                .route("/", web::get().to(crate::graphiql::page))
+                .service(
+                    web::resource("/graphiql/{file}")
+                        .wrap(actix_web::middleware::Compress::default())
+                        .route(web::get().to(crate::graphiql::asset)),
+                )
                 .service(
                     web::resource("/graphql")
                         .route(web::get().guard(actix_web::guard::fn_guard(is_upgrade)).to(crate::ws::upgrade))

@@ -80,8 +80,9 @@ struct Connection {
     /// When the access token expires (none for anonymous connections).
     expires: Option<tokio::time::Instant>,
     subscriptions: HashMap<String, tokio::task::AbortHandle>,
-    /// This connection's place among its account's (`HIREGRAPH_WS_MAX_CONNECTIONS`).
-    _place: Option<crate::services::live::ConnectionGuard>,
+    /// This connection's place among its account's (`HIREGRAPH_WS_MAX_CONNECTIONS`), renewed
+    /// with every keep-alive.
+    place: Option<crate::services::live::ConnectionGuard>,
     outgoing: mpsc::Sender<Outgoing>,
     incoming_outgoing: Option<mpsc::Receiver<Outgoing>>,
     /// Raised by a subscription whose messages no longer fit the buffer.
@@ -108,7 +109,7 @@ impl Connection {
             viewer: None,
             expires: None,
             subscriptions: HashMap::new(),
-            _place: None,
+            place: None,
             outgoing,
             incoming_outgoing: Some(receiver),
             overflow: Arc::new(tokio::sync::Notify::new()),
@@ -165,6 +166,9 @@ impl Connection {
                     if self.session.ping(b"").await.is_err() {
                         break Close(1000, String::new());
                     }
+                    if let Some(place) = &self.place {
+                        place.renew().await;
+                    }
                 }
             }
         };
@@ -189,13 +193,13 @@ impl Connection {
                 let (principal, expires) = self.authenticate(&message["payload"]).await?;
                 if let Some(user) = principal.user_id() {
                     let limit = self.state.settings.websocket.max_connections;
-                    let place = self.state.live.admit_connection(user, limit).ok_or_else(|| {
+                    let place = crate::services::live::admit_connection(&self.state, user).await.ok_or_else(|| {
                         Close(
                             4430,
                             format!("Too many connections: at most {limit} per account (HIREGRAPH_WS_MAX_CONNECTIONS)"),
                         )
                     })?;
-                    self._place = Some(place);
+                    self.place = Some(place);
                 }
                 self.viewer = Some(Viewer::new(principal));
                 self.expires = expires;

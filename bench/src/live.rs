@@ -69,6 +69,7 @@ async fn subscriber(
     arrivals: mpsc::UnboundedSender<(usize, Arrival)>,
     index: usize,
     ready: Arc<AtomicU64>,
+    mut go: tokio::sync::watch::Receiver<bool>,
     mut stop: tokio::sync::oneshot::Receiver<()>,
 ) -> Result<(), String> {
     let ws = url.replacen("http://", "ws://", 1) + "/graphql";
@@ -86,6 +87,9 @@ async fn subscriber(
             other => return Err(format!("no connection_ack: {other:?}")),
         }
     }
+    ready.fetch_add(1, Ordering::Relaxed);
+    // Connected and idle until every connection is, so their memory is read apart.
+    go.wait_for(|go| *go).await.map_err(|e| e.to_string())?;
     for (n, posting) in postings.iter().enumerate() {
         let message = json!({ "id": n.to_string(), "type": "subscribe",
             "payload": { "query": SUBSCRIPTION, "variables": { "id": posting } } });
@@ -142,6 +146,7 @@ pub async fn subscribers(flags: &HashMap<String, String>) -> Result<(), String> 
     let rss_before = rss_kib(pid);
     let (arrivals, mut heard) = mpsc::unbounded_channel();
     let ready = Arc::new(AtomicU64::new(0));
+    let (go, gone) = tokio::sync::watch::channel(false);
     let mut stops = Vec::new();
     let mut tasks = Vec::new();
     let started = Instant::now();
@@ -153,32 +158,57 @@ pub async fn subscribers(flags: &HashMap<String, String>) -> Result<(), String> 
         }
         let (stop, stopped) = tokio::sync::oneshot::channel();
         stops.push(Some(stop));
-        tasks.push(tokio::spawn(subscriber(url.clone(), postings, arrivals.clone(), index, ready.clone(), stopped)));
+        tasks.push(tokio::spawn(subscriber(
+            url.clone(),
+            postings,
+            arrivals.clone(),
+            index,
+            ready.clone(),
+            gone.clone(),
+            stopped,
+        )));
         if index % 250 == 249 {
             // Open in waves, as reconnecting clients would, not as one SYN flood.
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    while (ready.load(Ordering::Relaxed) as usize) < connections {
-        if started.elapsed() > Duration::from_secs(120) {
-            return Err(format!("only {} of {connections} subscribed in 120 s", ready.load(Ordering::Relaxed)));
+    let all_ready = |target: usize, what: &'static str| {
+        let (ready, started) = (ready.clone(), started);
+        async move {
+            while (ready.load(Ordering::Relaxed) as usize) < target {
+                if started.elapsed() > Duration::from_secs(180) {
+                    return Err(format!("only {} of {connections} {what} in time", ready.load(Ordering::Relaxed)));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok(())
         }
-        if let Some(failed) = tasks.iter().position(|t| t.is_finished()) {
-            let task = tasks.remove(failed);
-            return Err(format!("a subscriber failed: {:?}", task.await));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    all_ready(connections, "connected").await?;
+    let connected = started.elapsed();
+    // Let the server settle before reading its memory.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rss_connected = rss_kib(pid);
+    let _ = go.send(true);
+    all_ready(2 * connections, "subscribed").await?;
+    if let Some(failed) = tasks.iter().position(|t| t.is_finished()) {
+        let task = tasks.remove(failed);
+        return Err(format!("a subscriber failed: {:?}", task.await));
     }
     let opened = started.elapsed();
-    // Let the subscribe messages land and the server settle before reading its memory.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_idle = rss_kib(pid);
+    let per = |kib: u64| kib as f64 / connections as f64;
     println!(
-        "{connections} subscriptions open in {:.1}s; server RSS {:.1} MiB before, {:.1} MiB with them idle: {:.1} KiB per idle subscription",
+        "{connections} connections in {:.1}s, subscribed by {:.1}s; server RSS {:.1} MiB before, {:.1} MiB connected, {:.1} MiB subscribed and idle: {:.1} KiB per idle subscriber ({:.1} the connection, {:.1} its subscription)",
+        connected.as_secs_f64(),
         opened.as_secs_f64(),
         rss_before as f64 / 1024.0,
+        rss_connected as f64 / 1024.0,
         rss_idle as f64 / 1024.0,
-        rss_idle.saturating_sub(rss_before) as f64 / connections as f64
+        per(rss_idle.saturating_sub(rss_before)),
+        per(rss_connected.saturating_sub(rss_before)),
+        per(rss_idle.saturating_sub(rss_connected)),
     );
 
     // Fan-out latency, one event at a time.

@@ -28,6 +28,8 @@ pub enum LimitKey {
     RegisterFrom(ClientAddr),
     /// Requests without credentials from one client address.
     AnonymousFrom(ClientAddr),
+    /// Open WebSocket connections of one account, on every replica.
+    ConnectionsOf(uuid::Uuid),
 }
 
 /// A client address as limits count it: IPv4 whole, IPv6 by its /64 (one subscriber's block).
@@ -64,6 +66,7 @@ impl LimitKey {
             LimitKey::RefreshFrom(from) => format!("{prefix}:rl:refresh-from:{from}"),
             LimitKey::RegisterFrom(from) => format!("{prefix}:rl:register-from:{from}"),
             LimitKey::AnonymousFrom(from) => format!("{prefix}:rl:anonymous:{from}"),
+            LimitKey::ConnectionsOf(account) => format!("{prefix}:rl:connections:{account}"),
         }
     }
 }
@@ -115,6 +118,25 @@ pub struct Limiter {
 /// How long a back-off record is kept after the last attempt.
 const ATTEMPTS_KEPT: Duration = Duration::from_secs(24 * 3600);
 const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// Places held under a key, as a sorted set of holders scored by when their hold runs out.
+/// ARGV: holder, limit, hold (ms). 1 when held (or renewed), 0 when every place is taken.
+const HOLD: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+";
+
+const RELEASE: &str = r"
+redis.call('ZREM', KEYS[1], ARGV[1])
+return 0
+";
 
 const GCRA: &str = r"
 local t = redis.call('TIME')
@@ -240,6 +262,20 @@ impl Limiter {
                 Decision::Allowed
             });
         }
+    }
+
+    /// Takes one of at most `limit` places under `key` for `holder`, for `hold`; holding again
+    /// renews it, so a holder that dies gives its place back when the hold runs out. `None`
+    /// when there is no Redis or it did not answer: the caller decides alone.
+    pub async fn hold(&self, key: &LimitKey, holder: u64, limit: u64, hold: Duration) -> Option<bool> {
+        let rendered = key.render(&self.prefix);
+        let held = self.script(HOLD, &[rendered], &[holder, limit, hold.as_millis() as u64]).await?;
+        Some(held == 1)
+    }
+
+    /// Gives a place back.
+    pub async fn release(&self, key: &LimitKey, holder: u64) {
+        let _ = self.script(RELEASE, &[key.render(&self.prefix)], &[holder]).await;
     }
 
     /// How often the Redis breaker opened (0 without Redis).

@@ -15,6 +15,7 @@ mod demo;
 mod events;
 mod feed;
 mod fuzz;
+mod graphiql;
 mod helpers;
 mod hostile;
 mod http;

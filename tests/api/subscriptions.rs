@@ -570,3 +570,40 @@ async fn a_client_that_stops_reading_is_cut_off_and_the_server_does_not_grow() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_accounts_connection_limit_holds_across_replicas() {
+    let own = if redis_url().is_none() { OwnRedis::start() } else { None };
+    let Some(redis) = redis_url().or_else(|| own.as_ref().map(OwnRedis::url)) else { return };
+    let first = spawn_app_with(&[("REDIS_URL", &redis), ("HIREGRAPH_WS_MAX_CONNECTIONS", "2")]).await;
+    let second = spawn_replica(&first).await;
+    let who = first.register("everywhere").await;
+    let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", who.access) } });
+    let mut on_first = connect(&first).await;
+    on_first.init(Some(&who.access)).await;
+    let mut on_second = connect(&second).await;
+    on_second.init(Some(&who.access)).await;
+    // Each replica holds one: alone, either would take a second.
+    for app in [&first, &second] {
+        let mut one_more = connect(app).await;
+        one_more.send(init.clone()).await;
+        match one_more.recv(Duration::from_secs(2)).await {
+            Got::Close(4430, _) => {}
+            other => panic!("expected 4430 across replicas, got {other:?}"),
+        }
+    }
+    on_second.0.close(None).await.unwrap();
+    let mut again = None;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut ws = connect(&first).await;
+        ws.send(init.clone()).await;
+        if let Got::Text(v) = ws.recv(Duration::from_secs(2)).await {
+            assert_eq!(v["type"], "connection_ack");
+            again = Some(ws);
+            break;
+        }
+    }
+    assert!(again.is_some(), "a connection closed on one replica frees its place on the others");
+    drop(on_first);
+}

@@ -9,8 +9,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use argon2::password_hash::rand_core::{OsRng, RngCore};
 use hiregraph_domain::events::Event;
 use hiregraph_persistence::bus::{Bus, Heard, Listener};
+use hiregraph_persistence::limiter::LimitKey;
 use hiregraph_persistence::outbox::{self, EventFilter};
 use tokio::sync::broadcast;
 
@@ -76,15 +78,27 @@ pub struct Live {
     connections: std::sync::Mutex<std::collections::HashMap<UserId, usize>>,
 }
 
-/// One counted connection; dropping it gives its place back.
+/// One counted connection; dropping it gives its place back (on this replica at once, in Redis
+/// a moment later).
 pub struct ConnectionGuard {
-    live: Arc<Live>,
+    state: Arc<AppState>,
     user: UserId,
+    holder: u64,
+}
+
+impl ConnectionGuard {
+    /// Renews the connection's place among its account's on every replica (a replica that dies
+    /// holding places gives them back once `CONNECTION_HOLD` runs out).
+    pub async fn renew(&self) {
+        let key = LimitKey::ConnectionsOf(self.user.0);
+        let limit = self.state.settings.websocket.max_connections as u64;
+        let _ = self.state.limiter.hold(&key, self.holder, limit, connection_hold(&self.state)).await;
+    }
 }
 
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
-        if let Ok(mut open) = self.live.connections.lock()
+        if let Ok(mut open) = self.state.live.connections.lock()
             && let Some(count) = open.get_mut(&self.user)
         {
             *count = count.saturating_sub(1);
@@ -92,7 +106,16 @@ impl Drop for ConnectionGuard {
                 open.remove(&self.user);
             }
         }
+        let (state, key, holder) = (self.state.clone(), LimitKey::ConnectionsOf(self.user.0), self.holder);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { state.limiter.release(&key, holder).await });
+        }
     }
+}
+
+/// How long a connection's place is held without renewal: three keep-alive rounds.
+fn connection_hold(state: &AppState) -> Duration {
+    state.settings.websocket.keepalive * 3
 }
 
 impl Default for Live {
@@ -118,17 +141,28 @@ impl Live {
     pub fn listeners(&self) -> usize {
         self.sender.receiver_count()
     }
+}
 
-    /// Counts a WebSocket connection of `user` on this replica; `None` when `limit` are already
-    /// open. The guard gives the place back when the connection ends.
-    pub fn admit_connection(self: &Arc<Self>, user: UserId, limit: usize) -> Option<ConnectionGuard> {
-        let mut open = self.connections.lock().ok()?;
+/// Counts a WebSocket connection of `user`: at most `HIREGRAPH_WS_MAX_CONNECTIONS` on this
+/// replica and, through Redis, on all of them together (without Redis, or while it does not
+/// answer, each replica counts alone). `None` when that many are already open. The guard gives
+/// the place back when the connection ends.
+pub async fn admit_connection(state: &Arc<AppState>, user: UserId) -> Option<ConnectionGuard> {
+    let limit = state.settings.websocket.max_connections;
+    {
+        let mut open = state.live.connections.lock().ok()?;
         let count = open.entry(user).or_insert(0);
         if *count >= limit {
             return None;
         }
         *count += 1;
-        Some(ConnectionGuard { live: self.clone(), user })
+    }
+    // From here the guard undoes the local count, whatever happens.
+    let guard = ConnectionGuard { state: state.clone(), user, holder: OsRng.next_u64() };
+    let key = LimitKey::ConnectionsOf(user.0);
+    match state.limiter.hold(&key, guard.holder, limit as u64, connection_hold(state)).await {
+        Some(false) => None,
+        Some(true) | None => Some(guard),
     }
 }
 
