@@ -129,7 +129,9 @@ impl Connection {
                     let close = match message {
                         None => break Close(1000, String::new()),
                         Some(Err(err)) => Some(Close(protocol_code(&err), err.to_string())),
-                        Some(Ok(AggregatedMessage::Text(text))) => self.on_text(&text).await.err(),
+                        // Boxed: an idle connection then holds only this loop's small state, not
+                        // the largest message handler's (authentication, subscribing) inline.
+                        Some(Ok(AggregatedMessage::Text(text))) => Box::pin(self.on_text(&text)).await.err(),
                         Some(Ok(AggregatedMessage::Binary(_))) => Some(Close(4400, "binary messages are not GraphQL".into())),
                         Some(Ok(AggregatedMessage::Ping(bytes))) => {
                             let _ = self.session.pong(&bytes).await;

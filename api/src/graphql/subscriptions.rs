@@ -61,6 +61,31 @@ async fn events(
     }))
 }
 
+/// The events of this replica's broadcast, each turned by `deliver` into what the subscriber gets:
+/// `None` at once for an event that is not the subscription's, else the work that decides (it
+/// may still find nothing to send). That work is boxed, so an idle subscription holds only its
+/// place in the broadcast, not the largest state of a delivery (bench/README.md).
+async fn deliveries<T, F, Fut>(
+    state: Arc<AppState>,
+    deliver: F,
+) -> Result<impl Stream<Item = Result<T>> + use<T, F, Fut>, AppError>
+where
+    T: Send + 'static,
+    F: Fn(&Arc<AppState>, Arc<LiveEvent>) -> Option<Fut> + Send + 'static,
+    Fut: std::future::Future<Output = Option<Result<T>>> + Send + 'static,
+{
+    Ok(futures_util::StreamExt::filter_map(
+        events(&state).await?,
+        move |event| -> futures_util::future::BoxFuture<'static, Option<Result<T>>> {
+            match event.map(|event| deliver(&state, event)) {
+                Ok(Some(work)) => Box::pin(work),
+                Ok(None) => Box::pin(std::future::ready(None)),
+                Err(err) => Box::pin(std::future::ready(Some(Err(err.into())))),
+            }
+        },
+    ))
+}
+
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
@@ -76,16 +101,12 @@ impl SubscriptionRoot {
         let id = ids::posting_id(&id, "id")?;
         let (state, principal) = (state(ctx).clone(), viewer(ctx).principal.clone());
         crate::services::postings::read(&state, viewer(ctx), id).await?;
-        Ok(futures_util::StreamExt::filter_map(events(&state).await?, move |event| {
+        Ok(deliveries(state, move |state, event| {
+            if event.subject != id.0 || !event.event_type.as_str().starts_with("posting.") {
+                return None;
+            }
             let (state, principal) = (state.clone(), principal.clone());
-            async move {
-                let event = match event {
-                    Ok(event) => event,
-                    Err(err) => return Some(Err(err.into())),
-                };
-                if event.subject != id.0 || !event.event_type.as_str().starts_with("posting.") {
-                    return None;
-                }
+            Some(async move {
                 match live::posting_for(&state, &principal, &event).await {
                     Ok(Some(posting)) => {
                         Some(Ok(PostingChange { event_type: event.event_type.as_str(), posting: Posting(posting) }))
@@ -93,8 +114,9 @@ impl SubscriptionRoot {
                     Ok(None) => None,
                     Err(err) => Some(Err(err.into())),
                 }
-            }
-        }))
+            })
+        })
+        .await?)
     }
 
     /// A live job alert: each posting published from now on that matches `filter` — the same
@@ -106,23 +128,20 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = Result<Posting>> + use<>> {
         let filter = Arc::new(filter.unwrap_or_default().into_feed_filter()?);
         let state = state(ctx).clone();
-        Ok(futures_util::StreamExt::filter_map(events(&state).await?, move |event| {
+        Ok(deliveries(state, move |state, event| {
+            if event.event_type != EventType::PostingPublished {
+                return None;
+            }
             let (state, filter) = (state.clone(), filter.clone());
-            async move {
-                let event = match event {
-                    Ok(event) => event,
-                    Err(err) => return Some(Err(err.into())),
-                };
-                if event.event_type != EventType::PostingPublished {
-                    return None;
-                }
+            Some(async move {
                 match live::published_matching(&state, &filter, &event).await {
                     Ok(Some(posting)) => Some(Ok(Posting(posting))),
                     Ok(None) => None,
                     Err(err) => Some(Err(err.into())),
                 }
-            }
-        }))
+            })
+        })
+        .await?)
     }
 
     /// Status changes of a company's applications, or of one posting's (members of the company
@@ -144,16 +163,12 @@ impl SubscriptionRoot {
         };
         live::may_follow_company(&state, viewer(ctx), company).await?;
         let principal = viewer(ctx).principal.clone();
-        Ok(futures_util::StreamExt::filter_map(events(&state).await?, move |event| {
+        Ok(deliveries(state, move |state, event| {
+            if event.company_id != Some(company) || !live::APPLICATION_MOVES.contains(&event.event_type) {
+                return None;
+            }
             let (state, principal) = (state.clone(), principal.clone());
-            async move {
-                let event = match event {
-                    Ok(event) => event,
-                    Err(err) => return Some(Err(err.into())),
-                };
-                if event.company_id != Some(company) || !live::APPLICATION_MOVES.contains(&event.event_type) {
-                    return None;
-                }
+            Some(async move {
                 let wanted =
                     |a: &hiregraph_domain::applications::Application| posting.is_none_or(|p| p == a.posting_id);
                 match live::application_for(&state, &principal, &event, wanted).await {
@@ -161,8 +176,9 @@ impl SubscriptionRoot {
                     Ok(None) => None,
                     Err(err) => Some(Err(err.into())),
                 }
-            }
-        }))
+            })
+        })
+        .await?)
     }
 
     /// Status changes of the signed-in candidate's own applications (never the company's notes).
@@ -173,24 +189,21 @@ impl SubscriptionRoot {
         let state = state(ctx).clone();
         let candidate = live::own_candidate(&state, viewer(ctx)).await?;
         let principal = viewer(ctx).principal.clone();
-        Ok(futures_util::StreamExt::filter_map(events(&state).await?, move |event| {
+        Ok(deliveries(state, move |state, event| {
+            if !live::APPLICATION_MOVES.contains(&event.event_type) {
+                return None;
+            }
             let (state, principal) = (state.clone(), principal.clone());
-            async move {
-                let event = match event {
-                    Ok(event) => event,
-                    Err(err) => return Some(Err(err.into())),
-                };
-                if !live::APPLICATION_MOVES.contains(&event.event_type) {
-                    return None;
-                }
+            Some(async move {
                 let wanted = |a: &hiregraph_domain::applications::Application| a.candidate_id == candidate;
                 match live::application_for(&state, &principal, &event, wanted).await {
                     Ok(Some(application)) => Some(Ok(change(&event, application))),
                     Ok(None) => None,
                     Err(err) => Some(Err(err.into())),
                 }
-            }
-        }))
+            })
+        })
+        .await?)
     }
 }
 

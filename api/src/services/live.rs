@@ -56,13 +56,15 @@ impl LiveEvent {
                 hiregraph_persistence::postings::find_by_ids(&id, &state.db.conn).await?.pop().map(Arc::new),
             )
         };
-        Ok(self.posting.get_or_try_init(load).await?.clone())
+        // Boxed, like every load below: only the one subscriber that runs it holds its state.
+        Ok(self.posting.get_or_try_init(|| Box::pin(load())).await?.clone())
     }
 
     /// The application the event is about, as it is now.
     async fn application(&self, state: &AppState) -> AppResult<Option<Arc<Application>>> {
         let id = ApplicationId(self.event.subject);
-        Ok(self.application.get_or_try_init(|| crate::services::applications::load(state, id)).await?.clone())
+        let load = || Box::pin(crate::services::applications::load(state, id));
+        Ok(self.application.get_or_try_init(load).await?.clone())
     }
 }
 
@@ -239,6 +241,8 @@ pub fn spawn_tail(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
         let mut listener: Option<Listener> = None;
         let mut bus_down = false;
         let mut outbox_down = false;
+        // A ping can miss its second under a burst of load; two in a row mean the bus is gone.
+        let mut missed_pings = 0;
         loop {
             if listener.is_none() {
                 match state.live.bus.listen().await {
@@ -273,10 +277,14 @@ pub fn spawn_tail(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
                     }
                 },
                 _ = tokio::time::sleep(poll) => {
-                    if let Some(heard) = listener.as_mut() && !heard.alive().await {
-                        tracing::warn!("the event bus stopped answering; polling the outbox until it is back");
-                        listener = None;
-                        bus_down = true;
+                    if let Some(heard) = listener.as_mut() {
+                        missed_pings = if heard.alive().await { 0 } else { missed_pings + 1 };
+                        if missed_pings >= 2 {
+                            tracing::warn!("the event bus stopped answering; polling the outbox until it is back");
+                            listener = None;
+                            bus_down = true;
+                            missed_pings = 0;
+                        }
                     }
                     tail.catch_up().await
                 }
@@ -324,8 +332,11 @@ pub async fn posting_for(
     event: &LiveEvent,
 ) -> AppResult<Option<Arc<Posting>>> {
     let Some(posting) = event.posting(state).await? else { return Ok(None) };
+    if crate::services::postings::readable_by_anyone(&posting) {
+        return Ok(Some(posting));
+    }
     let viewer = Viewer::new(principal.clone());
-    Ok(crate::services::postings::may_read(state, &viewer, &posting).await?.then_some(posting))
+    Ok(Box::pin(crate::services::postings::may_read(state, &viewer, &posting)).await?.then_some(posting))
 }
 
 /// The event's posting, if it is in the public feed under `filter` now (the feed's own query).
@@ -334,9 +345,8 @@ pub async fn published_matching(
     filter: &hiregraph_persistence::postings::FeedFilter,
     event: &LiveEvent,
 ) -> AppResult<Option<Arc<Posting>>> {
-    if !hiregraph_persistence::postings::in_feed(filter, PostingId(event.subject), crate::state::now(), &state.db.conn)
-        .await?
-    {
+    let id = PostingId(event.subject);
+    if !Box::pin(hiregraph_persistence::postings::in_feed(filter, id, crate::state::now(), &state.db.conn)).await? {
         return Ok(None);
     }
     event.posting(state).await
@@ -355,7 +365,7 @@ pub async fn application_for(
         return Ok(None);
     }
     let viewer = Viewer::new(principal.clone());
-    let relation = crate::services::applications::relation(state, &viewer, &application).await?;
+    let relation = Box::pin(crate::services::applications::relation(state, &viewer, &application)).await?;
     Ok(rules::may(principal, relation, ApplicationAction::Read).then_some(application))
 }
 

@@ -23,11 +23,16 @@ fn not_found() -> AppError {
 /// Whether the viewer may see this posting: the public sees published ones; the company's
 /// members and platform admins see every status.
 pub async fn may_read(state: &AppState, viewer: &Viewer, posting: &Posting) -> AppResult<bool> {
-    if posting.status.is_public() {
+    if readable_by_anyone(posting) {
         return Ok(true);
     }
     let role = viewer.role_in(state, posting.company_id).await?;
     Ok(rules::may(&viewer.principal, role, CompanyAction::ReadPrivatePostings))
+}
+
+/// Whether everyone, signed in or not, may read the posting (what `may_read` decides first).
+pub fn readable_by_anyone(posting: &Posting) -> bool {
+    posting.status.is_public()
 }
 
 /// A posting the viewer may see, or `NOT_FOUND` (whether it does not exist or is hidden).
