@@ -77,6 +77,10 @@ struct Connection {
     schema: AppSchema,
     session: Session,
     viewer: Option<Arc<Viewer>>,
+    /// What every subscription of the connection reads from its context: the viewer and the
+    /// loaders (without caches: each event is loaded fresh). One per connection, not per
+    /// subscription.
+    session_data: Arc<async_graphql::Data>,
     /// When the access token expires (none for anonymous connections).
     expires: Option<tokio::time::Instant>,
     subscriptions: HashMap<String, tokio::task::AbortHandle>,
@@ -91,7 +95,8 @@ struct Connection {
 
 /// What subscription tasks hand to the connection.
 enum Outgoing {
-    Message(Value),
+    /// A protocol message, serialized by the subscription's own task.
+    Text(String),
     /// The subscription ended (its `complete` or `error` was sent before this).
     Done(String),
 }
@@ -107,6 +112,7 @@ impl Connection {
             schema,
             session,
             viewer: None,
+            session_data: Default::default(),
             expires: None,
             subscriptions: HashMap::new(),
             place: None,
@@ -145,9 +151,9 @@ impl Connection {
                     }
                 }
                 Some(out) = from_tasks.recv() => match out {
-                    Outgoing::Message(value) => {
+                    Outgoing::Text(text) => {
                         // A client that does not read blocks the socket: give it a while, then cut it off.
-                        match tokio::time::timeout(SEND_TIMEOUT, self.session.text(value.to_string())).await {
+                        match tokio::time::timeout(SEND_TIMEOUT, self.session.text(text)).await {
                             Ok(Ok(())) => {}
                             Ok(Err(_)) => break Close(1000, String::new()),
                             Err(_) => break Close(4420, "Too slow: the client stopped reading".into()),
@@ -203,7 +209,15 @@ impl Connection {
                     })?;
                     self.place = Some(place);
                 }
-                self.viewer = Some(Viewer::new(principal));
+                let viewer = Viewer::new(principal);
+                let mut data = async_graphql::Data::default();
+                data.insert(viewer.clone());
+                data.insert(new_loader(self.state.clone(), false));
+                let applied = new_viewer_loader(self.state.clone(), viewer.clone());
+                applied.enable_all_cache(false);
+                data.insert(applied);
+                self.session_data = Arc::new(data);
+                self.viewer = Some(viewer);
                 self.expires = expires;
                 self.send(json!({ "type": "connection_ack" })).await
             }
@@ -259,7 +273,7 @@ impl Connection {
     }
 
     async fn subscribe(&mut self, message: &Value) -> Result<(), Close> {
-        let Some(viewer) = self.viewer.clone() else {
+        if self.viewer.is_none() {
             return Err(Close(4401, "Unauthorized: send connection_init first".into()));
         };
         let id = message["id"]
@@ -290,11 +304,7 @@ impl Connection {
                 ))
                 .await;
         }
-        let request = request
-            .data(viewer.clone())
-            .data(new_loader(self.state.clone(), false))
-            .data(new_viewer_loader(self.state.clone(), viewer));
-        let mut responses = self.schema.execute_stream(request);
+        let mut responses = self.schema.execute_stream_with_session_data(request, self.session_data.clone());
         let outgoing = self.outgoing.clone();
         let overflow = self.overflow.clone();
         let task_id = id.clone();
@@ -302,20 +312,22 @@ impl Connection {
             while let Some(mut response) = responses.next().await {
                 limits::code_request_errors(&mut response);
                 // Errors before any data (validation, an unauthorized subscribe): one `error`.
-                let message = if response.data == async_graphql::Value::Null && !response.errors.is_empty() {
+                if response.data == async_graphql::Value::Null && !response.errors.is_empty() {
                     let errors = json!({ "id": task_id, "type": "error", "payload": response.errors });
-                    let _ = push(&outgoing, Outgoing::Message(errors));
+                    let _ = push(&outgoing, Outgoing::Text(errors.to_string()));
                     let _ = outgoing.send(Outgoing::Done(task_id)).await;
                     return;
-                } else {
-                    json!({ "id": task_id, "type": "next", "payload": response })
-                };
-                if push(&outgoing, Outgoing::Message(message)).is_err() {
+                }
+                // Written straight from the response, without building a JSON tree first: this
+                // runs once per subscriber and event.
+                let next = Next { id: &task_id, kind: "next", payload: &response };
+                let Ok(message) = serde_json::to_string(&next) else { continue };
+                if push(&outgoing, Outgoing::Text(message)).is_err() {
                     overflow.notify_one();
                     return;
                 }
             }
-            let _ = push(&outgoing, Outgoing::Message(json!({ "id": task_id, "type": "complete" })));
+            let _ = push(&outgoing, Outgoing::Text(json!({ "id": task_id, "type": "complete" }).to_string()));
             let _ = outgoing.send(Outgoing::Done(task_id)).await;
         });
         self.subscriptions.insert(id, task.abort_handle());
@@ -324,6 +336,15 @@ impl Connection {
 }
 
 /// Queues without waiting: a full buffer is the client's failure to read.
+/// A `next` message.
+#[derive(serde::Serialize)]
+struct Next<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    payload: &'a async_graphql::Response,
+}
+
 fn push(outgoing: &mpsc::Sender<Outgoing>, message: Outgoing) -> Result<(), ()> {
     outgoing.try_send(message).map_err(|_| ())
 }

@@ -3,9 +3,9 @@
 //! `postingChanged` subscription to one published posting, and measures:
 //!
 //! - the server's resident memory before and with every subscription idle (`--server-pid`);
-//! - fan-out latency: for each of `--events` changes, from sending the mutation (the commit is
-//!   inside that request) to each subscriber's `next` message; p50/p99 over every delivery and
-//!   over the last subscriber of each event;
+//! - fan-out latency: for each of `--events` changes, from sending the `updatePosting` request
+//!   (the commit is inside it; the version read before it is not counted) to each subscriber's
+//!   `next` message; p50/p99 over every delivery and over the last subscriber of each event;
 //! - sustained events per second to `--sustained` subscribers (the first ones kept open), each
 //!   holding one subscription per writer's posting: `--writers` clients change their own posting
 //!   in a loop for `--seconds`, and every subscriber must receive every event.
@@ -46,11 +46,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
-/// Changes a posting's title (reading its version first); returns when the change committed.
-async fn retitle(api: &Api, url: &str, token: &str, posting: &str, title: &str) -> Result<(), String> {
+/// Changes a posting's title (reading its version first); returns when the write was sent, its
+/// commit being inside that request.
+async fn retitle(api: &Api, url: &str, token: &str, posting: &str, title: &str) -> Result<Instant, String> {
     let data = api
         .call(url, "query($id: ID!) { posting(id: $id) { version } }", json!({ "id": posting }), Some(token))
         .await?;
+    let sent = Instant::now();
     api.call(
         url,
         "mutation($i: UpdatePostingInput!) { updatePosting(input: $i) { posting { version } } }",
@@ -58,7 +60,7 @@ async fn retitle(api: &Api, url: &str, token: &str, posting: &str, title: &str) 
         Some(token),
     )
     .await?;
-    Ok(())
+    Ok(sent)
 }
 
 /// Opens one connection with one subscription per posting and forwards every `next` title; the
@@ -216,8 +218,7 @@ pub async fn subscribers(flags: &HashMap<String, String>) -> Result<(), String> 
     let mut last = Vec::new();
     for n in 0..events {
         let title = format!("Fan-out {n}");
-        let sent = Instant::now();
-        retitle(&api, &url, &token, &fanned, &title).await?;
+        let sent = retitle(&api, &url, &token, &fanned, &title).await?;
         let mut got = 0;
         let mut slowest = 0.0f64;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

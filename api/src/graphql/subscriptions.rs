@@ -36,13 +36,17 @@ pub struct ApplicationChange {
     application: Application,
 }
 
+// Each subscription keeps its resolver's future for as long as it runs (async-graphql streams
+// from inside it), so what the resolver awaits once, at subscribe time, is boxed: the idle
+// subscription does not keep room for it.
+
 /// The events of this replica's broadcast committed after the subscription began, skipping none
 /// silently: a subscriber that fell too far behind gets an error and the subscription ends
 /// (resubscribe and reload).
 async fn events(
     state: &Arc<AppState>,
 ) -> Result<impl Stream<Item = Result<Arc<LiveEvent>, AppError>> + use<>, AppError> {
-    let (receiver, start) = state.live.join(state).await?;
+    let (receiver, start) = Box::pin(state.live.join(state)).await?;
     Ok(futures_util::stream::unfold(Some(receiver), move |receiver| async move {
         let mut receiver = receiver?;
         loop {
@@ -100,7 +104,7 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = Result<PostingChange>> + use<>> {
         let id = ids::posting_id(&id, "id")?;
         let (state, principal) = (state(ctx).clone(), viewer(ctx).principal.clone());
-        crate::services::postings::read(&state, viewer(ctx), id).await?;
+        Box::pin(crate::services::postings::read(&state, viewer(ctx), id)).await?;
         Ok(deliveries(state, move |state, event| {
             if event.subject != id.0 || !event.event_type.as_str().starts_with("posting.") {
                 return None;
@@ -157,11 +161,11 @@ impl SubscriptionRoot {
             (Some(c), None) => (ids::company_id(&c, "companyId")?, None),
             (None, Some(p)) => {
                 let posting = ids::posting_id(&p, "postingId")?;
-                (live::company_of_posting(&state, viewer(ctx), posting).await?, Some(posting))
+                (Box::pin(live::company_of_posting(&state, viewer(ctx), posting)).await?, Some(posting))
             }
             _ => return Err(AppError::bad_input("companyId", "give exactly one of companyId and postingId").into()),
         };
-        live::may_follow_company(&state, viewer(ctx), company).await?;
+        Box::pin(live::may_follow_company(&state, viewer(ctx), company)).await?;
         let principal = viewer(ctx).principal.clone();
         Ok(deliveries(state, move |state, event| {
             if event.company_id != Some(company) || !live::APPLICATION_MOVES.contains(&event.event_type) {
@@ -187,7 +191,7 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
     ) -> Result<impl Stream<Item = Result<ApplicationChange>> + use<>> {
         let state = state(ctx).clone();
-        let candidate = live::own_candidate(&state, viewer(ctx)).await?;
+        let candidate = Box::pin(live::own_candidate(&state, viewer(ctx))).await?;
         let principal = viewer(ctx).principal.clone();
         Ok(deliveries(state, move |state, event| {
             if !live::APPLICATION_MOVES.contains(&event.event_type) {
