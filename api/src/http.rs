@@ -67,7 +67,7 @@ fn refuse(req: &HttpRequest, status: StatusCode, message: &str, code: &str) -> H
 }
 
 /// Why a request's credentials were refused.
-enum Refused {
+pub enum Refused {
     /// A 401: a malformed or invalid token, or one whose account is gone or disabled.
     Credentials(String),
     /// The account could not be looked up (the database is down).
@@ -75,19 +75,40 @@ enum Refused {
 }
 
 /// The principal of the `Authorization` header: none is anonymous; a bad one is refused, never
-/// silently downgraded to anonymous. A valid token's subject is looked up for every request: its
-/// role is the stored one, and a deleted or disabled account's token no longer works.
-async fn principal(req: &HttpRequest, state: &AppState) -> Result<Principal, Refused> {
+/// silently downgraded to anonymous. A user token's subject is looked up for every request (its
+/// role is the stored one, and a deleted or disabled account's token no longer works); so is a
+/// partner's API key or access token (a revoked key or rotated secret stops working at once).
+async fn principal(req: &HttpRequest, state: &Arc<AppState>) -> Result<Principal, Refused> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Ok(Principal::Anonymous) };
     let value = value.to_str().map_err(|_| Refused::Credentials("the Authorization header is not text".to_owned()))?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .ok_or_else(|| Refused::Credentials("the Authorization header must be `Bearer <access token>`".to_owned()))?;
-    let id = state
+    principal_of_bearer(state, token.trim()).await
+}
+
+/// The principal of a bearer credential: a user's access token, a partner's API key
+/// (`hg_<env>_…`) or a partner's OAuth access token. Shared by HTTP and WebSocket `connection_init`.
+pub async fn principal_of_bearer(state: &Arc<AppState>, token: &str) -> Result<Principal, Refused> {
+    use crate::services::partners::{self, Refusal};
+    let partner = |result: Result<Principal, Refusal>| {
+        result.map_err(|r| match r {
+            Refusal::Credentials(why) => Refused::Credentials(why),
+            Refusal::Unavailable(err) => Refused::Unavailable(err),
+        })
+    };
+    if crate::auth::keys::looks_like(crate::auth::keys::Kind::ApiKey, token) {
+        return partner(partners::principal_of_key(state, token).await);
+    }
+    let bearer = state
         .jwt
-        .verify(token.trim())
+        .verify_bearer(token)
         .map_err(|why| Refused::Credentials(format!("the access token is not valid ({why})")))?;
+    let id = match bearer {
+        crate::auth::jwt::Bearer::User(id) => id,
+        crate::auth::jwt::Bearer::Partner(token) => return partner(partners::principal_of_token(state, &token).await),
+    };
     match crate::services::accounts::principal_of(state, id).await {
         Ok(Some(principal)) => Ok(principal),
         Ok(None) => {
@@ -213,7 +234,41 @@ fn reads_only(request: &mut Request) -> bool {
     operation.is_some_and(|op| op.node.ty == OperationType::Query)
 }
 
-async fn respond(req: &HttpRequest, ctx: &HttpContext, batch: BatchRequest, request_id: String) -> HttpResponse {
+/// The request's `Idempotency-Key`, if it sent one: 1 to 255 visible ASCII characters.
+fn idempotency_key(req: &HttpRequest) -> Option<Result<String, &'static str>> {
+    let value = req.headers().get("idempotency-key")?;
+    Some(match value.to_str() {
+        Ok(key) if !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(key.to_owned())
+        }
+        _ => Err("the Idempotency-Key header must be 1 to 255 visible ASCII characters (a UUID is a good one)"),
+    })
+}
+
+/// An answer to a request: a status, the body, and how long to wait before a retry.
+fn answer(
+    req: &HttpRequest,
+    status: StatusCode,
+    retry_after: Option<u64>,
+    body: Vec<u8>,
+    request_id: String,
+) -> HttpResponse {
+    let content_type = if media(req) == Media::GraphqlResponse { GRAPHQL_RESPONSE } else { "application/json" };
+    let mut response = HttpResponse::build(status);
+    response.content_type(content_type).insert_header(("x-request-id", request_id));
+    if let Some(secs) = retry_after {
+        response.insert_header((header::RETRY_AFTER, secs.to_string()));
+    }
+    response.body(body)
+}
+
+async fn respond(
+    req: &HttpRequest,
+    ctx: &HttpContext,
+    batch: BatchRequest,
+    request_id: String,
+    body_hash: Option<String>,
+) -> HttpResponse {
     let client = client_addr(req, &ctx.state);
     let viewer = match principal(req, &ctx.state).await {
         Ok(p) => Viewer::from_client(p, Some(client)),
@@ -258,10 +313,69 @@ async fn respond(req: &HttpRequest, ctx: &HttpContext, batch: BatchRequest, requ
                 .json(body);
         }
     }
+    use crate::services::idempotency::{self, Begun};
+    let claim = match (idempotency_key(req), body_hash) {
+        (None, _) | (Some(_), None) => None,
+        (Some(Err(why)), _) => return refuse(req, StatusCode::BAD_REQUEST, why, "BAD_REQUEST"),
+        (Some(Ok(key)), Some(hash)) => {
+            let Some(owner) = idempotency::owner(&viewer.principal) else {
+                return refuse(
+                    req,
+                    StatusCode::BAD_REQUEST,
+                    "an Idempotency-Key belongs to a caller: send it with credentials",
+                    "BAD_REQUEST",
+                );
+            };
+            match idempotency::begin(&ctx.state, owner, &key, &hash).await {
+                Ok(Begun::Run(claim)) => Some(claim),
+                Ok(Begun::Replay { status, body }) => {
+                    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+                    let mut response = answer(req, status, None, body.into_bytes(), request_id);
+                    response.headers_mut().insert(
+                        header::HeaderName::from_static("idempotent-replayed"),
+                        HeaderValue::from_static("true"),
+                    );
+                    return response;
+                }
+                Ok(Begun::Reused) => {
+                    let mut body = error_body(
+                        "this Idempotency-Key was used for a different request; use a new key for a new request",
+                        "CONFLICT",
+                    );
+                    body["errors"][0]["extensions"]["reason"] = "IDEMPOTENCY_KEY_REUSED".into();
+                    return answer(req, StatusCode::CONFLICT, None, body.to_string().into_bytes(), request_id);
+                }
+                Ok(Begun::InProgress) => {
+                    let mut body = error_body(
+                        "the first request with this Idempotency-Key is still running; retry in a moment",
+                        "CONFLICT",
+                    );
+                    body["errors"][0]["extensions"]["reason"] = "IN_PROGRESS".into();
+                    return answer(req, StatusCode::CONFLICT, Some(1), body.to_string().into_bytes(), request_id);
+                }
+                Err(err) => {
+                    tracing::warn!(error = ?err, "idempotency keys are unavailable");
+                    let mut response = refuse(
+                        req,
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "the request could not be made idempotent now; retry with the same key",
+                        "SERVICE_UNAVAILABLE",
+                    );
+                    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                    return response;
+                }
+            }
+        }
+    };
     let mode = media(req);
     let limit = ctx.state.settings.request_timeout;
     let answered = tokio::time::timeout(limit, run(ctx, &viewer, batch, mode, &request_id)).await;
     let Ok((status, retry_after, body)) = answered else {
+        if let Some(claim) = claim
+            && let Err(err) = idempotency::abandon(&ctx.state, claim).await
+        {
+            tracing::warn!(error = ?err, "could not free an idempotency key");
+        }
         tracing::warn!(limit_ms = limit.as_millis() as u64, "a request ran out of time");
         let mut response = refuse(
             req,
@@ -272,17 +386,25 @@ async fn respond(req: &HttpRequest, ctx: &HttpContext, batch: BatchRequest, requ
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return response;
     };
-    let content_type = if mode == Media::GraphqlResponse { GRAPHQL_RESPONSE } else { "application/json" };
     match body {
         Ok(body) => {
-            let mut response = HttpResponse::build(status);
-            response.content_type(content_type).insert_header(("x-request-id", request_id));
-            if let Some(secs) = retry_after {
-                response.insert_header((header::RETRY_AFTER, secs.to_string()));
+            if let Some(claim) = claim {
+                // An answer that asks to come back later is not one to replay.
+                let stored = if retry_after.is_some() {
+                    idempotency::abandon(&ctx.state, claim).await
+                } else {
+                    idempotency::finish(&ctx.state, claim, status.as_u16(), &String::from_utf8_lossy(&body)).await
+                };
+                if let Err(err) = stored {
+                    tracing::warn!(error = ?err, "could not store an idempotent answer");
+                }
             }
-            response.body(body)
+            answer(req, status, retry_after, body, request_id)
         }
         Err(err) => {
+            if let Some(claim) = claim {
+                let _ = idempotency::abandon(&ctx.state, claim).await;
+            }
             tracing::error!(error = %err, "could not serialise a response");
             refuse(req, StatusCode::INTERNAL_SERVER_ERROR, "internal error", "INTERNAL")
         }
@@ -394,23 +516,27 @@ pub async fn graphql_post(req: HttpRequest, mut payload: web::Payload, ctx: web:
         }
         body.extend_from_slice(&chunk);
     }
-    let batch: BatchRequest = match serde_json::from_slice::<serde_json::Value>(&body) {
+    let value = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(value) => value,
         Err(err) => {
             return refuse(&req, StatusCode::BAD_REQUEST, &format!("the body is not valid JSON: {err}"), "BAD_REQUEST");
         }
-        Ok(value) => match serde_json::from_value(value) {
-            Ok(batch) => batch,
-            Err(err) => {
-                return refuse(
-                    &req,
-                    StatusCode::BAD_REQUEST,
-                    &format!(
-                        "the body is not a GraphQL request (an object with a string `query`, optional `variables` object and `operationName`): {err}"
-                    ),
-                    "BAD_REQUEST",
-                );
-            }
-        },
+    };
+    // Object keys serialise sorted: the same request hashes the same however its fields are ordered.
+    let body_hash =
+        req.headers().contains_key("idempotency-key").then(|| crate::auth::refresh::digest(&value.to_string()));
+    let batch: BatchRequest = match serde_json::from_value(value) {
+        Ok(batch) => batch,
+        Err(err) => {
+            return refuse(
+                &req,
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "the body is not a GraphQL request (an object with a string `query`, optional `variables` object and `operationName`): {err}"
+                ),
+                "BAD_REQUEST",
+            );
+        }
     };
     if let BatchRequest::Batch(list) = &batch {
         if list.is_empty() {
@@ -427,7 +553,7 @@ pub async fn graphql_post(req: HttpRequest, mut payload: web::Payload, ctx: web:
     }
     let id = request_id(&req);
     let span = tracing::info_span!("graphql", request_id = %id, method = "POST");
-    respond(&req, &ctx, batch, id).instrument(span).await
+    respond(&req, &ctx, batch, id, body_hash).instrument(span).await
 }
 
 #[derive(Deserialize)]
@@ -487,7 +613,7 @@ pub async fn graphql_get(req: HttpRequest, ctx: web::Data<HttpContext>) -> HttpR
     }
     let id = request_id(&req);
     let span = tracing::info_span!("graphql", request_id = %id, method = "GET");
-    respond(&req, &ctx, BatchRequest::Single(request), id).instrument(span).await
+    respond(&req, &ctx, BatchRequest::Single(request), id, None).instrument(span).await
 }
 
 /// Any other method on `/graphql`.

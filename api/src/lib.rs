@@ -8,6 +8,7 @@ pub mod graphiql;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
+pub mod oauth;
 pub mod services;
 pub mod settings;
 pub mod startup;

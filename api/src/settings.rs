@@ -147,6 +147,9 @@ pub struct Settings {
     /// The longest one delivery attempt may take, connection to response.
     pub webhook_timeout: Duration,
     pub websocket: WebSocketSettings,
+    /// The `<env>` part of issued API keys and client secrets (`hg_<env>_…`), so a secret scanner
+    /// and a reader tell a production key from a development one.
+    pub key_environment: String,
 }
 
 /// Bounds of GraphQL over WebSocket (`crate::ws`).
@@ -235,6 +238,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "WebSocket: connections one account may hold open on one replica (else 4430)",
     ),
     ("HIREGRAPH_WS_MAX_MESSAGE_BYTES", "65536", "WebSocket: largest message a client may send (else 1009)"),
+    (
+        "HIREGRAPH_KEY_ENV",
+        "dev",
+        "the <env> of issued partner credentials (hg_<env>_…): 1 to 8 of a-z, 0-9; live in production",
+    ),
     ("HIREGRAPH_WS_BUFFER", "256", "WebSocket: queued messages before a client that does not read is closed (4420)"),
 ];
 
@@ -424,6 +432,16 @@ impl Settings {
                 10_000,
                 100,
             )?),
+            key_environment: match get("HIREGRAPH_KEY_ENV") {
+                None => "dev".to_owned(),
+                Some(env)
+                    if (1..=8).contains(&env.len())
+                        && env.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) =>
+                {
+                    env
+                }
+                Some(env) => return Err(err("HIREGRAPH_KEY_ENV", format!("`{env}` must be 1 to 8 of a-z and 0-9"))),
+            },
             limits: Limits {
                 max_depth: number("HIREGRAPH_MAX_DEPTH", get("HIREGRAPH_MAX_DEPTH"), 12, 2)?,
                 max_complexity: number("HIREGRAPH_MAX_COMPLEXITY", get("HIREGRAPH_MAX_COMPLEXITY"), 5000, 10)?,

@@ -240,6 +240,11 @@ impl Application {
                         .route(web::get().to(http::graphql_get))
                         .default_service(web::to(http::method_not_allowed)),
                 )
+                .service(
+                    web::resource("/oauth/token")
+                        .route(web::post().to(crate::oauth::token))
+                        .default_service(web::to(crate::oauth::method_not_allowed)),
+                )
                 .route("/healthz", web::get().to(http::healthz))
                 .route("/readyz", web::get().to(http::readyz))
                 .route("/metrics", web::get().to(http::metrics))

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use hiregraph_domain::companies::CompanyRole;
+use hiregraph_domain::companies::{self as companies_rules, CompanyAction, CompanyRole, Standing};
+use hiregraph_domain::partners::Scope;
 use hiregraph_domain::{CompanyId, Principal};
 use hiregraph_persistence::cache::Cache;
 use hiregraph_persistence::limiter::{ClientAddr, Limiter};
@@ -102,9 +103,39 @@ impl Viewer {
             .await
     }
 
-    /// The viewer's role in `company`, if any.
+    /// The viewer's role in `company`, if they are a member.
     pub async fn role_in(&self, state: &AppState, company: CompanyId) -> AppResult<Option<CompanyRole>> {
         Ok(self.memberships(state).await?.get(&company).copied())
+    }
+
+    /// How the viewer stands in `company`: a member with a role, a partner app of it with its
+    /// scopes, or not at all.
+    pub async fn standing_in(&self, state: &AppState, company: CompanyId) -> AppResult<Option<Standing>> {
+        match &self.principal {
+            Principal::Partner { company: own, scopes, .. } => {
+                Ok((*own == company).then_some(Standing::Partner(*scopes)))
+            }
+            _ => Ok(self.role_in(state, company).await?.map(Standing::Member)),
+        }
+    }
+
+    /// Whether the viewer may do `action` in `company` (DESIGN §4).
+    pub async fn may(&self, state: &AppState, company: CompanyId, action: CompanyAction) -> AppResult<bool> {
+        if self.principal.is_platform_admin() {
+            return Ok(true);
+        }
+        Ok(companies_rules::may(&self.principal, self.standing_in(state, company).await?, action))
+    }
+
+    /// The companies whose applicants' contact data the viewer sees: every company of a member,
+    /// a partner's own with `applications:read`.
+    pub async fn applicant_companies(&self, state: &AppState) -> AppResult<Vec<CompanyId>> {
+        match &self.principal {
+            Principal::Partner { company, scopes, .. } => {
+                Ok(if scopes.allows(Scope::ApplicationsRead) { vec![*company] } else { Vec::new() })
+            }
+            _ => Ok(self.memberships(state).await?.keys().copied().collect()),
+        }
     }
 
     /// Whether the viewer is an employer: a member of at least one *verified* company. Anyone

@@ -122,6 +122,11 @@ async fn run(state: Arc<AppState>, mut stopped: watch::Receiver<bool>) {
                 }
                 Err(err) => quiet_errors.report("pruning events", &err),
             }
+            match crate::services::idempotency::prune(&state).await {
+                Ok(n) if n > 0 => tracing::info!(keys = n, "pruned idempotency keys past 24 hours"),
+                Ok(_) => {}
+                Err(err) => quiet_errors.report("pruning idempotency keys", &err),
+            }
         }
         if attempted as u64 == CONCURRENT_DELIVERIES {
             continue; // more may be due at once

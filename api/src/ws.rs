@@ -66,6 +66,16 @@ pub async fn upgrade(
     Ok(response)
 }
 
+/// Whose connections count together against `HIREGRAPH_WS_MAX_CONNECTIONS`: a user's or a
+/// partner app's; anonymous ones are not counted.
+fn account_of(principal: &Principal) -> Option<uuid::Uuid> {
+    match principal {
+        Principal::User { id, .. } => Some(id.0),
+        Principal::Partner { app, .. } => Some(app.0),
+        Principal::Anonymous => None,
+    }
+}
+
 async fn close(session: Session, code: u16, description: &str) {
     let _ = session
         .close(Some(CloseReason { code: CloseCode::Other(code), description: Some(description.to_owned()) }))
@@ -81,8 +91,10 @@ struct Connection {
     /// loaders (without caches: each event is loaded fresh). One per connection, not per
     /// subscription.
     session_data: Arc<async_graphql::Data>,
-    /// When the access token expires (none for anonymous connections).
+    /// When the access token expires (none for anonymous connections and API keys).
     expires: Option<tokio::time::Instant>,
+    /// The partner API key the connection authenticated with, checked again at every keepalive.
+    api_key: Option<String>,
     subscriptions: HashMap<String, tokio::task::AbortHandle>,
     /// This connection's place among its account's (`HIREGRAPH_WS_MAX_CONNECTIONS`), renewed
     /// with every keep-alive.
@@ -114,6 +126,7 @@ impl Connection {
             viewer: None,
             session_data: Default::default(),
             expires: None,
+            api_key: None,
             subscriptions: HashMap::new(),
             place: None,
             outgoing,
@@ -177,6 +190,12 @@ impl Connection {
                     if let Some(place) = &self.place {
                         place.renew().await;
                     }
+                    if let Some(key) = &self.api_key
+                        && let Err(crate::http::Refused::Credentials(why)) =
+                            crate::http::principal_of_bearer(&self.state, key).await
+                    {
+                        break Close(4403, format!("Forbidden: {why}"));
+                    }
                 }
             }
         };
@@ -199,7 +218,7 @@ impl Connection {
                     return Err(Close(4429, "Too many initialisation requests".into()));
                 }
                 let (principal, expires) = self.authenticate(&message["payload"]).await?;
-                if let Some(user) = principal.user_id() {
+                if let Some(user) = account_of(&principal) {
                     let limit = self.state.settings.websocket.max_connections;
                     let place = crate::services::live::admit_connection(&self.state, user).await.ok_or_else(|| {
                         Close(
@@ -224,7 +243,7 @@ impl Connection {
             "ping" => {
                 if self.viewer.is_some() && message["payload"].get("authorization").is_some() {
                     let (principal, expires) = self.authenticate(&message["payload"]).await?;
-                    if principal.user_id() != self.viewer.as_ref().and_then(|v| v.principal.user_id()) {
+                    if account_of(&principal) != self.viewer.as_ref().and_then(|v| account_of(&v.principal)) {
                         return Err(Close(4403, "Forbidden: a fresh token must name the same account".into()));
                     }
                     self.expires = expires;
@@ -248,8 +267,10 @@ impl Connection {
         self.session.text(message.to_string()).await.map_err(|_| Close(1000, String::new()))
     }
 
-    /// The principal of a `connection_init` (or `ping`) payload, and when its token expires.
-    async fn authenticate(&self, payload: &Value) -> Result<(Principal, Option<tokio::time::Instant>), Close> {
+    /// The principal of a `connection_init` (or `ping`) payload, and when its token expires: a
+    /// user's or partner's access token, or a partner's API key (which is checked again at every
+    /// keepalive, so a revoked key ends the connection).
+    async fn authenticate(&mut self, payload: &Value) -> Result<(Principal, Option<tokio::time::Instant>), Close> {
         let Some(header) = payload.get("authorization").or_else(|| payload.get("Authorization")) else {
             return Ok((Principal::Anonymous, None));
         };
@@ -257,17 +278,21 @@ impl Connection {
         let token = header
             .as_str()
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .ok_or_else(|| refused("authorization must be `Bearer <access token>`".into()))?;
-        let (id, exp) = self
-            .state
-            .jwt
-            .verify_until(token.trim())
-            .map_err(|why| refused(format!("the access token is not valid ({why})")))?;
-        let principal = match crate::services::accounts::principal_of(&self.state, id).await {
-            Ok(Some(principal)) => principal,
-            Ok(None) => return Err(refused("the account does not exist or is disabled".into())),
-            Err(_) => return Err(Close(1011, "the database is not answering; reconnect shortly".into())),
+            .ok_or_else(|| refused("authorization must be `Bearer <access token>`".into()))?
+            .trim();
+        let principal = match crate::http::principal_of_bearer(&self.state, token).await {
+            Ok(principal) => principal,
+            Err(crate::http::Refused::Credentials(why)) => return Err(refused(why)),
+            Err(crate::http::Refused::Unavailable(_)) => {
+                return Err(Close(1011, "the database is not answering; reconnect shortly".into()));
+            }
         };
+        if crate::auth::keys::looks_like(crate::auth::keys::Kind::ApiKey, token) {
+            self.api_key = Some(token.to_owned());
+            return Ok((principal, None));
+        }
+        self.api_key = None;
+        let exp = crate::auth::jwt::expiry_of(token).unwrap_or(0);
         let left = Duration::from_secs(u64::try_from(exp - chrono::Utc::now().timestamp()).unwrap_or(0));
         Ok((principal, Some(tokio::time::Instant::now() + left)))
     }

@@ -145,6 +145,8 @@ pub enum Relation {
     Applicant,
     /// A member of the posting's company, with their role.
     Member(crate::companies::CompanyRole),
+    /// A partner app of the posting's company, with its scopes.
+    Partner(crate::partners::Scopes),
     /// Anyone else.
     Stranger,
 }
@@ -176,6 +178,12 @@ pub fn may(principal: &crate::Principal, relation: Relation, action: Application
         (Relation::Member(_), ApplicationAction::Read | ApplicationAction::ReadNotes) => true,
         (Relation::Member(role), ApplicationAction::WriteNotes | ApplicationAction::Move) => {
             role >= CompanyRole::Recruiter
+        }
+        (Relation::Partner(scopes), ApplicationAction::Read | ApplicationAction::ReadNotes) => {
+            scopes.allows(crate::partners::Scope::ApplicationsRead)
+        }
+        (Relation::Partner(scopes), ApplicationAction::WriteNotes | ApplicationAction::Move) => {
+            scopes.allows(crate::partners::Scope::ApplicationsWrite)
         }
         _ => false,
     }

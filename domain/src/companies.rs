@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{FieldError, ValidationErrors};
+use crate::partners::{Scope, Scopes};
 use crate::principal::Principal;
 use crate::values::{Location, Slug, WebUrl, bounded_text};
 
@@ -39,6 +40,14 @@ pub enum CompanyAction {
     ReadPrivatePostings,
     /// Create, edit, publish, pause, close and archive postings.
     ManagePostings,
+    /// See the applications of the company's postings and their pipeline counts.
+    ReadApplications,
+    /// Read the company's event feed.
+    ReadEvents,
+    /// List the company's members.
+    ReadMembers,
+    /// See recommended candidates for a posting (profiles beyond those who applied).
+    SourceCandidates,
     /// Edit the company's profile.
     EditCompany,
     /// Add, re-role or remove members (owners only for owners: see [`may_manage_member`]).
@@ -47,21 +56,59 @@ pub enum CompanyAction {
     Verify,
     /// Register, change and remove webhook endpoints; read their deliveries and secrets.
     ManageWebhooks,
+    /// Create partner applications, issue and revoke their credentials.
+    ManagePartnerApps,
 }
 
-/// Whether `principal`, holding `membership` in a company (or none), may do `action` there.
-pub fn may(principal: &Principal, membership: Option<CompanyRole>, action: CompanyAction) -> bool {
+/// How a caller stands in one company: a member with a role, or a partner app of it with scopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Member(CompanyRole),
+    Partner(Scopes),
+}
+
+impl Standing {
+    pub fn role(self) -> Option<CompanyRole> {
+        match self {
+            Standing::Member(role) => Some(role),
+            Standing::Partner(_) => None,
+        }
+    }
+}
+
+/// Whether `principal`, standing in a company as `standing` (or not at all), may do `action`
+/// there. A partner may do exactly what its scopes say, and never manage the company itself.
+pub fn may(principal: &Principal, standing: Option<Standing>, action: CompanyAction) -> bool {
     if principal.is_platform_admin() {
         return true;
     }
-    let Some(role) = membership else { return false };
-    match action {
-        CompanyAction::ReadPrivatePostings => true,
-        CompanyAction::ManagePostings => role >= CompanyRole::Recruiter,
-        CompanyAction::EditCompany | CompanyAction::ManageMembers | CompanyAction::ManageWebhooks => {
-            role >= CompanyRole::Admin
-        }
-        CompanyAction::Verify => false,
+    match standing {
+        None => false,
+        Some(Standing::Member(role)) => match action {
+            CompanyAction::ReadPrivatePostings
+            | CompanyAction::ReadApplications
+            | CompanyAction::ReadEvents
+            | CompanyAction::ReadMembers => true,
+            CompanyAction::ManagePostings | CompanyAction::SourceCandidates => role >= CompanyRole::Recruiter,
+            CompanyAction::EditCompany
+            | CompanyAction::ManageMembers
+            | CompanyAction::ManageWebhooks
+            | CompanyAction::ManagePartnerApps => role >= CompanyRole::Admin,
+            CompanyAction::Verify => false,
+        },
+        Some(Standing::Partner(scopes)) => match action {
+            CompanyAction::ReadPrivatePostings => scopes.allows(Scope::PostingsRead),
+            CompanyAction::ManagePostings => scopes.allows(Scope::PostingsWrite),
+            CompanyAction::ReadApplications => scopes.allows(Scope::ApplicationsRead),
+            CompanyAction::ReadEvents => scopes.allows(Scope::EventsRead),
+            CompanyAction::ManageWebhooks => scopes.allows(Scope::WebhooksManage),
+            CompanyAction::SourceCandidates
+            | CompanyAction::ReadMembers
+            | CompanyAction::EditCompany
+            | CompanyAction::ManageMembers
+            | CompanyAction::Verify
+            | CompanyAction::ManagePartnerApps => false,
+        },
     }
 }
 
@@ -249,7 +296,16 @@ mod tests {
             (Some(CompanyRole::Owner), Verify, false),
         ];
         for (role, action, allowed) in table {
-            assert_eq!(may(&user(), role, action), allowed, "{role:?} {action:?}");
+            assert_eq!(may(&user(), role.map(Standing::Member), action), allowed, "{role:?} {action:?}");
+        }
+        let reader = Some(Standing::Partner(Scopes::of(&[Scope::PostingsRead, Scope::EventsRead])));
+        assert!(may(&user(), reader, ReadPrivatePostings));
+        assert!(may(&user(), reader, ReadEvents));
+        assert!(!may(&user(), reader, ManagePostings));
+        assert!(!may(&user(), reader, ReadApplications));
+        let everything = Some(Standing::Partner(Scopes::of(Scope::ALL)));
+        for action in [ReadMembers, EditCompany, ManageMembers, Verify, ManagePartnerApps, SourceCandidates] {
+            assert!(!may(&user(), everything, action), "a partner never may {action:?}");
         }
         let admin = Principal::User { id: UserId::generate(), role: PlatformRole::Admin };
         assert!(may(&admin, None, Verify));

@@ -17,6 +17,8 @@ use crate::webhooks::Endpoint;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor {
     User(UserId),
+    /// A partner application, by its credentials.
+    Partner(crate::ids::PartnerAppId),
     /// The platform itself (expiry, maintenance).
     System,
 }
@@ -26,6 +28,7 @@ impl Actor {
     pub fn kind(self) -> &'static str {
         match self {
             Actor::User(_) => "user",
+            Actor::Partner(_) => "partner",
             Actor::System => "system",
         }
     }
@@ -33,6 +36,7 @@ impl Actor {
     pub fn id(self) -> Option<uuid::Uuid> {
         match self {
             Actor::User(id) => Some(id.0),
+            Actor::Partner(id) => Some(id.0),
             Actor::System => None,
         }
     }
@@ -75,6 +79,12 @@ pub enum Change {
     CandidateProfileUpdated(CandidateProfile),
     /// An account was disabled or re-enabled: no event, but access tokens must see it at once.
     UserAccessChanged(UserId),
+    /// A partner app was created, its secret rotated, or a key of it issued or revoked: no event
+    /// (credentials are read from the database on every request, so nothing is cached either).
+    PartnerAccessChanged {
+        app: crate::ids::PartnerAppId,
+        company: CompanyId,
+    },
     /// A webhook endpoint was turned off after failing every attempt for days.
     WebhookEndpointDisabled(Endpoint),
 }
@@ -135,7 +145,7 @@ impl Change {
             },
             Change::NoteAdded { .. } => EventType::ApplicationNoteAdded,
             Change::CandidateProfileUpdated(_) => EventType::CandidateProfileUpdated,
-            Change::UserAccessChanged(_) => return None,
+            Change::UserAccessChanged(_) | Change::PartnerAccessChanged { .. } => return None,
             Change::WebhookEndpointDisabled(_) => EventType::WebhookEndpointDisabled,
         })
     }
@@ -153,6 +163,7 @@ impl Change {
             Change::ApplicationMoved { application, .. } => Some(application.company_id),
             Change::NoteAdded { company, .. } => Some(*company),
             Change::CandidateProfileUpdated(_) | Change::UserAccessChanged(_) => None,
+            Change::PartnerAccessChanged { company, .. } => Some(*company),
             Change::WebhookEndpointDisabled(e) => Some(e.company_id),
         }
     }
@@ -172,6 +183,7 @@ impl Change {
             Change::NoteAdded { note, .. } => note.application_id.0,
             Change::CandidateProfileUpdated(p) => p.id.0,
             Change::UserAccessChanged(id) => id.0,
+            Change::PartnerAccessChanged { app, .. } => app.0,
             Change::WebhookEndpointDisabled(e) => e.id,
         }
     }

@@ -59,3 +59,11 @@ id_type!(
     /// An application of a candidate to a posting.
     ApplicationId
 );
+id_type!(
+    /// A partner application: an integration of one company, holding scopes and credentials.
+    PartnerAppId
+);
+id_type!(
+    /// An API key of a partner application.
+    ApiKeyId
+);

@@ -13,6 +13,8 @@ mod m20261202_000001_posting_children;
 mod m20261203_000001_outbox;
 mod m20261204_000001_webhooks;
 mod m20261205_000001_posting_expiry;
+mod m20261206_000001_partners;
+mod m20261206_000002_idempotency;
 
 pub use m20261202_000001_posting_children::fill_children_sql;
 
@@ -30,6 +32,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_outbox::Migration),
             Box::new(m20261204_000001_webhooks::Migration),
             Box::new(m20261205_000001_posting_expiry::Migration),
+            Box::new(m20261206_000001_partners::Migration),
+            Box::new(m20261206_000002_idempotency::Migration),
         ]
     }
 }

@@ -115,6 +115,8 @@ async fn invalidate(cache: &Cache, changes: &[Change]) {
             Change::UserAccessChanged(id) => keys.push(CacheKey::User(*id)),
             // Endpoints are read from the database by the worker, never cached.
             Change::WebhookEndpointDisabled(_) => {}
+            // Credentials are read from the database on every request, never cached.
+            Change::PartnerAccessChanged { .. } => {}
         }
     }
     keys.sort_by_key(|k| format!("{k:?}"));
@@ -170,6 +172,7 @@ pub(crate) fn from_row(row: outbox::Model) -> Result<Event, StoreError> {
         .ok_or_else(|| StoreError::corrupt(format!("outbox event type {}", row.event_type)))?;
     let actor = match (row.actor_kind.as_str(), row.actor_id) {
         ("user", Some(id)) => Actor::User(UserId(id)),
+        ("partner", Some(id)) => Actor::Partner(hiregraph_domain::ids::PartnerAppId(id)),
         ("system", _) => Actor::System,
         (kind, _) => return Err(StoreError::corrupt(format!("outbox actor {kind}"))),
     };

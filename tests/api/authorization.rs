@@ -18,20 +18,45 @@ const ACTORS: [&str; 9] = [
     "platform admin",
 ];
 
-/// The matrix as written: (operation, actor) → expected outcome.
-fn read_matrix() -> Vec<(String, Vec<(String, String)>)> {
+/// The partner apps of the partner matrix: one scope each, of company A, and every scope of B.
+const PARTNERS: [&str; 7] = [
+    "postings:read",
+    "postings:write",
+    "applications:read",
+    "applications:write",
+    "events:read",
+    "webhooks:manage",
+    "every scope, other company",
+];
+
+/// The GraphQL spelling of a scope (`postings:read` → `POSTINGS_READ`).
+fn scope_enum(scope: &str) -> String {
+    scope.replace(':', "_").to_uppercase()
+}
+
+fn authorization_md() -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/authorization.md");
-    let text = std::fs::read_to_string(path).expect("docs/authorization.md");
-    let table = text.split("## The matrix").nth(1).expect("a `## The matrix` section");
-    let mut rows = table.lines().skip_while(|l| !l.starts_with('|')).take_while(|l| l.starts_with('|'));
+    std::fs::read_to_string(path).expect("docs/authorization.md")
+}
+
+/// The rows of the first table under `section`, split into cells (the header row included).
+fn table(section: &str) -> Vec<Vec<String>> {
+    let text = authorization_md();
+    let part = text.split(&format!("\n{section}\n")).nth(1).unwrap_or_else(|| panic!("a `{section}` section"));
+    let rows = part.lines().skip_while(|l| !l.starts_with('|')).take_while(|l| l.starts_with('|'));
     let cells = |line: &str| line.trim().trim_matches('|').split('|').map(|c| c.trim().to_owned()).collect::<Vec<_>>();
-    let header = cells(rows.next().expect("a header row"));
-    assert_eq!(header[1..], ACTORS.map(String::from), "the matrix's columns");
-    rows.skip(1)
-        .map(|line| {
-            let c = cells(line);
-            assert_eq!(c.len(), ACTORS.len() + 1, "row `{line}` has a cell per actor");
-            (c[0].clone(), ACTORS.iter().map(|a| a.to_string()).zip(c[1..].iter().cloned()).collect())
+    rows.enumerate().filter(|(i, _)| *i != 1).map(|(_, line)| cells(line)).collect()
+}
+
+/// A matrix as written: (operation, actor) → expected outcome.
+fn read_matrix(section: &str, actors: &[&str]) -> Vec<(String, Vec<(String, String)>)> {
+    let rows = table(section);
+    assert_eq!(rows[0][1..], actors.iter().map(|a| a.to_string()).collect::<Vec<_>>(), "the columns of {section}");
+    rows[1..]
+        .iter()
+        .map(|c| {
+            assert_eq!(c.len(), actors.len() + 1, "row `{}` of {section} has a cell per actor", c[0]);
+            (c[0].clone(), actors.iter().map(|a| a.to_string()).zip(c[1..].iter().cloned()).collect())
         })
         .collect()
 }
@@ -59,11 +84,15 @@ struct World {
     /// An `EMPLOYERS` profile of a candidate who applied nowhere.
     employers_profile: String,
     application: String,
+    /// Each partner column's API key.
+    partner_keys: HashMap<&'static str, String>,
+    /// A partner app of company A, for the key-issuing row.
+    partner_app: String,
 }
 
 impl World {
     fn token(&self, actor: &str) -> Option<&str> {
-        self.sessions.get(actor).map(|s| s.access.as_str())
+        self.sessions.get(actor).map(|s| s.access.as_str()).or_else(|| self.partner_keys.get(actor).map(String::as_str))
     }
 
     async fn run(&self, query: &str, vars: Value, actor: &str) -> Value {
@@ -120,7 +149,6 @@ impl World {
             app.add_member(&owner, &company_a, &sessions[role], role).await;
         }
         let company_b = app.create_company(&sessions["other company"], "Company B").await;
-        let _ = company_b;
         let owner_c = app.register("owner-c").await;
         let company_c = app.create_company(&owner_c, "Company C").await;
         let posting_p = app.published_posting(&owner, &company_a, "Posting P").await;
@@ -139,6 +167,8 @@ impl World {
             public_profile: String::new(),
             employers_profile: String::new(),
             application: String::new(),
+            partner_keys: HashMap::new(),
+            partner_app: String::new(),
         };
         world.applicant_profile = world.profile(&world.sessions["applicant"], "The Applicant", "EMPLOYERS").await;
         world.public_profile = world.profile(&world.sessions["other candidate"], "Other Candidate", "PUBLIC").await;
@@ -181,6 +211,19 @@ impl World {
                 Some(&recruiter),
             )
             .await;
+        for partner in PARTNERS {
+            let (owner, company, scopes) = match partner {
+                "every scope, other company" => {
+                    let scopes: Vec<String> = PARTNERS[..6].iter().map(|s| scope_enum(s)).collect();
+                    (&world.sessions["other company"], &company_b, scopes)
+                }
+                scope => (&world.sessions["OWNER"], &world.company_a, vec![scope_enum(scope)]),
+            };
+            let app_id = world.app.create_partner_app(owner, company, &scopes).await.id;
+            let key = world.app.create_api_key(owner, &app_id).await;
+            world.partner_keys.insert(partner, key);
+        }
+        world.partner_app = world.app.create_partner_app(&owner, &world.company_a, &["EVENTS_READ".into()]).await.id;
         world
     }
 
@@ -479,6 +522,33 @@ impl World {
                     )
                     .await,
             ),
+            "create partner app" => outcome(
+                &self
+                    .run(
+                        "mutation($i: CreatePartnerAppInput!) { createPartnerApp(input: $i) { clientSecret } }",
+                        json!({ "i": { "companyId": self.company_a, "name": format!("By {a}"), "scopes": ["POSTINGS_READ"] } }),
+                        a,
+                    )
+                    .await,
+            ),
+            "list partner apps" => outcome(
+                &self
+                    .run(
+                        "query($id: ID!) { node(id: $id) { ... on Company { partnerApps { name scopes } } } }",
+                        json!({ "id": self.company_a }),
+                        a,
+                    )
+                    .await,
+            ),
+            "issue API key" => outcome(
+                &self
+                    .run(
+                        "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { key } }",
+                        json!({ "i": { "partnerAppId": self.partner_app, "name": format!("By {a}") } }),
+                        a,
+                    )
+                    .await,
+            ),
             other => panic!("docs/authorization.md has a row `{other}` that no test runs"),
         }
     }
@@ -489,12 +559,27 @@ impl World {
 }
 
 #[tokio::test]
-async fn every_cell_of_the_authorization_matrix_holds() {
-    let matrix = read_matrix();
+async fn every_cell_of_the_authorization_matrices_holds() {
+    let matrix = read_matrix("## The matrix", &ACTORS);
     assert!(matrix.len() >= 30, "the matrix has {} rows", matrix.len());
+    let partners = read_matrix("## The partner matrix", &PARTNERS);
+    assert!(partners.len() >= 30, "the partner matrix has {} rows", partners.len());
+    // One row per scope, the same scopes the partner matrix has a column for.
+    let scopes: Vec<String> =
+        table("## Partner scopes")[1..].iter().map(|r| r[0].trim_matches('`').to_owned()).collect();
+    assert_eq!(scopes, PARTNERS[..6].iter().map(|s| s.to_string()).collect::<Vec<_>>(), "the scope rows");
     let world = World::setup().await;
+    // Every scope the schema knows has a row, and no row names one it does not.
+    let known = world.app.ok(r#"{ __type(name: "PartnerScope") { enumValues { name } } }"#, json!({}), None).await;
+    let known: Vec<String> = known["__type"]["enumValues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(known, scopes.iter().map(|s| scope_enum(s)).collect::<Vec<_>>(), "PartnerScope and the scope rows");
     let mut wrong = Vec::new();
-    for (operation, cells) in &matrix {
+    for (operation, cells) in matrix.iter().chain(&partners) {
         for (actor, expected) in cells {
             let got = world.cell(operation, actor).await;
             if &got != expected {

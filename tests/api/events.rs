@@ -50,6 +50,11 @@ const EMITS: &[(&str, &[&str])] = &[
     ("deleteWebhookEndpoint", &[]),
     ("sendTestWebhook", &[]),
     ("redeliverWebhook", &[]),
+    // Credentials are not events: they are read from the database on every request.
+    ("createPartnerApp", &[]),
+    ("rotatePartnerAppSecret", &[]),
+    ("createApiKey", &[]),
+    ("revokeApiKey", &[]),
 ];
 
 /// Every event `token` may read after `after`, paging to the end; returns them and the cursor to
@@ -127,6 +132,10 @@ impl Recorder<'_> {
             "deleteWebhookEndpoint" => "deletedId",
             "sendTestWebhook" => "succeeded",
             "redeliverWebhook" => "delivery { id }",
+            "createPartnerApp" => "clientSecret partnerApp { id }",
+            "rotatePartnerAppSecret" => "clientSecret",
+            "createApiKey" => "key apiKey { id }",
+            "revokeApiKey" => "apiKey { revokedAt }",
             _ => "application { id status }",
         };
         let input_type = input_type(mutation);
@@ -290,6 +299,13 @@ async fn every_mutation_emits_exactly_its_events_and_payloads_show_what_members_
     r.run("disableWebhookEndpoint", json!({ "id": hook }), owner).await;
     r.run("enableWebhookEndpoint", json!({ "id": hook }), owner).await;
     r.run("deleteWebhookEndpoint", json!({ "id": hook }), owner).await;
+    let partner = r
+        .run("createPartnerApp", json!({ "companyId": company, "name": "Board", "scopes": ["POSTINGS_READ"] }), owner)
+        .await;
+    let partner = partner["partnerApp"]["id"].as_str().unwrap().to_owned();
+    r.run("rotatePartnerAppSecret", json!({ "partnerAppId": partner }), owner).await;
+    let key = r.run("createApiKey", json!({ "partnerAppId": partner, "name": "Sync" }), owner).await;
+    r.run("revokeApiKey", json!({ "apiKeyId": key["apiKey"]["id"] }), owner).await;
 
     for (mutation, _) in EMITS {
         assert!(r.seen.contains_key(mutation), "{mutation} was not exercised");

@@ -262,6 +262,14 @@ impl Drop for TestApp {
     }
 }
 
+/// A partner app as created: its id, OAuth client id and client secret.
+#[derive(Debug, Clone)]
+pub struct PartnerApp {
+    pub id: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
 /// A signed-in user.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -269,6 +277,16 @@ pub struct Session {
     pub refresh: String,
     pub user_id: String,
     pub email: String,
+}
+
+/// Percent-encodes a form value (RFC 3986 unreserved characters pass).
+pub fn urlencode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 pub fn unique_email(who: &str) -> String {
@@ -339,6 +357,68 @@ impl TestApp {
         body["data"].clone()
     }
 
+    /// A partner app of `company` with `scopes` (GraphQL spellings, `POSTINGS_READ`), by `owner`.
+    pub async fn create_partner_app(&self, owner: &Session, company: &str, scopes: &[String]) -> PartnerApp {
+        let data = self
+            .ok(
+                "mutation($i: CreatePartnerAppInput!) { createPartnerApp(input: $i) { clientSecret partnerApp { id clientId } } }",
+                json!({ "i": { "companyId": company, "name": "Integration", "scopes": scopes } }),
+                Some(&owner.access),
+            )
+            .await;
+        let created = &data["createPartnerApp"];
+        PartnerApp {
+            id: created["partnerApp"]["id"].as_str().unwrap().to_owned(),
+            client_id: created["partnerApp"]["clientId"].as_str().unwrap().to_owned(),
+            client_secret: created["clientSecret"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// `POST /oauth/token` with a form body and, when given, HTTP Basic client credentials.
+    pub async fn oauth(
+        &self,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let body: String =
+            form.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect::<Vec<_>>().join("&");
+        let mut request = self
+            .client
+            .post(format!("{}/oauth/token", self.address))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        let response = request.send().await.expect("token request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// An access token for a partner app by the client credentials grant.
+    pub async fn partner_token(&self, app: &PartnerApp, scope: Option<&str>) -> String {
+        let mut form = vec![("grant_type", "client_credentials")];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        let (status, _, body) = self.oauth(&form, Some((&app.client_id, &app.client_secret))).await;
+        assert_eq!(status, 200, "{body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// A new API key of a partner app.
+    pub async fn create_api_key(&self, owner: &Session, app: &str) -> String {
+        let data = self
+            .ok(
+                "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { key } }",
+                json!({ "i": { "partnerAppId": app, "name": "Sync" } }),
+                Some(&owner.access),
+            )
+            .await;
+        data["createApiKey"]["key"].as_str().unwrap().to_owned()
+    }
+
     pub async fn register(&self, who: &str) -> Session {
         let email = unique_email(who);
         let data = self
@@ -407,11 +487,16 @@ impl TestApp {
 
     /// Creates a draft from `input`; returns the posting's id.
     pub async fn create_posting(&self, token: &Session, input: Value) -> String {
+        self.create_posting_as(&token.access, input).await
+    }
+
+    /// Creates a posting with any bearer credential (a user's token, a partner's key or token).
+    pub async fn create_posting_as(&self, bearer: &str, input: Value) -> String {
         let data = self
             .ok(
                 "mutation($i: CreatePostingInput!) { createPosting(input: $i) { posting { id status } } }",
                 json!({ "i": input }),
-                Some(&token.access),
+                Some(bearer),
             )
             .await;
         data["createPosting"]["posting"]["id"].as_str().unwrap().to_owned()

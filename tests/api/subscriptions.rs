@@ -607,3 +607,70 @@ async fn an_accounts_connection_limit_holds_across_replicas() {
     assert!(again.is_some(), "a connection closed on one replica frees its place on the others");
     drop(on_first);
 }
+
+#[tokio::test]
+async fn a_partner_follows_its_companys_applications_only_with_applications_read_and_a_revoked_key_is_cut_off() {
+    let app = crate::helpers::spawn_app_with(&[("HIREGRAPH_WS_KEEPALIVE_SECS", "1")]).await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Synced").await;
+    let posting = app.published_posting(&owner, &company, "Synced Engineer").await;
+    let reader = app.create_partner_app(&owner, &company, &["APPLICATIONS_READ".into()]).await;
+    let reader_key = app.create_api_key(&owner, &reader.id).await;
+    let reader_token = app.partner_token(&reader, None).await;
+    let events_only = app.create_partner_app(&owner, &company, &["EVENTS_READ".into()]).await;
+    let events_key = app.create_api_key(&owner, &events_only.id).await;
+
+    let mut by_key = connect(&app).await;
+    by_key.init(Some(&reader_key)).await;
+    by_key.subscribe("k", APPLICATION_CHANGED, json!({ "c": company })).await;
+    let mut by_token = connect(&app).await;
+    by_token.init(Some(&reader_token)).await;
+    by_token.subscribe("t", APPLICATION_CHANGED, json!({ "c": company })).await;
+    let mut unscoped = connect(&app).await;
+    unscoped.init(Some(&events_key)).await;
+    unscoped.subscribe("u", APPLICATION_CHANGED, json!({ "c": company })).await;
+    match unscoped.recv(Duration::from_secs(2)).await {
+        Got::Text(v) => assert_eq!(v["payload"][0]["extensions"]["code"], "FORBIDDEN", "{v}"),
+        other => panic!("{other:?}"),
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let ada = candidate(&app, "ada").await;
+    app.apply(&ada, &posting).await;
+    for (ws, id) in [(&mut by_key, "k"), (&mut by_token, "t")] {
+        let got = ws.next(id, Duration::from_secs(3)).await.expect("the partner sees the application");
+        assert_eq!(got["data"]["applicationChanged"]["type"], "application.created");
+    }
+
+    // A bad key is refused at connection_init.
+    let mut bad = connect(&app).await;
+    bad.send(json!({ "type": "connection_init", "payload": { "authorization": "Bearer hg_dev_nope_000000" } })).await;
+    assert!(matches!(bad.recv(Duration::from_secs(2)).await, Got::Close(4403, _)));
+
+    // Revoking the key ends its connection at the next keepalive.
+    let keys = app
+        .ok(
+            "query($c: ID!) { node(id: $c) { ... on Company { partnerApps { id apiKeys { id } } } } }",
+            json!({ "c": company }),
+            Some(&owner.access),
+        )
+        .await;
+    let key_id = keys["node"]["partnerApps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == reader.id.as_str())
+        .and_then(|a| a["apiKeys"][0]["id"].as_str())
+        .unwrap()
+        .to_owned();
+    app.ok(
+        "mutation($i: RevokeApiKeyInput!) { revokeApiKey(input: $i) { apiKey { revokedAt } } }",
+        json!({ "i": { "apiKeyId": key_id } }),
+        Some(&owner.access),
+    )
+    .await;
+    match by_key.recv(Duration::from_secs(4)).await {
+        Got::Close(4403, reason) => assert!(reason.contains("revoked"), "{reason}"),
+        other => panic!("expected 4403 after the revocation, got {other:?}"),
+    }
+}

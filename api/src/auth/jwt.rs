@@ -4,13 +4,17 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use hiregraph_domain::UserId;
 use hiregraph_domain::accounts::User;
+use hiregraph_domain::ids::PartnerAppId;
+use hiregraph_domain::partners::{PartnerApp, Scopes};
+use hiregraph_domain::{CompanyId, UserId};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 pub const ISSUER: &str = "hiregraph";
 pub const AUDIENCE: &str = "hiregraph-api";
+/// The audience of partner access tokens (OAuth client credentials): a user token is never one.
+pub const PARTNER_AUDIENCE: &str = "hiregraph-partner";
 const LEEWAY_SECS: u64 = 30;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -24,12 +28,49 @@ struct Claims {
     iat: i64,
 }
 
+/// A partner access token's claims (RFC 9068's names where it has them).
+#[derive(Debug, Serialize, Deserialize)]
+struct PartnerClaims {
+    /// The partner app.
+    sub: String,
+    client_id: String,
+    company: String,
+    scope: String,
+    /// The app's secret version when issued: a rotation ends older tokens.
+    ver: i32,
+    iss: String,
+    aud: String,
+    exp: i64,
+    nbf: i64,
+    iat: i64,
+}
+
+/// What a valid partner access token says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerToken {
+    pub app: PartnerAppId,
+    pub company: CompanyId,
+    pub scopes: Scopes,
+    pub secret_version: i32,
+}
+
+/// Whom a bearer JWT names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bearer {
+    User(UserId),
+    Partner(PartnerToken),
+}
+
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    partner_validation: Validation,
     pub ttl: Duration,
 }
+
+/// How long a partner access token lives (RFC 6749 `expires_in`).
+pub const PARTNER_TOKEN_TTL: Duration = Duration::from_secs(3600);
 
 impl JwtKeys {
     pub fn new(secret: &[u8], ttl: Duration) -> Self {
@@ -40,7 +81,58 @@ impl JwtKeys {
         validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECS;
-        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation, ttl }
+        let mut partner_validation = validation.clone();
+        partner_validation.set_audience(&[PARTNER_AUDIENCE]);
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            partner_validation,
+            ttl,
+        }
+    }
+
+    /// A partner access token for `app`, narrowed to `scopes`, valid for an hour from `now`.
+    pub fn issue_partner(
+        &self,
+        app: &PartnerApp,
+        scopes: Scopes,
+        now: DateTime<Utc>,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        let claims = PartnerClaims {
+            sub: app.id.to_string(),
+            client_id: app.client_id.clone(),
+            company: app.company_id.to_string(),
+            scope: scopes.to_text(),
+            ver: app.secret_version,
+            iss: ISSUER.to_owned(),
+            aud: PARTNER_AUDIENCE.to_owned(),
+            iat: now.timestamp(),
+            nbf: now.timestamp(),
+            exp: now.timestamp() + PARTNER_TOKEN_TTL.as_secs() as i64,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+    }
+
+    /// A user's or a partner's access token, or why it is refused.
+    pub fn verify_bearer(&self, token: &str) -> Result<Bearer, String> {
+        match self.verify_until(token) {
+            Ok((id, _)) => Ok(Bearer::User(id)),
+            Err(_) if looks_partner(token) => {
+                let data = jsonwebtoken::decode::<PartnerClaims>(token, &self.decoding, &self.partner_validation)
+                    .map_err(|e| e.to_string())?;
+                let c = data.claims;
+                let uuid =
+                    |raw: &str, what: &str| uuid::Uuid::parse_str(raw).map_err(|_| format!("{what} is not an id"));
+                Ok(Bearer::Partner(PartnerToken {
+                    app: PartnerAppId(uuid(&c.sub, "sub")?),
+                    company: CompanyId(uuid(&c.company, "company")?),
+                    scopes: Scopes::parse_text(&c.scope)?,
+                    secret_version: c.ver,
+                }))
+            }
+            Err(why) => Err(why),
+        }
     }
 
     /// An access token for `user`, valid from `now` for the configured lifetime.
@@ -70,6 +162,31 @@ impl JwtKeys {
         let id = uuid::Uuid::parse_str(&data.claims.sub).map_err(|_| "sub is not a user id".to_owned())?;
         Ok((UserId(id), data.claims.exp))
     }
+}
+
+/// The claims that pick a token's validation and tell its end, read without verifying: only for a
+/// token that is verified as well, or to choose how to verify it.
+#[derive(Deserialize)]
+struct Unverified {
+    aud: Option<String>,
+    exp: Option<i64>,
+}
+
+fn unverified(token: &str) -> Option<Unverified> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Whether a token's (unverified) audience is the partner one, to pick its validation.
+fn looks_partner(token: &str) -> bool {
+    unverified(token).is_some_and(|c| c.aud.as_deref() == Some(PARTNER_AUDIENCE))
+}
+
+/// When a token that was verified expires (Unix seconds).
+pub fn expiry_of(token: &str) -> Option<i64> {
+    unverified(token)?.exp
 }
 
 #[cfg(test)]
@@ -106,5 +223,31 @@ mod tests {
         assert!(keys.verify(&future).is_err(), "a token whose nbf lies ahead must be refused");
         let other = JwtKeys::new(&[8; 32], Duration::from_secs(60)).issue(&user, Utc::now()).unwrap();
         assert!(keys.verify(&other).is_err());
+    }
+
+    #[test]
+    fn a_partner_token_is_never_a_user_token() {
+        use hiregraph_domain::partners::Scope;
+        let keys = JwtKeys::new(&[7; 32], Duration::from_secs(60));
+        let app = PartnerApp {
+            id: PartnerAppId::generate(),
+            company_id: CompanyId::generate(),
+            name: "Board".into(),
+            scopes: Scopes::of(Scope::ALL),
+            client_id: "hgapp_x".into(),
+            secret_version: 3,
+            created_by: UserId::generate(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let scopes = Scopes::of(&[Scope::PostingsRead]);
+        let token = keys.issue_partner(&app, scopes, Utc::now()).unwrap();
+        assert!(keys.verify(&token).is_err(), "a partner token must not pass as a user's");
+        let expected = PartnerToken { app: app.id, company: app.company_id, scopes, secret_version: 3 };
+        assert_eq!(keys.verify_bearer(&token), Ok(Bearer::Partner(expected)));
+        let user = keys.issue(&user(), Utc::now()).unwrap();
+        assert!(matches!(keys.verify_bearer(&user), Ok(Bearer::User(_))));
+        let foreign = JwtKeys::new(&[8; 32], Duration::from_secs(60)).issue_partner(&app, scopes, Utc::now()).unwrap();
+        assert!(keys.verify_bearer(&foreign).is_err());
     }
 }

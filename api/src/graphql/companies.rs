@@ -71,6 +71,12 @@ impl Company {
         Ok(list.into_iter().map(super::webhooks::WebhookEndpoint).collect())
     }
 
+    /// The company's partner apps; its ADMINs and OWNERs (and platform admins) only.
+    async fn partner_apps(&self, ctx: &Context<'_>) -> Result<Vec<super::partners::PartnerApp>> {
+        let list = crate::services::partners::apps_of(state(ctx), viewer(ctx), self.0.id).await?;
+        Ok(list.into_iter().map(super::partners::PartnerApp).collect())
+    }
+
     /// The members; only members and platform admins may list them.
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<CompanyMember>> {
         let list = service::members(state(ctx), viewer(ctx), self.0.id).await?;
@@ -90,12 +96,10 @@ impl Company {
     ) -> Result<PostingConnection> {
         let request = page_request(first, after, last, before)?;
         let state = state(ctx);
-        let role = viewer(ctx).role_in(state, self.0.id).await?;
-        let scope = if hiregraph_domain::companies::may(
-            &viewer(ctx).principal,
-            role,
-            hiregraph_domain::companies::CompanyAction::ReadPrivatePostings,
-        ) {
+        let scope = if viewer(ctx)
+            .may(state, self.0.id, hiregraph_domain::companies::CompanyAction::ReadPrivatePostings)
+            .await?
+        {
             CompanyScope::All
         } else {
             CompanyScope::Public

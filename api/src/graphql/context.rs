@@ -209,7 +209,7 @@ impl Loader<AppliedToViewer> for ViewerLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[AppliedToViewer]) -> Result<HashMap<AppliedToViewer, bool>, Self::Error> {
-        let companies: Vec<CompanyId> = self.viewer.memberships(&self.state).await?.keys().copied().collect();
+        let companies: Vec<CompanyId> = self.viewer.applicant_companies(&self.state).await?;
         let ids: Vec<CandidateId> = keys.iter().map(|k| k.0).collect();
         let applied = loading::applied_to_any(&self.state, &ids, &companies).await?;
         Ok(keys.iter().map(|k| (*k, applied.contains(&k.0))).collect())

@@ -34,6 +34,8 @@ fn decode_position(raw: &str) -> Result<i64, AppError> {
 pub enum EventActorKind {
     /// A signed-in user.
     User,
+    /// A partner app, by its API key or access token.
+    Partner,
     /// The platform itself (expiry, maintenance).
     System,
 }
@@ -43,6 +45,8 @@ pub struct EventActor {
     kind: EventActorKind,
     /// The user's id, for `USER`.
     user_id: Option<ID>,
+    /// The partner app's id, for `PARTNER`.
+    partner_app_id: Option<ID>,
 }
 
 /// A domain event: a change to one object, with the object as the company's members could see
@@ -73,8 +77,15 @@ impl Event {
 
     async fn actor(&self) -> EventActor {
         match self.0.actor {
-            Actor::User(id) => EventActor { kind: EventActorKind::User, user_id: Some(encode(Kind::User, id.0)) },
-            Actor::System => EventActor { kind: EventActorKind::System, user_id: None },
+            Actor::User(id) => {
+                EventActor { kind: EventActorKind::User, user_id: Some(encode(Kind::User, id.0)), partner_app_id: None }
+            }
+            Actor::Partner(id) => EventActor {
+                kind: EventActorKind::Partner,
+                user_id: None,
+                partner_app_id: Some(encode(Kind::PartnerApp, id.0)),
+            },
+            Actor::System => EventActor { kind: EventActorKind::System, user_id: None, partner_app_id: None },
         }
     }
 

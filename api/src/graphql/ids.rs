@@ -21,6 +21,8 @@ pub enum Kind {
     ApplicationEvent,
     WebhookEndpoint,
     WebhookDelivery,
+    PartnerApp,
+    ApiKey,
 }
 
 impl Kind {
@@ -34,6 +36,8 @@ impl Kind {
             Kind::ApplicationEvent => "ApplicationEvent",
             Kind::WebhookEndpoint => "WebhookEndpoint",
             Kind::WebhookDelivery => "WebhookDelivery",
+            Kind::PartnerApp => "PartnerApp",
+            Kind::ApiKey => "ApiKey",
         }
     }
 
@@ -47,6 +51,8 @@ impl Kind {
             Kind::ApplicationEvent,
             Kind::WebhookEndpoint,
             Kind::WebhookDelivery,
+            Kind::PartnerApp,
+            Kind::ApiKey,
         ]
         .into_iter()
         .find(|k| k.name() == raw)

@@ -12,6 +12,7 @@ pub mod input_text;
 pub mod limits;
 pub mod matching;
 pub mod node;
+pub mod partners;
 pub mod postings;
 pub mod subscriptions;
 pub mod types;
@@ -46,6 +47,7 @@ pub struct MutationRoot(
     candidates::CandidateMutation,
     applications::ApplicationMutation,
     webhooks::WebhookMutation,
+    partners::PartnerMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;

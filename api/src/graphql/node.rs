@@ -71,6 +71,8 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
         }
         // Read through `Company.webhookEndpoints`, where their managers are checked.
         Kind::WebhookEndpoint | Kind::WebhookDelivery => None,
+        // Read through `Company.partnerApps`, where their managers are checked.
+        Kind::PartnerApp | Kind::ApiKey => None,
         Kind::ApplicationEvent => {
             let Some(event) = crate::services::loading::application_event(state(ctx), uuid).await? else {
                 return Ok(None);

@@ -228,6 +228,8 @@ pub async fn principal_of(state: &AppState, id: UserId) -> AppResult<Option<Prin
 /// session at once: its refresh tokens are revoked and its access tokens stop working with the
 /// next request.
 pub async fn set_disabled(state: &AppState, viewer: &Viewer, id: UserId, disabled: bool) -> AppResult<User> {
+    // Partner tokens never manage accounts.
+    crate::services::companies::signed_in(viewer)?;
     match viewer.principal.user_id() {
         None => return Err(AppError::Unauthenticated("sign in to manage accounts".into())),
         Some(_) if !viewer.principal.is_platform_admin() => {

@@ -6,12 +6,13 @@ use hiregraph_domain::applications::{
     self as rules, Application, ApplicationAction, ApplicationEvent, ApplicationNote, ApplicationStatus, Mover,
     Relation, Source,
 };
+use hiregraph_domain::companies::{CompanyAction, Standing};
 use hiregraph_domain::events::Change;
 use hiregraph_domain::{ApplicationId, CompanyId, FieldError, PostingId};
 use hiregraph_persistence::{StoreError, applications as store, candidates};
 
 use crate::error::{AppError, AppResult};
-use crate::services::companies::signed_in;
+use crate::services::companies::{authenticated, author, signed_in};
 use crate::services::events;
 use crate::state::{AppState, Viewer, now};
 
@@ -21,8 +22,10 @@ fn not_found() -> AppError {
 
 /// How the viewer relates to an application.
 pub async fn relation(state: &AppState, viewer: &Viewer, application: &Application) -> AppResult<Relation> {
-    if let Some(role) = viewer.role_in(state, application.company_id).await? {
-        return Ok(Relation::Member(role));
+    match viewer.standing_in(state, application.company_id).await? {
+        Some(Standing::Member(role)) => return Ok(Relation::Member(role)),
+        Some(Standing::Partner(scopes)) => return Ok(Relation::Partner(scopes)),
+        None => {}
     }
     if let Some(user) = viewer.principal.user_id()
         && candidates::find_id_by_user(user, &state.db.conn).await? == Some(application.candidate_id)
@@ -58,7 +61,7 @@ pub async fn check(
     if rules::may(&viewer.principal, relation, action) {
         return Ok(());
     }
-    signed_in(viewer)?;
+    authenticated(viewer)?;
     if !rules::may(&viewer.principal, relation, ApplicationAction::Read) {
         return Err(not_found());
     }
@@ -142,7 +145,7 @@ pub async fn move_to(
     to: ApplicationStatus,
     note: Option<String>,
 ) -> AppResult<Arc<Application>> {
-    let actor = signed_in(viewer)?;
+    let actor = author(viewer)?;
     let (application, _) = read(state, viewer, id).await?;
     let (mover, action) = if to == ApplicationStatus::Withdrawn {
         (Mover::Candidate, ApplicationAction::Withdraw)
@@ -187,7 +190,7 @@ pub async fn move_to(
 }
 
 pub async fn add_note(state: &AppState, viewer: &Viewer, id: ApplicationId, body: &str) -> AppResult<ApplicationNote> {
-    let author = signed_in(viewer)?;
+    let author = author(viewer)?;
     let (application, _) = read(state, viewer, id).await?;
     check(state, viewer, &application, ApplicationAction::WriteNotes).await?;
     let body = hiregraph_domain::values::bounded_text("body", body, 1, 10_000)
@@ -204,10 +207,9 @@ pub async fn add_note(state: &AppState, viewer: &Viewer, id: ApplicationId, body
 /// and platform admins. Takes the company the caller already holds, so a page of postings checks
 /// without loading anything again.
 pub async fn may_list_for_posting(state: &AppState, viewer: &Viewer, company: CompanyId) -> AppResult<()> {
-    let role = viewer.role_in(state, company).await?;
-    if rules::may(&viewer.principal, role.map_or(Relation::Stranger, Relation::Member), ApplicationAction::Read) {
+    if viewer.may(state, company, CompanyAction::ReadApplications).await? {
         return Ok(());
     }
-    signed_in(viewer)?;
+    authenticated(viewer)?;
     Err(AppError::Forbidden("only the company's members see a posting's applications".into()))
 }

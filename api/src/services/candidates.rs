@@ -9,7 +9,7 @@ use hiregraph_persistence::page::{Page, PageRequest};
 use hiregraph_persistence::{StoreError, applications};
 
 use crate::error::{AppError, AppResult};
-use crate::services::companies::signed_in;
+use crate::services::companies::{authenticated, signed_in};
 use crate::services::events;
 use crate::state::{AppState, Viewer, now};
 
@@ -25,13 +25,12 @@ pub async fn access(
     profile: &CandidateProfile,
     applied: Option<bool>,
 ) -> AppResult<CandidateAccess> {
-    let memberships = viewer.memberships(state).await?;
     let is_applied_company_member = match applied {
         Some(applied) => applied,
-        None if memberships.is_empty() => false,
         None => {
-            let companies: Vec<_> = memberships.keys().copied().collect();
-            !applications::applied_to_any(&[profile.id], &companies, &state.db.conn).await?.is_empty()
+            let companies = viewer.applicant_companies(state).await?;
+            !companies.is_empty()
+                && !applications::applied_to_any(&[profile.id], &companies, &state.db.conn).await?.is_empty()
         }
     };
     Ok(CandidateAccess {
@@ -104,7 +103,7 @@ pub async fn search(
     mut filter: CandidateFilter,
     request: &PageRequest,
 ) -> AppResult<(Page<CandidateId>, CandidateFilter)> {
-    signed_in(viewer)?;
+    authenticated(viewer)?;
     if !viewer.principal.is_platform_admin() && viewer.memberships(state).await?.is_empty() {
         return Err(AppError::Forbidden("only members of a company may search candidates".into()));
     }

@@ -3,19 +3,43 @@
 use std::sync::Arc;
 
 use hiregraph_domain::companies::{
-    self as rules, Company, CompanyAction, CompanyProfile, CompanyProfileInput, CompanyRole, Membership, company_slug,
+    self as rules, Company, CompanyAction, CompanyProfile, CompanyProfileInput, CompanyRole, Membership, Standing,
+    company_slug,
 };
 use hiregraph_domain::events::Change;
 use hiregraph_domain::values::Email;
-use hiregraph_domain::{CompanyId, UserId};
+use hiregraph_domain::{CompanyId, Principal, UserId};
 use hiregraph_persistence::{companies, users};
 
 use crate::error::{AppError, AppResult};
 use crate::services::{events, loading};
 use crate::state::{AppState, Viewer, now};
 
+/// The signed-in person, for what only a person does; a partner token is `FORBIDDEN` here.
 pub fn signed_in(viewer: &Viewer) -> AppResult<UserId> {
-    viewer.principal.user_id().ok_or_else(|| AppError::Unauthenticated("sign in first".into()))
+    match &viewer.principal {
+        Principal::User { id, .. } => Ok(*id),
+        Principal::Partner { .. } => Err(AppError::Forbidden("a partner token cannot do this; only people can".into())),
+        Principal::Anonymous => Err(AppError::Unauthenticated("sign in first".into())),
+    }
+}
+
+/// Refuses anonymous callers: for what members and partner apps (within their scopes) both do.
+pub fn authenticated(viewer: &Viewer) -> AppResult<()> {
+    match viewer.principal {
+        Principal::Anonymous => Err(AppError::Unauthenticated("sign in first".into())),
+        _ => Ok(()),
+    }
+}
+
+/// Whom a write is recorded under when it needs a person (an application's move, a note): the
+/// signed-in person, or the member who created the partner app acting.
+pub fn author(viewer: &Viewer) -> AppResult<UserId> {
+    match &viewer.principal {
+        Principal::User { id, .. } => Ok(*id),
+        Principal::Partner { on_behalf_of, .. } => Ok(*on_behalf_of),
+        Principal::Anonymous => Err(AppError::Unauthenticated("sign in first".into())),
+    }
 }
 
 /// The company, if it exists, and whether the viewer may do `action` in it. Companies are public,
@@ -28,12 +52,15 @@ pub async fn authorize(
 ) -> AppResult<(Arc<Company>, Option<CompanyRole>)> {
     let company =
         loading::company(state, id).await?.ok_or_else(|| AppError::NotFound("no company has this id".into()))?;
-    let role = viewer.role_in(state, id).await?;
-    if !rules::may(&viewer.principal, role, action) {
-        signed_in(viewer)?;
-        return Err(AppError::Forbidden(format!("your role in {} does not allow this", company.profile.name)));
+    let standing = viewer.standing_in(state, id).await?;
+    if !rules::may(&viewer.principal, standing, action) {
+        authenticated(viewer)?;
+        return Err(AppError::Forbidden(match standing {
+            Some(Standing::Partner(_)) => "this partner app's scopes do not allow this".to_owned(),
+            _ => format!("your role in {} does not allow this", company.profile.name),
+        }));
     }
-    Ok((company, role))
+    Ok((company, standing.and_then(Standing::role)))
 }
 
 pub async fn create(
@@ -205,6 +232,6 @@ pub async fn change_member(
 
 /// The members, visible to members and platform admins only.
 pub async fn members(state: &AppState, viewer: &Viewer, id: CompanyId) -> AppResult<Vec<Membership>> {
-    authorize(state, viewer, id, CompanyAction::ReadPrivatePostings).await?;
+    authorize(state, viewer, id, CompanyAction::ReadMembers).await?;
     Ok(companies::members_of(&[id], &state.db.conn).await?)
 }

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use hiregraph_domain::applications::{Application, Source};
 use hiregraph_domain::candidates::CandidateProfile;
-use hiregraph_domain::companies::{Company, Membership};
+use hiregraph_domain::companies::{Company, CompanyAction, Membership};
 use hiregraph_domain::events::{Actor, Change, Event, EventType};
 use hiregraph_domain::postings::Posting;
 use hiregraph_domain::values::Location;
@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::error::{AppError, AppResult};
 use crate::graphql::ids::{Kind, encode};
-use crate::services::companies::signed_in;
+use crate::services::companies::authenticated;
 use crate::state::{AppState, Viewer};
 
 /// One write use case: run statements on `conn()`, `record` what changed, `commit`.
@@ -29,7 +29,11 @@ pub struct Unit<'s> {
 }
 
 pub fn actor_of(principal: &Principal) -> Actor {
-    principal.user_id().map_or(Actor::System, Actor::User)
+    match principal {
+        Principal::User { id, .. } => Actor::User(*id),
+        Principal::Partner { app, .. } => Actor::Partner(*app),
+        Principal::Anonymous => Actor::System,
+    }
 }
 
 /// Begins a unit of work on behalf of the viewer.
@@ -199,6 +203,7 @@ pub fn payload(change: &Change) -> Value {
         }),
         Change::CandidateProfileUpdated(p) => json!({ "candidate": candidate(p) }),
         Change::UserAccessChanged(id) => json!({ "userId": encode(Kind::User, id.0).0 }),
+        Change::PartnerAccessChanged { app, .. } => json!({ "partnerAppId": encode(Kind::PartnerApp, app.0).0 }),
         Change::WebhookEndpointDisabled(e) => json!({
             "webhookEndpoint": {
                 "id": encode(Kind::WebhookEndpoint, e.id).0,
@@ -225,16 +230,24 @@ pub async fn list(
     after: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<Event>> {
-    signed_in(viewer)?;
-    let companies = match company {
-        Some(id) => {
-            if !viewer.principal.is_platform_admin() && viewer.role_in(state, id).await?.is_none() {
-                return Err(AppError::Forbidden("only the company's members read its events".into()));
+    authenticated(viewer)?;
+    let companies = match (company, &viewer.principal) {
+        (Some(id), _) => {
+            if !viewer.may(state, id, CompanyAction::ReadEvents).await? {
+                return Err(AppError::Forbidden(
+                    "only the company's members and partner apps with events:read read its events".into(),
+                ));
             }
             Some(vec![id])
         }
-        None if viewer.principal.is_platform_admin() => None,
-        None => {
+        (None, principal) if principal.is_platform_admin() => None,
+        (None, Principal::Partner { company, .. }) => {
+            if !viewer.may(state, *company, CompanyAction::ReadEvents).await? {
+                return Err(AppError::Forbidden("this partner app's scopes do not include events:read".into()));
+            }
+            Some(vec![*company])
+        }
+        (None, _) => {
             let mine: Vec<CompanyId> = viewer.memberships(state).await?.keys().copied().collect();
             if mine.is_empty() {
                 return Err(AppError::Forbidden("only members of a company read events".into()));

@@ -77,14 +77,15 @@ pub struct Live {
     /// past an event a subscriber that just joined is owed.
     gate: tokio::sync::Mutex<()>,
     /// Open WebSocket connections per account, on this replica.
-    connections: std::sync::Mutex<std::collections::HashMap<UserId, usize>>,
+    connections: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, usize>>,
 }
 
 /// One counted connection; dropping it gives its place back (on this replica at once, in Redis
 /// a moment later).
 pub struct ConnectionGuard {
     state: Arc<AppState>,
-    user: UserId,
+    /// The account: a user's id, or a partner app's.
+    user: uuid::Uuid,
     holder: u64,
 }
 
@@ -92,7 +93,7 @@ impl ConnectionGuard {
     /// Renews the connection's place among its account's on every replica (a replica that dies
     /// holding places gives them back once `CONNECTION_HOLD` runs out).
     pub async fn renew(&self) {
-        let key = LimitKey::ConnectionsOf(self.user.0);
+        let key = LimitKey::ConnectionsOf(self.user);
         let limit = self.state.settings.websocket.max_connections as u64;
         let _ = self.state.limiter.hold(&key, self.holder, limit, connection_hold(&self.state)).await;
     }
@@ -108,7 +109,7 @@ impl Drop for ConnectionGuard {
                 open.remove(&self.user);
             }
         }
-        let (state, key, holder) = (self.state.clone(), LimitKey::ConnectionsOf(self.user.0), self.holder);
+        let (state, key, holder) = (self.state.clone(), LimitKey::ConnectionsOf(self.user), self.holder);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move { state.limiter.release(&key, holder).await });
         }
@@ -149,7 +150,7 @@ impl Live {
 /// replica and, through Redis, on all of them together (without Redis, or while it does not
 /// answer, each replica counts alone). `None` when that many are already open. The guard gives
 /// the place back when the connection ends.
-pub async fn admit_connection(state: &Arc<AppState>, user: UserId) -> Option<ConnectionGuard> {
+pub async fn admit_connection(state: &Arc<AppState>, user: uuid::Uuid) -> Option<ConnectionGuard> {
     let limit = state.settings.websocket.max_connections;
     {
         let mut open = state.live.connections.lock().ok()?;
@@ -161,7 +162,7 @@ pub async fn admit_connection(state: &Arc<AppState>, user: UserId) -> Option<Con
     }
     // From here the guard undoes the local count, whatever happens.
     let guard = ConnectionGuard { state: state.clone(), user, holder: OsRng.next_u64() };
-    let key = LimitKey::ConnectionsOf(user.0);
+    let key = LimitKey::ConnectionsOf(user);
     match state.limiter.hold(&key, guard.holder, limit as u64, connection_hold(state)).await {
         Some(false) => None,
         Some(true) | None => Some(guard),
@@ -318,7 +319,7 @@ async fn hear(listener: &mut Option<Listener>) -> Heard {
 use hiregraph_domain::applications::Application;
 use hiregraph_domain::events::EventType;
 use hiregraph_domain::postings::Posting;
-use hiregraph_domain::{ApplicationId, CandidateId, CompanyId, PostingId, Principal, UserId};
+use hiregraph_domain::{ApplicationId, CandidateId, CompanyId, PostingId, Principal};
 
 use hiregraph_domain::applications::{self as rules, ApplicationAction};
 
@@ -372,11 +373,13 @@ pub async fn application_for(
 /// Checks, at subscribe time, that the viewer may follow a company's applications: its members
 /// and platform admins.
 pub async fn may_follow_company(state: &AppState, viewer: &Viewer, company: CompanyId) -> AppResult<()> {
-    crate::services::companies::signed_in(viewer)?;
-    if viewer.principal.is_platform_admin() || viewer.role_in(state, company).await?.is_some() {
+    crate::services::companies::authenticated(viewer)?;
+    if viewer.may(state, company, hiregraph_domain::companies::CompanyAction::ReadApplications).await? {
         return Ok(());
     }
-    Err(AppError::Forbidden("only the company's members follow its applications".into()))
+    Err(AppError::Forbidden(
+        "only the company's members and partner apps with applications:read follow its applications".into(),
+    ))
 }
 
 /// The company of a posting the viewer may see.

@@ -7,7 +7,7 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use hiregraph_domain::candidates::{CandidateProfile, Visibility};
-use hiregraph_domain::companies::{self as rules, CompanyAction};
+use hiregraph_domain::companies::CompanyAction;
 use hiregraph_domain::matching::{
     CandidateFacts, DesiredSalary, Match, PostingFacts, SkillCounts, score, score_from_counts,
 };
@@ -17,7 +17,7 @@ use hiregraph_domain::{PostingId, UserId};
 use hiregraph_persistence::{candidates, companies as company_store, matching};
 
 use crate::error::{AppError, AppResult};
-use crate::services::companies::signed_in;
+use crate::services::companies::authenticated;
 use crate::services::{loading, postings as posting_service};
 use crate::state::{AppState, Viewer, now};
 
@@ -108,12 +108,11 @@ pub async fn candidates_for(
     posting: &Posting,
     first: usize,
 ) -> AppResult<Vec<(Arc<CandidateProfile>, Match)>> {
-    signed_in(viewer)?;
+    authenticated(viewer)?;
     if !posting_service::may_read(state, viewer, posting).await? {
         return Err(AppError::NotFound("no posting has this id".into()));
     }
-    let role = viewer.role_in(state, posting.company_id).await?;
-    if !rules::may(&viewer.principal, role, CompanyAction::ManagePostings) {
+    if !viewer.may(state, posting.company_id, CompanyAction::SourceCandidates).await? {
         return Err(AppError::Forbidden(
             "only the company's recruiters, admins and owners see recommended candidates".into(),
         ));

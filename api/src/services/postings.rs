@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use hiregraph_domain::companies::{self as rules, CompanyAction, LocationInput};
+use hiregraph_domain::companies::{CompanyAction, LocationInput};
 use hiregraph_domain::events::Change;
 use hiregraph_domain::postings::{
     Posting, PostingAction, PostingContent, PostingContentInput, PostingStatus, SalaryInput,
@@ -12,7 +12,7 @@ use hiregraph_domain::{CompanyId, PostingId, ValidationErrors};
 use hiregraph_persistence::postings;
 
 use crate::error::{AppError, AppResult};
-use crate::services::companies::{authorize, signed_in};
+use crate::services::companies::{authenticated, authorize};
 use crate::services::{events, loading};
 use crate::state::{AppState, Viewer, now};
 
@@ -26,8 +26,7 @@ pub async fn may_read(state: &AppState, viewer: &Viewer, posting: &Posting) -> A
     if readable_by_anyone(posting) {
         return Ok(true);
     }
-    let role = viewer.role_in(state, posting.company_id).await?;
-    Ok(rules::may(&viewer.principal, role, CompanyAction::ReadPrivatePostings))
+    viewer.may(state, posting.company_id, CompanyAction::ReadPrivatePostings).await
 }
 
 /// Whether everyone, signed in or not, may read the posting (what `may_read` decides first).
@@ -44,13 +43,12 @@ pub async fn read(state: &AppState, viewer: &Viewer, id: PostingId) -> AppResult
 /// Loads a posting for a write: hidden ones are `NOT_FOUND`, visible ones the viewer may not
 /// manage are `FORBIDDEN`. Reads the database, not the cache, since a write follows.
 async fn for_write(state: &AppState, viewer: &Viewer, id: PostingId) -> AppResult<Posting> {
-    signed_in(viewer)?;
+    authenticated(viewer)?;
     let posting = postings::find_by_ids(&[id], &state.db.conn).await?.pop().ok_or_else(not_found)?;
     if !may_read(state, viewer, &posting).await? {
         return Err(not_found());
     }
-    let role = viewer.role_in(state, posting.company_id).await?;
-    if !rules::may(&viewer.principal, role, CompanyAction::ManagePostings) {
+    if !viewer.may(state, posting.company_id, CompanyAction::ManagePostings).await? {
         return Err(AppError::Forbidden(
             "only the company's recruiters, admins and owners may change its postings".into(),
         ));

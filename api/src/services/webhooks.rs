@@ -24,7 +24,7 @@ use sha2::Sha256;
 
 use crate::error::{AppError, AppResult};
 use crate::graphql::ids::{Kind, encode};
-use crate::services::companies::signed_in;
+use crate::services::companies::authenticated;
 use crate::services::events;
 use crate::state::{AppState, Viewer, now};
 
@@ -185,6 +185,7 @@ pub fn body_of(event: &Event) -> Vec<u8> {
     let data: serde_json::Value = serde_json::from_str(&event.payload).unwrap_or(serde_json::Value::Null);
     let actor = match event.actor {
         Actor::User(id) => json!({ "kind": "USER", "userId": encode(Kind::User, id.0).0 }),
+        Actor::Partner(id) => json!({ "kind": "PARTNER", "partnerAppId": encode(Kind::PartnerApp, id.0).0 }),
         Actor::System => json!({ "kind": "SYSTEM" }),
     };
     let body = json!({
@@ -214,13 +215,13 @@ pub async fn authorize(state: &AppState, viewer: &Viewer, company: CompanyId) ->
 
 /// An endpoint the viewer manages; `NOT_FOUND` for strangers to its company.
 async fn managed(state: &AppState, viewer: &Viewer, id: EndpointId) -> AppResult<(Endpoint, Secrets)> {
-    signed_in(viewer)?;
+    authenticated(viewer)?;
     let (endpoint, secrets) = store::find_endpoint(id, &state.db.conn).await?.ok_or_else(not_found)?;
-    let role = viewer.role_in(state, endpoint.company_id).await?;
-    if role.is_none() && !viewer.principal.is_platform_admin() {
+    let standing = viewer.standing_in(state, endpoint.company_id).await?;
+    if standing.is_none() && !viewer.principal.is_platform_admin() {
         return Err(not_found());
     }
-    if !rules::may(&viewer.principal, role, CompanyAction::ManageWebhooks) {
+    if !rules::may(&viewer.principal, standing, CompanyAction::ManageWebhooks) {
         return Err(AppError::Forbidden("only the company's admins and owners manage its webhooks".into()));
     }
     Ok((endpoint, secrets))
@@ -396,9 +397,8 @@ pub async fn send_test(state: &AppState, viewer: &Viewer, id: EndpointId) -> App
 
 /// A company's endpoints (the caller holds the company, so only the viewer's role is checked).
 pub async fn list(state: &AppState, viewer: &Viewer, company: CompanyId) -> AppResult<Vec<Endpoint>> {
-    let role = viewer.role_in(state, company).await?;
-    if !rules::may(&viewer.principal, role, CompanyAction::ManageWebhooks) {
-        signed_in(viewer)?;
+    if !viewer.may(state, company, CompanyAction::ManageWebhooks).await? {
+        authenticated(viewer)?;
         return Err(AppError::Forbidden("only the company's admins and owners manage its webhooks".into()));
     }
     Ok(store::endpoints_of(company, &state.db.conn).await?)
@@ -416,7 +416,7 @@ pub async fn deliveries(
 
 /// Queues a delivery again at once.
 pub async fn redeliver(state: &AppState, viewer: &Viewer, id: uuid::Uuid) -> AppResult<Delivery> {
-    signed_in(viewer)?;
+    authenticated(viewer)?;
     let missing = || AppError::NotFound("no webhook delivery you may manage has this id".into());
     let delivery = store::find_delivery(id, &state.db.conn).await?.ok_or_else(missing)?;
     match managed(state, viewer, delivery.endpoint_id).await {

@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table. They never leave this crate: repositories map them to
 //! domain types.
 
+pub mod api_keys;
 pub mod application_events;
 pub mod application_notes;
 pub mod applications;
@@ -8,7 +9,9 @@ pub mod candidate_profiles;
 pub mod candidate_skills;
 pub mod companies;
 pub mod company_members;
+pub mod idempotency_keys;
 pub mod outbox;
+pub mod partner_apps;
 pub mod posting_benefits;
 pub mod posting_items;
 pub mod posting_locations;
