@@ -64,7 +64,8 @@ async fn the_token_endpoint_follows_rfc_6749_case_by_case() {
     assert!(app.ok(DRAFT, json!({ "id": f.draft }), Some(&narrow)).await["posting"].is_object());
 
     // §5.2, one error at a time.
-    let cases: Vec<(&str, Vec<(&str, &str)>, Option<(&str, &str)>, u16, &str)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Option<(&'a str, &'a str)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "a scope the app lacks",
             vec![("grant_type", "client_credentials"), ("scope", "webhooks:manage")],
