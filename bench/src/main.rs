@@ -10,12 +10,14 @@ use serde_json::{Value, json};
 
 mod codec;
 mod live;
+mod partners;
 mod peer;
 mod webhooks;
 
 const USAGE: &str = "usage:
   hiregraph-bench generate --database-url URL [--companies N] [--postings N] [--candidates N] [--applications N]
-  hiregraph-bench load --url http://127.0.0.1:8080 [--scenario by-id|feed|company|search|recommend|candidates] [--seconds N] [--concurrency N] [--label TEXT]
+  hiregraph-bench load --url http://127.0.0.1:8080 [--scenario by-id|feed|company|search|recommend|candidates] [--auth none|user|key] [--seconds N] [--concurrency N] [--label TEXT]
+  hiregraph-bench upsert-batch --url URL [--rounds 20] [--size 100]
   hiregraph-bench codec --database-url URL [--postings 100] [--rounds 300]
   hiregraph-bench peer-check --url HIREGRAPH --peer-url POSTGRAPHILE --database-url URL
   hiregraph-bench peer-load --url URL --server hiregraph|postgraphile --query by-id|first-20|first-100|company-counts|company-pipeline|typename
@@ -58,6 +60,7 @@ async fn main() -> std::process::ExitCode {
         "webhook-report" => webhooks::report(&flags).await,
         "move-latency" => webhooks::move_latency(&flags).await,
         "subscribers" => live::subscribers(&flags).await,
+        "upsert-batch" => partners::batch(&flags).await,
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -284,22 +287,23 @@ async fn load(flags: &HashMap<String, String>) -> Result<(), String> {
         }
         after = p["pageInfo"]["endCursor"].clone();
     }
-    let login = graphql(
-        &client,
-        &url,
-        "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
-        json!({ "i": { "email": "bench-owner@bench.example", "password": BENCH_PASSWORD } }),
-        None,
-    )
-    .await?;
-    let token = login["data"]["login"]["accessToken"].as_str().unwrap_or_default().to_owned();
+    let token = partners::owner_token(&client, &url).await?;
+    // Public reads carry no credential unless `--auth` asks for the owner's token or a partner key
+    // (to measure what looking a credential up costs).
+    let public = match flags.get("auth").map(String::as_str).unwrap_or("none") {
+        "none" => None,
+        "user" => Some(token.clone()),
+        "key" => Some(partners::api_key(&client, &url, &["POSTINGS_READ"]).await?),
+        other => return Err(format!("--auth takes none, user or key, not `{other}`")),
+    };
     let (query, token): (&str, Option<String>) = match scenario.as_str() {
-        "by-id" => {
-            ("query($id: ID!) { posting(id: $id) { title salary { min max currency } company { name } } }", None)
-        }
+        "by-id" => (
+            "query($id: ID!) { posting(id: $id) { title salary { min max currency } company { name } } }",
+            public.clone(),
+        ),
         "feed" => (
             "query($c: [CountryCode!]) { postings(first: 20, filter: { workplaces: [REMOTE, HYBRID], countries: $c }) { edges { node { title salary { min max currency } company { name } } } } }",
-            None,
+            public.clone(),
         ),
         "company" => (
             "query($s: String!) { company(slug: $s) { name postings(first: 10) { edges { node { title pipeline { status count } } } } } }",

@@ -15,6 +15,7 @@ mod m20261204_000001_webhooks;
 mod m20261205_000001_posting_expiry;
 mod m20261206_000001_partners;
 mod m20261206_000002_idempotency;
+mod m20261206_000003_external_ids;
 
 pub use m20261202_000001_posting_children::fill_children_sql;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_posting_expiry::Migration),
             Box::new(m20261206_000001_partners::Migration),
             Box::new(m20261206_000002_idempotency::Migration),
+            Box::new(m20261206_000003_external_ids::Migration),
         ]
     }
 }

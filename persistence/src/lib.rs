@@ -11,6 +11,7 @@ pub mod companies;
 pub mod db;
 mod entities;
 pub mod error;
+pub mod external_ids;
 pub mod idempotency;
 pub mod limiter;
 pub mod matching;

@@ -282,6 +282,22 @@ impl World {
                         .await,
                 )
             }
+            "upsert postings" => {
+                let mut posting = complete_posting(&self.company_a, "Upserted");
+                posting.as_object_mut().unwrap().remove("companyId");
+                posting["externalId"] = format!("ext-{}", uuid::Uuid::now_v7()).into();
+                let body = self
+                    .run(
+                        "mutation($i: UpsertPostingsInput!) { upsertPostings(input: $i) { results { outcome errors { message } } } }",
+                        json!({ "i": { "companyId": self.company_a, "postings": [posting] } }),
+                        a,
+                    )
+                    .await;
+                match outcome(&body).as_str() {
+                    "✓" if body["data"]["upsertPostings"]["results"][0]["outcome"] != "CREATED" => format!("not created: {body}"),
+                    other => other.to_owned(),
+                }
+            }
             "publish draft" => {
                 let draft = self.app.create_posting(&self.sessions["OWNER"], complete_posting(&self.company_a, "To publish")).await;
                 outcome(

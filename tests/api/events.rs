@@ -31,6 +31,7 @@ const EMITS: &[(&str, &[&str])] = &[
     ("removeCompanyMember", &["company.member_removed"]),
     ("createPosting", &["posting.created"]),
     ("importPosting", &["posting.created"]),
+    ("upsertPostings", &["posting.created", "posting.published"]),
     ("updatePosting", &["posting.updated"]),
     ("publishPosting", &["posting.published"]),
     ("pausePosting", &["posting.paused"]),
@@ -132,6 +133,7 @@ impl Recorder<'_> {
             "deleteWebhookEndpoint" => "deletedId",
             "sendTestWebhook" => "succeeded",
             "redeliverWebhook" => "delivery { id }",
+            "upsertPostings" => "results { outcome }",
             "createPartnerApp" => "clientSecret partnerApp { id }",
             "rotatePartnerAppSecret" => "clientSecret",
             "createApiKey" => "key apiKey { id }",
@@ -299,6 +301,12 @@ async fn every_mutation_emits_exactly_its_events_and_payloads_show_what_members_
     r.run("disableWebhookEndpoint", json!({ "id": hook }), owner).await;
     r.run("enableWebhookEndpoint", json!({ "id": hook }), owner).await;
     r.run("deleteWebhookEndpoint", json!({ "id": hook }), owner).await;
+    let mut synced = complete_posting(&company, "Synced");
+    synced.as_object_mut().unwrap().remove("companyId");
+    synced["externalId"] = "ext-1".into();
+    let upserted =
+        r.run("upsertPostings", json!({ "companyId": company, "postings": [synced], "publish": true }), owner).await;
+    assert_eq!(upserted["results"][0]["outcome"], "CREATED", "{upserted}");
     let partner = r
         .run("createPartnerApp", json!({ "companyId": company, "name": "Board", "scopes": ["POSTINGS_READ"] }), owner)
         .await;
@@ -350,7 +358,8 @@ async fn every_mutation_emits_exactly_its_events_and_payloads_show_what_members_
 
     // Filtering by type, and a type that does not exist named in the error.
     let data = app.ok(EVENTS, json!({ "types": ["posting.published"] }), Some(&recruiter.access)).await;
-    assert_eq!(data["events"]["edges"].as_array().unwrap().len(), 2);
+    // The two published earlier, and the one upsertPostings published.
+    assert_eq!(data["events"]["edges"].as_array().unwrap().len(), 3);
     let bad = app.graphql(EVENTS, json!({ "types": ["posting.deleted"] }), Some(&recruiter.access)).await;
     assert_eq!(error_code(&bad), Some("BAD_USER_INPUT"));
     assert!(bad["errors"][0]["message"].as_str().unwrap().contains("posting.deleted"), "{bad}");

@@ -29,4 +29,5 @@ mod relevance;
 mod schema;
 mod search;
 mod subscriptions;
+mod upserts;
 mod webhooks;

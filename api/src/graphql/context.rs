@@ -179,6 +179,21 @@ impl Loader<NotesOf> for EntityLoader {
     }
 }
 
+/// A posting's external id, if its company gave it one.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExternalIdOf(pub PostingId);
+
+impl Loader<ExternalIdOf> for EntityLoader {
+    type Value = String;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[ExternalIdOf]) -> Result<HashMap<ExternalIdOf, Self::Value>, Self::Error> {
+        let ids: Vec<PostingId> = keys.iter().map(|k| k.0).collect();
+        let map = crate::services::postings::external_ids_of(&self.state, &ids).await?;
+        Ok(map.into_iter().map(|(id, ext)| (ExternalIdOf(id), ext)).collect())
+    }
+}
+
 /// The applications per status of a posting.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PipelineOf(pub PostingId);

@@ -63,6 +63,17 @@ impl Posting {
     pub async fn id(&self) -> ID {
         ids::encode(Kind::Posting, self.0.id.0)
     }
+    /// The company's own id for it (set by `upsertPostings`); for those who see the company's
+    /// postings in every status, `FORBIDDEN` for others.
+    async fn external_id(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let allowed = viewer(ctx)
+            .may(state(ctx), self.0.company_id, hiregraph_domain::companies::CompanyAction::ReadPrivatePostings)
+            .await?;
+        if !allowed {
+            return Err(AppError::Forbidden("only the company sees its external ids".into()).into());
+        }
+        Ok(loader(ctx).load_one(super::context::ExternalIdOf(self.0.id)).await?)
+    }
     /// URL-safe unique name.
     async fn slug(&self) -> &str {
         &self.0.slug
@@ -413,6 +424,13 @@ impl From<PostingSkillInput> for DomainSkill {
 #[derive(InputObject)]
 pub struct CreatePostingInput {
     company_id: ID,
+    #[graphql(flatten)]
+    content: PostingContentFields,
+}
+
+/// What a posting says: the fields of `createPosting`, and of each `upsertPostings` item.
+#[derive(InputObject)]
+pub struct PostingContentFields {
     title: String,
     summary: Option<String>,
     #[graphql(default)]
@@ -437,6 +455,121 @@ pub struct CreatePostingInput {
     #[graphql(default)]
     benefits: Vec<String>,
     expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<PostingContentFields> for PostingContentInput {
+    fn from(input: PostingContentFields) -> Self {
+        PostingContentInput {
+            title: input.title,
+            summary: input.summary,
+            description: input.description,
+            responsibilities: input.responsibilities,
+            required_qualifications: input.required_qualifications,
+            preferred_qualifications: input.preferred_qualifications,
+            employment_type: input.employment_type.map(Into::into),
+            seniority: input.seniority.map(Into::into),
+            min_years_experience: input.min_years_experience,
+            workplace: input.workplace.map(Into::into),
+            locations: input.locations.into_iter().map(Into::into).collect(),
+            salary: input.salary.map(Into::into),
+            equity: input.equity,
+            skills: input.skills.into_iter().map(Into::into).collect(),
+            benefits: input.benefits,
+            expires_at: input.expires_at,
+        }
+    }
+}
+
+/// One posting of an `upsertPostings` batch: the whole content (omitted fields are empty, as in
+/// `createPosting`), under the company's own id for it.
+#[derive(InputObject)]
+pub struct UpsertPostingItemInput {
+    /// Your reference for the posting ("job 4711"): 1 to 200 characters, unique in the company.
+    external_id: String,
+    #[graphql(flatten)]
+    content: PostingContentFields,
+}
+
+#[derive(InputObject)]
+pub struct UpsertPostingsInput {
+    company_id: ID,
+    /// At most 100.
+    postings: Vec<UpsertPostingItemInput>,
+    /// Publish the drafts among them too (each must then be complete).
+    #[graphql(default)]
+    publish: bool,
+}
+
+/// What an upsert did with one item.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum UpsertOutcome {
+    Created,
+    Updated,
+    /// The stored posting already said this: nothing was written.
+    Unchanged,
+    /// The item was refused (see `errors`); nothing of it was written.
+    Failed,
+}
+
+/// Why an item was refused.
+#[derive(SimpleObject)]
+pub struct UpsertError {
+    message: String,
+    /// `BAD_USER_INPUT` or `CONFLICT`.
+    code: String,
+    /// The input path, e.g. `input.postings.3.title`; null when the item as a whole is refused.
+    field: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct UpsertPostingResult {
+    external_id: String,
+    outcome: UpsertOutcome,
+    /// The posting as it now stands; null when the item failed.
+    posting: Option<Posting>,
+    errors: Vec<UpsertError>,
+}
+
+#[derive(SimpleObject)]
+pub struct UpsertPostingsPayload {
+    /// One per item, in the order given.
+    results: Vec<UpsertPostingResult>,
+}
+
+fn upsert_result(external_id: String, result: service::ItemResult) -> UpsertPostingResult {
+    match result {
+        Ok((done, posting)) => UpsertPostingResult {
+            external_id,
+            outcome: match done {
+                service::Upserted::Created => UpsertOutcome::Created,
+                service::Upserted::Updated => UpsertOutcome::Updated,
+                service::Upserted::Unchanged => UpsertOutcome::Unchanged,
+            },
+            posting: Some(Posting(posting)),
+            errors: Vec::new(),
+        },
+        Err(error) => {
+            let errors = match error {
+                AppError::BadInput(message, fields) if fields.is_empty() => {
+                    vec![UpsertError { message, code: "BAD_USER_INPUT".into(), field: None }]
+                }
+                AppError::BadInput(_, fields) => fields
+                    .into_iter()
+                    .map(|f| UpsertError { message: f.message, code: "BAD_USER_INPUT".into(), field: Some(f.field) })
+                    .collect(),
+                AppError::Conflict(message) => vec![UpsertError { message, code: "CONFLICT".into(), field: None }],
+                other => {
+                    let error = async_graphql::Error::from(other);
+                    let code = match error.extensions.as_ref().and_then(|e| e.get("code")) {
+                        Some(async_graphql::Value::String(code)) => code.clone(),
+                        _ => "INTERNAL".into(),
+                    };
+                    vec![UpsertError { message: error.message, code, field: None }]
+                }
+            };
+            UpsertPostingResult { external_id, outcome: UpsertOutcome::Failed, posting: None, errors }
+        }
+    }
 }
 
 /// Changes to a posting. Omitted fields keep their value; `null` clears an optional one.
@@ -495,16 +628,33 @@ pub struct PostingQuery;
 
 #[Object]
 impl PostingQuery {
-    /// A posting by `id` or by `slug` (exactly one). Published postings are public; others only for the company's
-    /// members. One you may not see is `NOT_FOUND`.
-    async fn posting(&self, ctx: &Context<'_>, id: Option<ID>, slug: Option<String>) -> Result<Option<Posting>> {
+    /// A posting by `id`, by `slug`, or by `externalId` with `companyId` (the company's own id
+    /// for it; for those who see its postings in every status). Published postings are public;
+    /// others only for the company's members and partners. One you may not see is `NOT_FOUND`.
+    async fn posting(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        slug: Option<String>,
+        external_id: Option<String>,
+        company_id: Option<ID>,
+    ) -> Result<Option<Posting>> {
         let state = state(ctx);
-        let id = match (id, slug) {
-            (Some(id), None) => ids::posting_id(&id, "id")?,
-            (None, Some(slug)) => loading::posting_id_by_slug(state, slug.trim())
+        let id = match (id, slug, external_id, company_id) {
+            (Some(id), None, None, None) => ids::posting_id(&id, "id")?,
+            (None, Some(slug), None, None) => loading::posting_id_by_slug(state, slug.trim())
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("no posting has the slug `{slug}`")))?,
-            _ => return Err(AppError::bad_input("id", "give exactly one of id and slug").into()),
+            (None, None, Some(external), Some(company)) => {
+                let company = ids::company_id(&company, "companyId")?;
+                service::id_by_external(state, viewer(ctx), company, &external).await?
+            }
+            (None, None, Some(_), None) => {
+                return Err(
+                    AppError::bad_input("companyId", "an externalId is the company's own: name the company").into()
+                );
+            }
+            _ => return Err(AppError::bad_input("id", "give exactly one of id, slug and externalId").into()),
         };
         let posting =
             loader(ctx).load_one(id).await?.ok_or_else(|| AppError::NotFound("no posting has this id".into()))?;
@@ -558,26 +708,18 @@ impl PostingMutation {
     /// Creates a DRAFT posting (RECRUITER, ADMIN or OWNER of the company).
     async fn create_posting(&self, ctx: &Context<'_>, input: CreatePostingInput) -> Result<PostingPayload> {
         let company = ids::company_id(&input.company_id, "input.companyId")?;
-        let content = PostingContentInput {
-            title: input.title,
-            summary: input.summary,
-            description: input.description,
-            responsibilities: input.responsibilities,
-            required_qualifications: input.required_qualifications,
-            preferred_qualifications: input.preferred_qualifications,
-            employment_type: input.employment_type.map(Into::into),
-            seniority: input.seniority.map(Into::into),
-            min_years_experience: input.min_years_experience,
-            workplace: input.workplace.map(Into::into),
-            locations: input.locations.into_iter().map(Into::into).collect(),
-            salary: input.salary.map(Into::into),
-            equity: input.equity,
-            skills: input.skills.into_iter().map(Into::into).collect(),
-            benefits: input.benefits,
-            expires_at: input.expires_at,
-        };
+        let content = input.content.into();
         let posting = service::create(state(ctx), viewer(ctx), company, content).await?;
         Ok(PostingPayload { posting: Posting(posting) })
+    }
+
+    /// Creates or updates up to 100 of a company's postings by their external ids, each on its
+    /// own: a refused item leaves the others applied. Replaying a batch changes nothing.
+    async fn upsert_postings(&self, ctx: &Context<'_>, input: UpsertPostingsInput) -> Result<UpsertPostingsPayload> {
+        let company = ids::company_id(&input.company_id, "input.companyId")?;
+        let items = input.postings.into_iter().map(|item| (item.external_id, item.content.into())).collect();
+        let results = service::upsert_many(state(ctx), viewer(ctx), company, items, input.publish).await?;
+        Ok(UpsertPostingsPayload { results: results.into_iter().map(|(ext, r)| upsert_result(ext, r)).collect() })
     }
 
     /// Creates a DRAFT from a job description in Markdown: title, employment type, seniority,

@@ -9,6 +9,7 @@ use hiregraph_domain::postings::{
 };
 use hiregraph_domain::values::Slug;
 use hiregraph_domain::{CompanyId, PostingId, ValidationErrors};
+use hiregraph_persistence::external_ids::{self, ExternalKind};
 use hiregraph_persistence::postings;
 
 use crate::error::{AppError, AppResult};
@@ -300,4 +301,224 @@ pub async fn announce_expired(state: &AppState) -> AppResult<usize> {
     }
     unit.commit().await?;
     Ok(count)
+}
+
+// ---------------------------------------------------------------------------------------------
+// External ids and bulk upserts
+
+/// The most postings one `upsertPostings` takes.
+pub const MAX_UPSERT: usize = 100;
+
+/// What an upsert did with one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// One item's outcome: the posting as it now stands, or why the item was refused (nothing of it
+/// was written).
+pub type ItemResult = Result<(Upserted, Arc<Posting>), AppError>;
+
+/// A company's own reference for a posting: 1 to 200 characters, no control characters.
+fn external_id(field: &str, raw: &str) -> AppResult<String> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > 200 || trimmed.chars().any(char::is_control) {
+        return Err(AppError::bad_input(field, "must be 1 to 200 characters, without control characters"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// The posting a company calls `external`, for those who see the company's postings in every
+/// status (its members, its partners with `postings:read`); `NOT_FOUND` for everyone else.
+pub async fn id_by_external(
+    state: &AppState,
+    viewer: &Viewer,
+    company: CompanyId,
+    external: &str,
+) -> AppResult<PostingId> {
+    let missing = || AppError::NotFound(format!("no posting of this company has the external id `{external}`"));
+    if !viewer.may(state, company, CompanyAction::ReadPrivatePostings).await? {
+        return Err(missing());
+    }
+    let found = external_ids::find(company, ExternalKind::Posting, external.trim(), &state.db.conn).await?;
+    found.map(PostingId).ok_or_else(missing)
+}
+
+/// The external ids of some postings (the caller checked the viewer may see them).
+pub async fn external_ids_of(
+    state: &AppState,
+    ids: &[PostingId],
+) -> AppResult<std::collections::HashMap<PostingId, String>> {
+    let uuids: Vec<uuid::Uuid> = ids.iter().map(|id| id.0).collect();
+    let found = external_ids::of_objects(ExternalKind::Posting, &uuids, &state.db.conn).await?;
+    Ok(found.into_iter().map(|(id, ext)| (PostingId(id), ext)).collect())
+}
+
+/// Creates or updates a company's postings by their external ids, each in its own transaction:
+/// an item that fails validation is refused alone (its error names `input.postings.<i>.<field>`)
+/// and the others are applied. With `publish`, drafts are published too. Replaying a batch
+/// changes nothing (`UNCHANGED`).
+pub async fn upsert_many(
+    state: &AppState,
+    viewer: &Viewer,
+    company: CompanyId,
+    items: Vec<(String, PostingContentInput)>,
+    publish: bool,
+) -> AppResult<Vec<(String, ItemResult)>> {
+    authorize(state, viewer, company, CompanyAction::ManagePostings).await?;
+    if items.len() > MAX_UPSERT {
+        return Err(AppError::bad_input(
+            "input.postings",
+            format!("at most {MAX_UPSERT} postings per call, this one has {}", items.len()),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut results = Vec::with_capacity(items.len());
+    for (i, (raw_id, input)) in items.into_iter().enumerate() {
+        let at = format!("input.postings.{i}");
+        let result = match external_id(&format!("{at}.externalId"), &raw_id) {
+            Err(e) => Err(e),
+            Ok(ext) if !seen.insert(ext.clone()) => {
+                Err(AppError::bad_input(&format!("{at}.externalId"), "appears more than once in this batch"))
+            }
+            Ok(ext) => match upsert_one(state, viewer, company, &ext, input, publish).await {
+                // The database failing is not the item's fault: the whole call fails, and a
+                // replay of the batch picks up where it stopped.
+                Err(e @ AppError::Internal(_)) => return Err(e),
+                Err(AppError::BadInput(message, fields)) => Err(AppError::BadInput(
+                    format!("{at}: {message}"),
+                    fields.into_iter().map(|f| f.under(&at)).collect(),
+                )),
+                other => other,
+            },
+        };
+        results.push((raw_id, result));
+    }
+    Ok(results)
+}
+
+async fn upsert_one(
+    state: &AppState,
+    viewer: &Viewer,
+    company: CompanyId,
+    ext: &str,
+    mut input: PostingContentInput,
+    publish: bool,
+) -> ItemResult {
+    use chrono::SubsecRound;
+    input.expires_at = input.expires_at.map(|t| t.trunc_subsecs(6));
+    let content = PostingContent::try_from(input).map_err(AppError::invalid)?;
+    let at = now();
+    if publish {
+        let missing = content.missing_for_publication(at);
+        if !missing.is_empty() {
+            let names: Vec<&str> = missing.iter().map(|e| e.field.as_str()).collect();
+            return Err(AppError::BadInput(
+                format!("cannot be published until these are filled: {}", names.join(", ")),
+                missing,
+            ));
+        }
+    }
+    // Two attempts: a concurrent upsert may create the same external id between the lookup and
+    // the insert; the second attempt then updates it.
+    for _ in 0..2 {
+        let existing = external_ids::find(company, ExternalKind::Posting, ext, &state.db.conn).await?;
+        let outcome = match existing {
+            None => create_external(state, viewer, company, ext, &content, publish).await,
+            Some(id) => update_external(state, viewer, PostingId(id), &content, publish).await,
+        };
+        match outcome {
+            Err(AppError::Conflict(_)) if existing.is_none() => continue,
+            other => return other,
+        }
+    }
+    Err(AppError::Conflict(format!("`{ext}` is being written by another request; retry")))
+}
+
+async fn create_external(
+    state: &AppState,
+    viewer: &Viewer,
+    company: CompanyId,
+    ext: &str,
+    content: &PostingContent,
+    publish: bool,
+) -> ItemResult {
+    let at = now();
+    let id = PostingId::generate();
+    let draft = Posting {
+        id,
+        company_id: company,
+        slug: posting_slug(&content.title, id),
+        content: content.clone(),
+        status: PostingStatus::Draft,
+        published_at: None,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    };
+    let mut unit = events::begin(state, viewer).await?;
+    postings::insert(&draft, unit.conn()).await?;
+    external_ids::insert(company, ExternalKind::Posting, ext, id.0, unit.conn()).await.map_err(|e| match e {
+        hiregraph_persistence::StoreError::Duplicate(_) => AppError::Conflict("the external id is taken".into()),
+        other => other.into(),
+    })?;
+    unit.record(Change::PostingCreated(draft.clone()));
+    let posting = if publish {
+        postings::set_status(id, PostingStatus::Draft, PostingStatus::Published, Some(at), at, unit.conn()).await?;
+        let published = reread(id, unit.conn()).await?;
+        unit.record(Change::PostingStatusChanged { posting: published.clone(), from: PostingStatus::Draft });
+        published
+    } else {
+        draft
+    };
+    unit.commit().await?;
+    Ok((Upserted::Created, Arc::new(posting)))
+}
+
+async fn update_external(
+    state: &AppState,
+    viewer: &Viewer,
+    id: PostingId,
+    content: &PostingContent,
+    publish: bool,
+) -> ItemResult {
+    let current = postings::find_by_ids(&[id], &state.db.conn).await?.pop().ok_or_else(not_found)?;
+    let publishing = publish && current.status == PostingStatus::Draft;
+    if current.content == *content && !publishing {
+        return Ok((Upserted::Unchanged, Arc::new(current)));
+    }
+    let at = now();
+    let mut unit = events::begin(state, viewer).await?;
+    let mut updated = current.clone();
+    if current.content != *content {
+        if !current.status.is_editable() {
+            return Err(AppError::bad_input(
+                "externalId",
+                format!("the posting is {} and can no longer be edited", current.status.as_str()),
+            ));
+        }
+        if matches!(current.status, PostingStatus::Published | PostingStatus::Paused) {
+            let missing = content.missing_for_publication(at);
+            if !missing.is_empty() {
+                return Err(AppError::invalid(ValidationErrors(missing)));
+            }
+        }
+        postings::update_content(id, current.version, content, at, unit.conn()).await.map_err(|e| match e {
+            hiregraph_persistence::StoreError::StaleVersion => {
+                AppError::Conflict("the posting changed meanwhile; replay the item".into())
+            }
+            other => other.into(),
+        })?;
+        updated = reread(id, unit.conn()).await?;
+        unit.record(Change::PostingUpdated(updated.clone()));
+    }
+    if publishing {
+        postings::set_status(id, PostingStatus::Draft, PostingStatus::Published, Some(at), at, unit.conn()).await?;
+        updated = reread(id, unit.conn()).await?;
+        unit.record(Change::PostingStatusChanged { posting: updated.clone(), from: PostingStatus::Draft });
+    }
+    unit.commit().await?;
+    Ok((Upserted::Updated, Arc::new(updated)))
 }

@@ -9,6 +9,7 @@ pub mod candidate_profiles;
 pub mod candidate_skills;
 pub mod companies;
 pub mod company_members;
+pub mod external_ids;
 pub mod idempotency_keys;
 pub mod outbox;
 pub mod partner_apps;

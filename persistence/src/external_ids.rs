@@ -1,0 +1,76 @@
+//! External ids: a company's (or its partner's) own reference for an object, unique per company
+//! and kind, one per object.
+
+use std::collections::HashMap;
+
+use hiregraph_domain::CompanyId;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::entities::external_ids as table;
+use crate::error::StoreError;
+
+/// What an external id names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExternalKind {
+    Posting,
+}
+
+impl ExternalKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ExternalKind::Posting => "posting",
+        }
+    }
+}
+
+/// The object a company's external id names.
+pub async fn find(
+    company: CompanyId,
+    kind: ExternalKind,
+    external_id: &str,
+    conn: &impl ConnectionTrait,
+) -> Result<Option<Uuid>, StoreError> {
+    let row =
+        table::Entity::find_by_id((company.0, kind.as_str().to_owned(), external_id.to_owned())).one(conn).await?;
+    Ok(row.map(|r| r.object_id))
+}
+
+/// The external ids of some objects, by object.
+pub async fn of_objects(
+    kind: ExternalKind,
+    objects: &[Uuid],
+    conn: &impl ConnectionTrait,
+) -> Result<HashMap<Uuid, String>, StoreError> {
+    if objects.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = table::Entity::find()
+        .filter(table::Column::Kind.eq(kind.as_str()))
+        .filter(table::Column::ObjectId.is_in(objects.iter().copied()))
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.object_id, r.external_id)).collect())
+}
+
+/// Names `object` by `external_id`; `Duplicate` when the company already uses that id.
+pub async fn insert(
+    company: CompanyId,
+    kind: ExternalKind,
+    external_id: &str,
+    object: Uuid,
+    conn: &impl ConnectionTrait,
+) -> Result<(), StoreError> {
+    let row = table::ActiveModel {
+        company_id: Set(company.0),
+        kind: Set(kind.as_str().to_owned()),
+        external_id: Set(external_id.to_owned()),
+        object_id: Set(object),
+    };
+    table::Entity::insert(row)
+        .exec_without_returning(conn)
+        .await
+        .map_err(|e| StoreError::on_write(e, "external id"))?;
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! `upsertPostings` and external ids against the real server: a batch of 100 with 3 bad items
+//! applies 97 and names each bad field, a replay changes nothing, an update and a publish are
+//! seen as such, and external ids are the company's own.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{complete_posting, error_code, error_fields, spawn_app};
+
+const UPSERT: &str = "mutation($i: UpsertPostingsInput!) { upsertPostings(input: $i) {
+  results { externalId outcome errors { code field message } posting { id title status externalId } } } }";
+
+/// A complete posting as an upsert item (no `companyId`, an `externalId`).
+fn item(company: &str, external_id: &str, title: &str) -> Value {
+    let mut posting = complete_posting(company, title);
+    let fields = posting.as_object_mut().unwrap();
+    fields.remove("companyId");
+    fields.insert("externalId".into(), external_id.into());
+    posting
+}
+
+fn outcomes(body: &Value) -> Vec<String> {
+    body["upsertPostings"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_batch_of_100_with_3_bad_items_applies_97_and_a_replay_changes_nothing() {
+    let app = spawn_app().await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Synced Jobs").await;
+    let partner = app.create_partner_app(&owner, &company, &["POSTINGS_WRITE".into()]).await;
+    let key = app.create_api_key(&owner, &partner.id).await;
+
+    let mut items: Vec<Value> =
+        (0..100).map(|i| item(&company, &format!("job-{i}"), &format!("Engineer {i}"))).collect();
+    items[7]["title"] = "".into();
+    items[42]["salary"] = json!({ "min": 90000, "max": 70000, "currency": "EUR", "period": "YEAR" });
+    items[99]["externalId"] = "job-3".into();
+    let input = json!({ "i": { "companyId": company, "postings": items, "publish": true } });
+    let body = app.ok(UPSERT, input.clone(), Some(&key)).await;
+    let results = body["upsertPostings"]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 100);
+    let failed: Vec<usize> = (0..100).filter(|i| results[*i]["outcome"] == "FAILED").collect();
+    assert_eq!(failed, [7, 42, 99], "{body}");
+    assert!(results.iter().enumerate().all(|(i, r)| failed.contains(&i) || r["outcome"] == "CREATED"));
+    assert_eq!(results[7]["errors"][0]["field"], "input.postings.7.title", "{}", results[7]);
+    assert!(
+        results[42]["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["field"].as_str().unwrap().starts_with("input.postings.42.salary")),
+        "{}",
+        results[42]
+    );
+    assert_eq!(results[99]["errors"][0]["field"], "input.postings.99.externalId", "{}", results[99]);
+    assert!(results[7]["posting"].is_null());
+    assert_eq!(results[0]["posting"]["status"], "PUBLISHED");
+    assert_eq!(results[0]["posting"]["externalId"], "job-0");
+    let published = app
+        .ok(
+            "query($id: ID!) { node(id: $id) { ... on Company { postings(first: 1) { totalCount } } } }",
+            json!({ "id": company }),
+            None,
+        )
+        .await;
+    assert_eq!(published["node"]["postings"]["totalCount"], 97);
+
+    // A replay writes nothing; one changed item is an update.
+    let body = app.ok(UPSERT, input.clone(), Some(&key)).await;
+    let again = outcomes(&body);
+    assert_eq!(again.iter().filter(|o| *o == "UNCHANGED").count(), 97, "{again:?}");
+    let mut changed = input.clone();
+    changed["i"]["postings"][5]["title"] = "Senior Engineer 5".into();
+    let body = app.ok(UPSERT, changed, Some(&key)).await;
+    assert_eq!(outcomes(&body)[5], "UPDATED");
+    assert_eq!(body["upsertPostings"]["results"][5]["posting"]["title"], "Senior Engineer 5");
+    assert_eq!(outcomes(&body).iter().filter(|o| *o == "UNCHANGED").count(), 96);
+
+    // A posting by its external id: for the company, not for the public.
+    let query = "query($e: String!, $c: ID!) { posting(externalId: $e, companyId: $c) { title externalId } }";
+    let data = app.ok(query, json!({ "e": "job-5", "c": company }), Some(&owner.access)).await;
+    assert_eq!(data["posting"], json!({ "title": "Senior Engineer 5", "externalId": "job-5" }));
+    let body = app.graphql(query, json!({ "e": "job-5", "c": company }), None).await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+    let body = app.graphql(query, json!({ "e": "job-999", "c": company }), Some(&owner.access)).await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+    let id = data_id(&app, &company, "job-5", &owner.access).await;
+    let body =
+        app.graphql("query($id: ID!) { posting(id: $id) { title externalId } }", json!({ "id": id }), None).await;
+    assert_eq!(body["data"]["posting"]["title"], "Senior Engineer 5");
+    assert_eq!(
+        error_code(&body),
+        Some("FORBIDDEN"),
+        "the public sees the posting, not the company's reference: {body}"
+    );
+}
+
+async fn data_id(app: &crate::helpers::TestApp, company: &str, external: &str, token: &str) -> String {
+    let query = "query($e: String!, $c: ID!) { posting(externalId: $e, companyId: $c) { id } }";
+    app.ok(query, json!({ "e": external, "c": company }), Some(token)).await["posting"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn upserts_need_postings_write_and_external_ids_are_each_companys_own() {
+    let app = spawn_app().await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "First").await;
+    let other_owner = app.register("other-owner").await;
+    let other = app.create_company(&other_owner, "Second").await;
+    let reader = app.create_partner_app(&owner, &company, &["POSTINGS_READ".into()]).await;
+    let reader_key = app.create_api_key(&owner, &reader.id).await;
+
+    let input =
+        |company: &str| json!({ "i": { "companyId": company, "postings": [item(company, "req-1", "Designer")] } });
+    let body = app.graphql(UPSERT, input(&company), Some(&reader_key)).await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    let body = app.graphql(UPSERT, input(&other), Some(&owner.access)).await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+
+    // The same external id in two companies names two postings.
+    let first = app.ok(UPSERT, input(&company), Some(&owner.access)).await;
+    let second = app.ok(UPSERT, input(&other), Some(&other_owner.access)).await;
+    assert_eq!(outcomes(&first), ["CREATED"]);
+    assert_eq!(outcomes(&second), ["CREATED"]);
+    let a = &first["upsertPostings"]["results"][0]["posting"]["id"];
+    let b = &second["upsertPostings"]["results"][0]["posting"]["id"];
+    assert_ne!(a, b);
+    assert_eq!(first["upsertPostings"]["results"][0]["posting"]["status"], "DRAFT", "no publish: a draft");
+    // The other company's owner cannot reach the first company's posting by its external id.
+    let query = "query($e: String!, $c: ID!) { posting(externalId: $e, companyId: $c) { id } }";
+    let body = app.graphql(query, json!({ "e": "req-1", "c": company }), Some(&other_owner.access)).await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+    let body = app.graphql(query, json!({ "e": "req-1", "c": company }), Some(&reader_key)).await;
+    assert_eq!(body["data"]["posting"]["id"], *a, "postings:read finds it: {body}");
+    let body =
+        app.graphql("query($e: String!) { posting(externalId: $e) { id } }", json!({ "e": "req-1" }), None).await;
+    assert_eq!(error_fields(&body), ["companyId"], "{body}");
+
+    // More than 100 items are refused as a whole, before anything is written.
+    let many: Vec<Value> = (0..101).map(|i| item(&company, &format!("bulk-{i}"), "Bulk")).collect();
+    let body =
+        app.graphql(UPSERT, json!({ "i": { "companyId": company, "postings": many } }), Some(&owner.access)).await;
+    assert_eq!(error_fields(&body), ["input.postings"], "{body}");
+}
