@@ -79,11 +79,13 @@ pub enum Change {
     CandidateProfileUpdated(CandidateProfile),
     /// An account was disabled or re-enabled: no event, but access tokens must see it at once.
     UserAccessChanged(UserId),
-    /// A partner app was created, its secret rotated, or a key of it issued or revoked: no event
-    /// (credentials are read from the database on every request, so nothing is cached either).
+    /// A partner app was created, its secret rotated, or a key of it issued or revoked: no event,
+    /// but the credentials' cached entries must go at once — the app's, and the revoked key's
+    /// (named by the SHA-256 it is stored under).
     PartnerAccessChanged {
         app: crate::ids::PartnerAppId,
         company: CompanyId,
+        revoked_key: Option<String>,
     },
     /// A webhook endpoint was turned off after failing every attempt for days.
     WebhookEndpointDisabled(Endpoint),

@@ -36,7 +36,7 @@ impl Scope {
 
 /// A set of scopes, as granted (`granted`, what an app was given) and as in force (`allows`,
 /// which follows the implications of write scopes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct Scopes(u8);
 
 impl Scopes {
@@ -88,7 +88,7 @@ impl Scopes {
 }
 
 /// A company's partner application.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PartnerApp {
     pub id: PartnerAppId,
     pub company_id: CompanyId,
@@ -107,7 +107,7 @@ pub struct PartnerApp {
 }
 
 /// An API key of a partner application; the key itself is shown once and stored as a hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ApiKey {
     pub id: ApiKeyId,
     pub partner_app_id: PartnerAppId,

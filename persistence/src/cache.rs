@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use hiregraph_domain::ids::PartnerAppId;
 use hiregraph_domain::{CandidateId, CompanyId, PostingId, UserId};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
@@ -27,6 +28,11 @@ pub enum CacheKey {
     Candidate(CandidateId),
     /// An account as access tokens resolve it (role, disabled); never shown to other callers.
     User(UserId),
+    /// A partner app as its access tokens resolve it (scopes, secret version).
+    PartnerApp(PartnerAppId),
+    /// An API key with its app, under the first 128 bits of the SHA-256 the key is stored as
+    /// (`CacheKey::api_key`); the entry is checked against the full hash when read.
+    ApiKey(u128),
     /// One page of the public feed: (feed generation, hash of filter + order + page request).
     FeedPage(u64, u64),
     /// The feed's `totalCount`: (feed generation, hash of the filter).
@@ -71,9 +77,14 @@ pub enum Generation {
 }
 
 /// The kinds metrics report on.
-pub const KINDS: [&str; 5] = ["posting", "company", "candidate", "user", "feed"];
+pub const KINDS: [&str; 6] = ["posting", "company", "candidate", "user", "partner", "feed"];
 
 impl CacheKey {
+    /// The entry of the API key stored under this SHA-256 (64 hex digits).
+    pub fn api_key(key_hash: &str) -> Option<CacheKey> {
+        key_hash.get(..32).and_then(|prefix| u128::from_str_radix(prefix, 16).ok()).map(CacheKey::ApiKey)
+    }
+
     /// Every kind's time to live. Writes invalidate explicitly; the TTL bounds what a lost
     /// invalidation can cost (and how long an expired posting may linger in a cached page).
     pub fn ttl(&self) -> Duration {
@@ -83,6 +94,8 @@ impl CacheKey {
             CacheKey::Candidate(_) => Duration::from_secs(300),
             // Short: a disabled account or a changed role must not wait on a lost invalidation.
             CacheKey::User(_) => Duration::from_secs(30),
+            // As short, for what a lost invalidation of a revoked key could cost.
+            CacheKey::PartnerApp(_) | CacheKey::ApiKey(_) => Duration::from_secs(30),
             CacheKey::FeedPage(..) | CacheKey::FeedCount(..) | CacheKey::FeedFacets(..) => Duration::from_secs(30),
         }
     }
@@ -94,6 +107,7 @@ impl CacheKey {
             CacheKey::Company(_) => "company",
             CacheKey::Candidate(_) => "candidate",
             CacheKey::User(_) => "user",
+            CacheKey::PartnerApp(_) | CacheKey::ApiKey(_) => "partner",
             CacheKey::FeedPage(..) | CacheKey::FeedCount(..) | CacheKey::FeedFacets(..) => "feed",
         }
     }
@@ -104,6 +118,8 @@ impl CacheKey {
             CacheKey::Company(id) => format!("{prefix}:v{LAYOUT_VERSION}:company:{id}"),
             CacheKey::Candidate(id) => format!("{prefix}:v{LAYOUT_VERSION}:candidate:{id}"),
             CacheKey::User(id) => format!("{prefix}:v{LAYOUT_VERSION}:user:{id}"),
+            CacheKey::PartnerApp(id) => format!("{prefix}:v{LAYOUT_VERSION}:partner-app:{id}"),
+            CacheKey::ApiKey(hash) => format!("{prefix}:v{LAYOUT_VERSION}:api-key:{hash:032x}"),
             CacheKey::FeedPage(generation, hash) => {
                 format!("{prefix}:v{LAYOUT_VERSION}:feed:{generation}:page:{hash:x}")
             }
@@ -141,7 +157,7 @@ pub struct CacheStats {
     pub hits: AtomicU64,
     pub misses: AtomicU64,
     pub errors: AtomicU64,
-    by_kind: [KindStats; 5],
+    by_kind: [KindStats; KINDS.len()],
 }
 
 /// One kind's counters.
@@ -281,6 +297,13 @@ impl Cache {
             Store::Redis(r) => r.breaker.openings.load(Ordering::Relaxed),
             _ => 0,
         }
+    }
+
+    /// Whether every replica reads and invalidates the same entries (Redis). Credentials are
+    /// cached only then: a revocation must hold on every replica from the next request on, and
+    /// an in-process cache forgets only on the replica that wrote.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.store, Store::Redis(_))
     }
 
     pub fn backend_name(&self) -> &'static str {

@@ -115,8 +115,10 @@ async fn invalidate(cache: &Cache, changes: &[Change]) {
             Change::UserAccessChanged(id) => keys.push(CacheKey::User(*id)),
             // Endpoints are read from the database by the worker, never cached.
             Change::WebhookEndpointDisabled(_) => {}
-            // Credentials are read from the database on every request, never cached.
-            Change::PartnerAccessChanged { .. } => {}
+            Change::PartnerAccessChanged { app, revoked_key, .. } => {
+                keys.push(CacheKey::PartnerApp(*app));
+                keys.extend(revoked_key.as_deref().and_then(CacheKey::api_key));
+            }
         }
     }
     keys.sort_by_key(|k| format!("{k:?}"));

@@ -152,15 +152,22 @@ pub async fn find_by_key_hash(
     }
 }
 
-/// Revokes a key; false when it was revoked already.
-pub async fn revoke_key(id: ApiKeyId, at: DateTime<Utc>, conn: &impl ConnectionTrait) -> Result<bool, StoreError> {
+/// Revokes a key; returns the hash it is stored under, or `None` when it was revoked already.
+pub async fn revoke_key(
+    id: ApiKeyId,
+    at: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<Option<String>, StoreError> {
     let done = keys::Entity::update_many()
         .col_expr(keys::Column::RevokedAt, Expr::value(at))
         .filter(keys::Column::Id.eq(id.0))
         .filter(keys::Column::RevokedAt.is_null())
         .exec(conn)
         .await?;
-    Ok(done.rows_affected == 1)
+    if done.rows_affected != 1 {
+        return Ok(None);
+    }
+    Ok(keys::Entity::find_by_id(id.0).one(conn).await?.map(|row| row.key_hash))
 }
 
 /// Records a key's use at `at` unless one was recorded since `since` (so a busy key writes at

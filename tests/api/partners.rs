@@ -247,6 +247,74 @@ async fn an_api_key_works_until_it_is_revoked_and_a_second_replica_refuses_it_at
     assert_eq!(crate::helpers::error_fields(&body), ["input.expiresAt"], "{body}");
 }
 
+/// Statements on the credentials' tables since `before`.
+fn credential_statements(app: &TestApp, before: &[(String, u64)]) -> u64 {
+    let earlier: std::collections::HashMap<&str, u64> = before.iter().map(|(t, n)| (t.as_str(), *n)).collect();
+    app.app
+        .db
+        .stats
+        .tables()
+        .iter()
+        .filter(|(t, _)| t == "api_keys" || t == "partner_apps")
+        .map(|(t, n)| n - earlier.get(t.as_str()).copied().unwrap_or(0))
+        .sum()
+}
+
+#[tokio::test]
+async fn a_known_credential_is_read_from_the_shared_cache_and_a_revocation_still_holds_at_once() {
+    let f = fixture(spawn_app().await).await;
+    let shared = crate::helpers::redis_url().is_some();
+    let key = f.app.create_api_key(&f.owner, &f.partner.id).await;
+    let token = f.app.partner_token(&f.partner, None).await;
+    // The first use reads the database and records the key's use; wait for that to land.
+    f.app.ok(DRAFT, json!({ "id": f.draft }), Some(&key)).await;
+    f.app.ok(DRAFT, json!({ "id": f.draft }), Some(&token)).await;
+    for _ in 0..50 {
+        let listed = f.app.ok(KEYS, json!({ "c": f.company }), Some(&f.owner.access)).await;
+        if !listed["node"]["partnerApps"][0]["apiKeys"][0]["lastUsedAt"].is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Shared by every replica (Redis), the cache answers; in process, every request asks the
+    // database (one statement), so a revocation through another replica is never missed.
+    for credential in [&key, &token] {
+        let before = f.app.app.db.stats.tables();
+        for _ in 0..3 {
+            f.app.ok(DRAFT, json!({ "id": f.draft }), Some(credential)).await;
+        }
+        let expected = if shared { 0 } else { 3 };
+        assert_eq!(credential_statements(&f.app, &before), expected, "shared cache: {shared}");
+    }
+
+    // Revoking the key and rotating the secret make the cache forget both at once.
+    let key_id =
+        f.app.ok(KEYS, json!({ "c": f.company }), Some(&f.owner.access)).await["node"]["partnerApps"][0]["apiKeys"][0]
+            ["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    f.app
+        .ok(
+            "mutation($i: RevokeApiKeyInput!) { revokeApiKey(input: $i) { apiKey { revokedAt } } }",
+            json!({ "i": { "apiKeyId": key_id } }),
+            Some(&f.owner.access),
+        )
+        .await;
+    let (status, body) = f.app.post(DRAFT, json!({ "id": f.draft }), Some(&key)).await;
+    assert_eq!((status, error_code(&body)), (401, Some("UNAUTHENTICATED")), "{body}");
+    f.app
+        .ok(
+            "mutation($i: RotatePartnerAppSecretInput!) { rotatePartnerAppSecret(input: $i) { clientSecret } }",
+            json!({ "i": { "partnerAppId": f.partner.id } }),
+            Some(&f.owner.access),
+        )
+        .await;
+    let (status, body) = f.app.post(DRAFT, json!({ "id": f.draft }), Some(&token)).await;
+    assert_eq!((status, error_code(&body)), (401, Some("UNAUTHENTICATED")), "{body}");
+    assert!(body.to_string().contains("rotated"), "{body}");
+}
+
 #[tokio::test]
 async fn only_a_companys_admins_manage_its_partner_apps_and_bad_input_names_its_field() {
     let f = fixture(spawn_app().await).await;

@@ -1,7 +1,8 @@
 //! Partner apps and their credentials: creating apps (company ADMIN and OWNER, platform admins),
 //! issuing and revoking API keys, rotating client secrets; and turning a presented credential into
-//! the partner's `Principal`, read from the database on every request so a revocation holds at
-//! once on every replica.
+//! the partner's `Principal` — read through the shared cache (Redis) when there is one, which
+//! every write of credentials invalidates after its commit, and from the database otherwise, so
+//! a revocation holds at once on every replica.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use hiregraph_domain::events::Change;
 use hiregraph_domain::ids::{ApiKeyId, PartnerAppId};
 use hiregraph_domain::partners::{self as domain, ApiKey, PartnerApp, Scope, Scopes};
 use hiregraph_domain::{CompanyId, Principal, ValidationErrors};
+use hiregraph_persistence::cache::CacheKey;
 use hiregraph_persistence::partners as store;
 
 use crate::auth::jwt::PartnerToken;
@@ -86,7 +88,7 @@ pub async fn create_app(
     };
     let mut unit = events::begin(state, viewer).await?;
     store::insert_app(&app, &digest(&secret), unit.conn()).await?;
-    unit.record(Change::PartnerAccessChanged { app: app.id, company });
+    unit.record(Change::PartnerAccessChanged { app: app.id, company, revoked_key: None });
     unit.commit().await?;
     Ok((app, secret))
 }
@@ -99,7 +101,7 @@ pub async fn rotate_secret(state: &AppState, viewer: &Viewer, id: PartnerAppId) 
     let rotated = PartnerApp { secret_version: app.secret_version + 1, updated_at: at, ..app };
     let mut unit = events::begin(state, viewer).await?;
     store::rotate_secret(&rotated, &digest(&secret), at, unit.conn()).await?;
-    unit.record(Change::PartnerAccessChanged { app: rotated.id, company: rotated.company_id });
+    unit.record(Change::PartnerAccessChanged { app: rotated.id, company: rotated.company_id, revoked_key: None });
     unit.commit().await?;
     Ok((rotated, secret))
 }
@@ -131,7 +133,7 @@ pub async fn create_key(
     };
     let mut unit = events::begin(state, viewer).await?;
     store::insert_key(&key, &digest(&raw), unit.conn()).await?;
-    unit.record(Change::PartnerAccessChanged { app: app.id, company: app.company_id });
+    unit.record(Change::PartnerAccessChanged { app: app.id, company: app.company_id, revoked_key: None });
     unit.commit().await?;
     Ok((key, raw))
 }
@@ -147,8 +149,8 @@ pub async fn revoke_key(state: &AppState, viewer: &Viewer, id: ApiKeyId) -> AppR
     };
     let at = now();
     let mut unit = events::begin(state, viewer).await?;
-    if store::revoke_key(id, at, unit.conn()).await? {
-        unit.record(Change::PartnerAccessChanged { app: app.id, company: app.company_id });
+    if let Some(hash) = store::revoke_key(id, at, unit.conn()).await? {
+        unit.record(Change::PartnerAccessChanged { app: app.id, company: app.company_id, revoked_key: Some(hash) });
     }
     unit.commit().await?;
     store::find_key(id, &state.db.conn).await?.ok_or_else(missing)
@@ -189,29 +191,80 @@ fn principal_of(app: &PartnerApp, scopes: Scopes) -> Principal {
 /// key is told apart from a revoked or unknown one, and garbage costs no query.
 pub async fn principal_of_key(state: &Arc<AppState>, raw: &str) -> Result<Principal, Refusal> {
     keys::check(Kind::ApiKey, raw).map_err(|why| Refusal::Credentials(format!("the API key is malformed: {why}")))?;
-    let (key, app) = store::find_by_key_hash(&digest(raw), &state.db.conn)
-        .await?
-        .ok_or_else(|| Refusal::Credentials("the API key is not known".into()))?;
+    let hash = digest(raw);
+    let cached = cached_key(state, &hash).await;
+    let (mut key, app) = match cached.clone() {
+        Some(found) => (found.key, found.app),
+        None => {
+            let (key, app) = store::find_by_key_hash(&hash, &state.db.conn)
+                .await?
+                .ok_or_else(|| Refusal::Credentials("the API key is not known".into()))?;
+            (key, app)
+        }
+    };
     let at = now();
     if let Some(why) = key.refusal(at) {
         return Err(Refusal::Credentials(why.into()));
     }
-    if key.last_used_at.is_none_or(|last| last < at - TOUCH_EVERY) {
+    let touch = key.last_used_at.is_none_or(|last| last < at - TOUCH_EVERY);
+    if touch {
+        key.last_used_at = Some(at);
         // Off the request's path: the answer does not wait for the bookkeeping.
         let state = state.clone();
+        let id = key.id;
         tokio::spawn(async move {
-            if let Err(e) = store::touch_key(key.id, at, at - TOUCH_EVERY, &state.work_db.conn).await {
+            if let Err(e) = store::touch_key(id, at, at - TOUCH_EVERY, &state.work_db.conn).await {
                 tracing::warn!(error = %e, "could not record an API key's use");
             }
         });
     }
+    if touch || cached.is_none() {
+        remember_key(state, &hash, CachedKey { key_hash: hash.clone(), key: key.clone(), app: app.clone() }).await;
+    }
     Ok(principal_of(&app, app.scopes))
+}
+
+/// An API key with its app as the shared cache holds it.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct CachedKey {
+    /// The full hash, checked on every read: the cache key holds only its first 128 bits.
+    key_hash: String,
+    key: ApiKey,
+    app: PartnerApp,
+}
+
+async fn cached_key(state: &AppState, hash: &str) -> Option<CachedKey> {
+    if !state.cache.is_shared() {
+        return None;
+    }
+    let key = CacheKey::api_key(hash)?;
+    state.cache.get_many::<CachedKey>(&[key]).await.pop().flatten().filter(|c| c.key_hash == hash)
+}
+
+async fn remember_key(state: &AppState, hash: &str, entry: CachedKey) {
+    if let (true, Some(key)) = (state.cache.is_shared(), CacheKey::api_key(hash)) {
+        state.cache.put_many(&[(key, &entry)]).await;
+    }
+}
+
+/// An app as its access tokens resolve it: through the shared cache when there is one.
+async fn app_of_token(state: &AppState, id: PartnerAppId) -> Result<Option<PartnerApp>, Refusal> {
+    let shared = state.cache.is_shared();
+    let key = CacheKey::PartnerApp(id);
+    if shared && let Some(app) = state.cache.get_many::<PartnerApp>(&[key]).await.pop().flatten() {
+        return Ok(Some(app));
+    }
+    let found = store::find_app(id, &state.db.conn).await?;
+    if let (true, Some(app)) = (shared, &found) {
+        state.cache.put_many(&[(key, app)]).await;
+    }
+    Ok(found)
 }
 
 /// The partner an access token names, if its app still exists and its secret was not rotated
 /// since; the scopes in force are the token's within the app's current ones.
 pub async fn principal_of_token(state: &AppState, token: &PartnerToken) -> Result<Principal, Refusal> {
-    let app = store::find_app(token.app, &state.db.conn)
+    let app = app_of_token(state, token.app)
         .await?
         .filter(|app| app.company_id == token.company)
         .ok_or_else(|| Refusal::Credentials("the access token names a partner app that no longer exists".into()))?;
