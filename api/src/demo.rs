@@ -669,7 +669,7 @@ async fn load_candidates(
         };
         let profile = CandidateProfile {
             id: CandidateId::generate(),
-            user_id: user,
+            user_id: Some(user),
             content: ProfileContent {
                 display_name: c.name.to_owned(),
                 headline: Some(c.headline.to_owned()),
@@ -714,6 +714,8 @@ async fn load_candidates(
                 status: S::Applied,
                 created_at: at,
                 updated_at: at,
+                resume_text: None,
+                answers: Vec::new(),
             };
             applications::insert(&application, user, txn).await?;
             let mut from = S::Applied;

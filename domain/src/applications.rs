@@ -113,6 +113,58 @@ pub struct Application {
     pub status: ApplicationStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// A résumé as text, when a partner sent one with the application.
+    #[serde(default)]
+    pub resume_text: Option<String>,
+    /// The posting's screening questions as answered, when a partner sent them.
+    #[serde(default)]
+    pub answers: Vec<Answer>,
+}
+
+/// A screening question and its answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answer {
+    pub question: String,
+    pub answer: String,
+}
+
+/// At most this many answers per application.
+pub const MAX_ANSWERS: usize = 50;
+
+/// What a partner sends with an application besides the person.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubmittedTexts {
+    pub cover_letter: Option<String>,
+    pub resume_text: Option<String>,
+    pub answers: Vec<Answer>,
+}
+
+/// A submission's texts, validated; errors name the input's fields (`coverLetter`, `resumeText`,
+/// `answers.<i>.question`).
+pub fn submission(
+    cover_letter: Option<String>,
+    resume_text: Option<String>,
+    answers: Vec<Answer>,
+) -> Result<SubmittedTexts, crate::ValidationErrors> {
+    use crate::values::bounded_text;
+    let mut errors = crate::ValidationErrors::new();
+    let mut optional = |field: &str, value: Option<String>, max: usize| {
+        errors.take(value.map(|v| bounded_text(field, &v, 0, max)).transpose()).flatten().filter(|v| !v.is_empty())
+    };
+    let cover_letter = optional("coverLetter", cover_letter, 10_000);
+    let resume_text = optional("resumeText", resume_text, 100_000);
+    if answers.len() > MAX_ANSWERS {
+        errors.push(crate::FieldError::new("answers", format!("must have at most {MAX_ANSWERS} items")));
+    }
+    let mut kept = Vec::new();
+    for (i, a) in answers.into_iter().take(MAX_ANSWERS).enumerate() {
+        let question = errors.take(bounded_text(&format!("answers.{i}.question"), &a.question, 1, 500));
+        let answer = errors.take(bounded_text(&format!("answers.{i}.answer"), &a.answer, 0, 10_000));
+        if let (Some(question), Some(answer)) = (question, answer) {
+            kept.push(Answer { question, answer });
+        }
+    }
+    errors.finish(|| SubmittedTexts { cover_letter, resume_text, answers: kept })
 }
 
 /// One move of an application: every move is recorded.

@@ -125,10 +125,82 @@ pub struct ProfileContent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CandidateProfile {
     pub id: CandidateId,
-    pub user_id: UserId,
+    /// The account it belongs to; none for an applicant a partner submitted who has not claimed
+    /// it yet.
+    pub user_id: Option<UserId>,
     pub content: ProfileContent,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A person a partner submits with an application, as sent.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicantInput {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub headline: Option<String>,
+    pub location: Option<LocationInput>,
+    pub profile_url: Option<String>,
+}
+
+impl ApplicantInput {
+    /// The profile of an applicant without an account: `PRIVATE` (never listed; the companies
+    /// they apply to see it whole), the email as its contact. Errors name the input's fields.
+    pub fn content(self) -> Result<(ProfileContent, Email), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let name = errors.take(bounded_text("name", &self.name, 1, 80));
+        let email = errors.take(Email::parse(&self.email));
+        let phone = errors
+            .take(
+                self.phone
+                    .filter(|p| !p.trim().is_empty())
+                    .map(|p| phone(&p).map_err(|e| FieldError::new("phone", e.message)))
+                    .transpose(),
+            )
+            .flatten();
+        let headline = errors
+            .take(self.headline.map(|h| bounded_text("headline", &h, 0, 150)).transpose())
+            .flatten()
+            .filter(|h| !h.is_empty());
+        let location = match self.location.as_ref().map(LocationInput::parse).transpose() {
+            Ok(l) => l,
+            Err(inner) => {
+                errors.0.extend(inner.0.into_iter().map(|e| e.under("location")));
+                None
+            }
+        };
+        let profile_url = errors
+            .take(
+                self.profile_url
+                    .filter(|u| !u.trim().is_empty())
+                    .map(|u| WebUrl::parse(&u).map_err(|e| FieldError::new("profileUrl", e.message)))
+                    .transpose(),
+            )
+            .flatten();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let (Some(display_name), Some(email)) = (name, email) else { return Err(errors) };
+        let content = ProfileContent {
+            display_name,
+            headline,
+            bio: None,
+            location,
+            years_experience: None,
+            seniority: None,
+            skills: Vec::new(),
+            work_history: Vec::new(),
+            education: Vec::new(),
+            links: profile_url.map(|url| ProfileLink { label: "Profile".into(), url }).into_iter().collect(),
+            desired_salary: None,
+            open_to: Vec::new(),
+            visibility: Visibility::Private,
+            contact_email: Some(email.clone()),
+            contact_phone: phone,
+        };
+        Ok((content, email))
+    }
 }
 
 /// Links as sent.

@@ -13,6 +13,7 @@ text_enum!(
         PostingsWrite => "postings:write",
         ApplicationsRead => "applications:read",
         ApplicationsWrite => "applications:write",
+        ApplicationsSubmit => "applications:submit",
         EventsRead => "events:read",
         WebhooksManage => "webhooks:manage",
     }

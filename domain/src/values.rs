@@ -294,6 +294,16 @@ pub fn clean_text(field: &str, raw: &str) -> Result<String, FieldError> {
     Ok(raw.nfc().collect())
 }
 
+/// A company's (or its partner's) own reference for an object ("job 4711"): 1 to 200 characters
+/// after trimming, no control characters.
+pub fn external_id(field: &str, raw: &str) -> Result<String, FieldError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > 200 || trimmed.chars().any(char::is_control) {
+        return Err(FieldError::new(field, "must be 1 to 200 characters, without control characters"));
+    }
+    Ok(trimmed.to_owned())
+}
+
 /// Trimmed text of bounded length, cleaned as `clean_text` does; `field` names the input in the error.
 pub fn bounded_text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, FieldError> {
     let value = clean_text(field, raw)?;

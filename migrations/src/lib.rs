@@ -16,6 +16,7 @@ mod m20261205_000001_posting_expiry;
 mod m20261206_000001_partners;
 mod m20261206_000002_idempotency;
 mod m20261206_000003_external_ids;
+mod m20261207_000001_partner_applicants;
 
 pub use m20261202_000001_posting_children::fill_children_sql;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_partners::Migration),
             Box::new(m20261206_000002_idempotency::Migration),
             Box::new(m20261206_000003_external_ids::Migration),
+            Box::new(m20261207_000001_partner_applicants::Migration),
         ]
     }
 }

@@ -37,6 +37,11 @@ fn to_domain(row: applications::Model) -> Result<Application, StoreError> {
         status: status(&row.status)?,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        resume_text: row.resume_text,
+        answers: match row.answers.as_deref() {
+            None => Vec::new(),
+            Some(raw) => serde_json::from_str(raw).map_err(|e| StoreError::corrupt(format!("answers: {e}")))?,
+        },
     })
 }
 
@@ -59,6 +64,12 @@ pub async fn insert(application: &Application, actor: UserId, conn: &impl Connec
         status: Set(application.status.as_str().to_owned()),
         created_at: Set(application.created_at),
         updated_at: Set(application.updated_at),
+        resume_text: Set(application.resume_text.clone()),
+        answers: Set(if application.answers.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(&application.answers).map_err(StoreError::corrupt)?)
+        }),
     };
     applications::Entity::insert(row)
         .exec_without_returning(conn)
@@ -311,6 +322,38 @@ pub async fn notes_of(
         });
     }
     Ok(out)
+}
+
+/// Gives `to` the applications of `from` to every posting `to` has not applied to yet, and says
+/// how many moved; the others (one person applied twice, once with each profile) stay with `from`.
+pub async fn reassign(from: CandidateId, to: CandidateId, conn: &impl ConnectionTrait) -> Result<u64, StoreError> {
+    let applied = sea_orm::sea_query::Query::select()
+        .column(applications::Column::PostingId)
+        .from(applications::Entity)
+        .and_where(applications::Column::CandidateId.eq(to.0))
+        .to_owned();
+    let result = applications::Entity::update_many()
+        .col_expr(applications::Column::CandidateId, Expr::value(to.0))
+        .filter(applications::Column::CandidateId.eq(from.0))
+        .filter(applications::Column::PostingId.not_in_subquery(applied))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// The ids of a candidate's applications (a claim moves a handful, never a page's worth).
+pub async fn ids_of_candidate(
+    candidate: CandidateId,
+    conn: &impl ConnectionTrait,
+) -> Result<Vec<ApplicationId>, StoreError> {
+    let ids: Vec<Uuid> = applications::Entity::find()
+        .select_only()
+        .column(applications::Column::Id)
+        .filter(applications::Column::CandidateId.eq(candidate.0))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(ids.into_iter().map(ApplicationId).collect())
 }
 
 /// How many applications exist (for the demo loader).

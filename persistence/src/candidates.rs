@@ -50,7 +50,7 @@ fn to_domain(row: profiles::Model, mut skill_rows: Vec<skills::Model>) -> Result
     }
     Ok(CandidateProfile {
         id: CandidateId(row.id),
-        user_id: UserId(row.user_id),
+        user_id: row.user_id.map(UserId),
         content: ProfileContent {
             display_name: row.display_name,
             headline: row.headline,
@@ -83,7 +83,7 @@ fn columns(profile: &CandidateProfile) -> Result<profiles::ActiveModel, StoreErr
     let json = |v: serde_json::Result<String>| v.map_err(StoreError::corrupt);
     Ok(profiles::ActiveModel {
         id: Set(profile.id.0),
-        user_id: Set(profile.user_id.0),
+        user_id: Set(profile.user_id.map(|u| u.0)),
         display_name: Set(c.display_name.clone()),
         headline: Set(c.headline.clone()),
         bio: Set(c.bio.clone()),
@@ -105,6 +105,11 @@ fn columns(profile: &CandidateProfile) -> Result<profiles::ActiveModel, StoreErr
         work_history: Set(json(serde_json::to_string(&c.work_history))?),
         education: Set(json(serde_json::to_string(&c.education))?),
         links: Set(json(serde_json::to_string(&c.links))?),
+        // An applicant without an account is found again by this (unique) email.
+        applicant_email: Set(match profile.user_id {
+            Some(_) => None,
+            None => c.contact_email.as_ref().map(|e| e.as_str().to_owned()),
+        }),
         created_at: Set(profile.created_at),
         updated_at: Set(profile.updated_at),
     })
@@ -147,9 +152,114 @@ pub async fn update(profile: &CandidateProfile, conn: &impl ConnectionTrait) -> 
     let mut row = columns(profile)?;
     row.id = sea_orm::ActiveValue::Unchanged(profile.id.0);
     row.user_id = sea_orm::ActiveValue::NotSet;
+    row.applicant_email = sea_orm::ActiveValue::NotSet;
     row.created_at = sea_orm::ActiveValue::NotSet;
     profiles::Entity::update(row).exec(conn).await?;
     replace_skills(profile.id, &profile.content.skills, conn).await
+}
+
+/// The applicant without an account who has this email: the one `profile` describes, inserted
+/// unless one exists (then that one is kept as it is, whatever `profile` says). Concurrent calls
+/// with one email find one record: the unique index decides and the losers read the winner's.
+pub async fn find_or_insert_applicant(
+    profile: &CandidateProfile,
+    email: &Email,
+    conn: &impl ConnectionTrait,
+) -> Result<(CandidateId, bool), StoreError> {
+    use sea_orm::TryInsertResult;
+    use sea_orm::sea_query::OnConflict;
+    if let Some(id) = find_applicant(email, conn).await? {
+        return Ok((id, false));
+    }
+    let inserted = profiles::Entity::insert(columns(profile)?)
+        .on_conflict(OnConflict::column(profiles::Column::ApplicantEmail).do_nothing().to_owned())
+        .try_insert()
+        .exec_without_returning(conn)
+        .await;
+    match inserted {
+        Ok(TryInsertResult::Inserted(1)) => return Ok((profile.id, true)),
+        Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let id = find_applicant(email, conn).await?;
+    id.map(|id| (id, false)).ok_or_else(|| StoreError::corrupt("an applicant's email conflicted but is not found"))
+}
+
+async fn find_applicant(email: &Email, conn: &impl ConnectionTrait) -> Result<Option<CandidateId>, StoreError> {
+    let id: Option<Uuid> = profiles::Entity::find()
+        .select_only()
+        .column(profiles::Column::Id)
+        .filter(profiles::Column::ApplicantEmail.eq(email.as_str()))
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(id.map(CandidateId))
+}
+
+/// Gives an applicant's profile to `user`, if it still has no account (`StaleVersion` if another
+/// claim took it first).
+pub async fn attach_to_user(
+    id: CandidateId,
+    user: UserId,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<(), StoreError> {
+    use sea_orm::sea_query::Expr;
+    let result = profiles::Entity::update_many()
+        .col_expr(profiles::Column::UserId, Expr::value(user.0))
+        .col_expr(profiles::Column::ApplicantEmail, Expr::value(Option::<String>::None))
+        .col_expr(profiles::Column::UpdatedAt, Expr::value(now))
+        .filter(profiles::Column::Id.eq(id.0))
+        .filter(profiles::Column::UserId.is_null())
+        .exec(conn)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(StoreError::StaleVersion);
+    }
+    Ok(())
+}
+
+/// A claim token (its hash) for an applicant, valid until `expires_at`.
+pub async fn insert_claim(
+    token_hash: &str,
+    candidate: CandidateId,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<(), StoreError> {
+    use crate::entities::applicant_claims as claims;
+    let row = claims::ActiveModel {
+        token_hash: Set(token_hash.to_owned()),
+        candidate_id: Set(candidate.0),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+    };
+    claims::Entity::insert(row).exec_without_returning(conn).await?;
+    Ok(())
+}
+
+/// The applicant a claim token names and until when it holds.
+pub async fn find_claim(
+    token_hash: &str,
+    conn: &impl ConnectionTrait,
+) -> Result<Option<(CandidateId, DateTime<Utc>)>, StoreError> {
+    use crate::entities::applicant_claims as claims;
+    let row = claims::Entity::find_by_id(token_hash.to_owned()).one(conn).await?;
+    Ok(row.map(|r| (CandidateId(r.candidate_id), r.expires_at)))
+}
+
+/// Ends every claim token of an applicant (a claim spends them all).
+pub async fn delete_claims(candidate: CandidateId, conn: &impl ConnectionTrait) -> Result<(), StoreError> {
+    use crate::entities::applicant_claims as claims;
+    claims::Entity::delete_many().filter(claims::Column::CandidateId.eq(candidate.0)).exec(conn).await?;
+    Ok(())
+}
+
+/// Removes a profile (an applicant record whose applications all moved to an account).
+pub async fn delete(id: CandidateId, conn: &impl ConnectionTrait) -> Result<(), StoreError> {
+    skills::Entity::delete_many().filter(skills::Column::CandidateId.eq(id.0)).exec(conn).await?;
+    profiles::Entity::delete_by_id(id.0).exec(conn).await?;
+    Ok(())
 }
 
 pub async fn find_by_ids(

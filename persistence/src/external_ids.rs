@@ -15,12 +15,15 @@ use crate::error::StoreError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExternalKind {
     Posting,
+    /// An application a partner submitted, named in the partner's company.
+    Application,
 }
 
 impl ExternalKind {
     fn as_str(self) -> &'static str {
         match self {
             ExternalKind::Posting => "posting",
+            ExternalKind::Application => "application",
         }
     }
 }
@@ -37,8 +40,9 @@ pub async fn find(
     Ok(row.map(|r| r.object_id))
 }
 
-/// The external ids of some objects, by object.
+/// The external ids of some objects, by object; only those `company` gave them, when it is set.
 pub async fn of_objects(
+    company: Option<CompanyId>,
     kind: ExternalKind,
     objects: &[Uuid],
     conn: &impl ConnectionTrait,
@@ -46,11 +50,13 @@ pub async fn of_objects(
     if objects.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows = table::Entity::find()
+    let mut select = table::Entity::find()
         .filter(table::Column::Kind.eq(kind.as_str()))
-        .filter(table::Column::ObjectId.is_in(objects.iter().copied()))
-        .all(conn)
-        .await?;
+        .filter(table::Column::ObjectId.is_in(objects.iter().copied()));
+    if let Some(company) = company {
+        select = select.filter(table::Column::CompanyId.eq(company.0));
+    }
+    let rows = select.all(conn).await?;
     Ok(rows.into_iter().map(|r| (r.object_id, r.external_id)).collect())
 }
 

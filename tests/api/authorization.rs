@@ -19,11 +19,12 @@ const ACTORS: [&str; 9] = [
 ];
 
 /// The partner apps of the partner matrix: one scope each, of company A, and every scope of B.
-const PARTNERS: [&str; 7] = [
+const PARTNERS: [&str; 8] = [
     "postings:read",
     "postings:write",
     "applications:read",
     "applications:write",
+    "applications:submit",
     "events:read",
     "webhooks:manage",
     "every scope, other company",
@@ -214,7 +215,7 @@ impl World {
         for partner in PARTNERS {
             let (owner, company, scopes) = match partner {
                 "every scope, other company" => {
-                    let scopes: Vec<String> = PARTNERS[..6].iter().map(|s| scope_enum(s)).collect();
+                    let scopes: Vec<String> = PARTNERS[..7].iter().map(|s| scope_enum(s)).collect();
                     (&world.sessions["other company"], &company_b, scopes)
                 }
                 scope => (&world.sessions["OWNER"], &world.company_a, vec![scope_enum(scope)]),
@@ -421,6 +422,30 @@ impl World {
                         .await,
                 )
             }
+            "submit an applicant" => {
+                // To a posting of company C: a job board submits anywhere on the platform.
+                let posting = self.app.published_posting(&self.owner_c, &self.company_c, "Submitted to").await;
+                let body = self
+                    .run(
+                        "mutation($i: SubmitApplicationInput!) { submitApplication(input: $i) { result application { status } } }",
+                        json!({ "i": { "postingId": posting, "candidate": { "name": "Sam Board", "email": format!("sam-{a}@board.example").replace([' ', ','], "-") } } }),
+                        a,
+                    )
+                    .await;
+                match outcome(&body).as_str() {
+                    "✓" if body["data"]["submitApplication"]["result"] != "CREATED" => format!("not created: {body}"),
+                    other => other.to_owned(),
+                }
+            }
+            "claim submitted applications" => outcome(
+                &self
+                    .run(
+                        "mutation($i: ClaimApplicationsInput!) { claimApplications(input: $i) { claimedCount } }",
+                        json!({ "i": { "token": "hgclaim_unknown" } }),
+                        a,
+                    )
+                    .await,
+            ),
             "read application" => {
                 outcome(&self.run("query($id: ID!) { application(id: $id) { status } }", json!({ "id": self.application }), a).await)
             }
@@ -583,7 +608,7 @@ async fn every_cell_of_the_authorization_matrices_holds() {
     // One row per scope, the same scopes the partner matrix has a column for.
     let scopes: Vec<String> =
         table("## Partner scopes")[1..].iter().map(|r| r[0].trim_matches('`').to_owned()).collect();
-    assert_eq!(scopes, PARTNERS[..6].iter().map(|s| s.to_string()).collect::<Vec<_>>(), "the scope rows");
+    assert_eq!(scopes, PARTNERS[..7].iter().map(|s| s.to_string()).collect::<Vec<_>>(), "the scope rows");
     let world = World::setup().await;
     // Every scope the schema knows has a row, and no row names one it does not.
     let known = world.app.ok(r#"{ __type(name: "PartnerScope") { enumValues { name } } }"#, json!({}), None).await;

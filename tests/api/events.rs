@@ -39,6 +39,9 @@ const EMITS: &[(&str, &[&str])] = &[
     ("archivePosting", &["posting.archived"]),
     ("upsertCandidateProfile", &["candidate.profile_updated"]),
     ("applyToPosting", &["application.created"]),
+    ("submitApplication", &["application.created"]),
+    // The profile that gained the applications (and, when two merge, the applicant record).
+    ("claimApplications", &["candidate.profile_updated"]),
     ("moveApplication", &["application.moved"]),
     ("rejectApplication", &["application.rejected"]),
     ("withdrawApplication", &["application.withdrawn"]),
@@ -133,8 +136,10 @@ impl Recorder<'_> {
             "deleteWebhookEndpoint" => "deletedId",
             "sendTestWebhook" => "succeeded",
             "redeliverWebhook" => "delivery { id }",
-            "upsertPostings" => "results { outcome }",
+            "upsertPostings" => "results { outcome posting { id } }",
             "createPartnerApp" => "clientSecret partnerApp { id }",
+            "submitApplication" => "result claimToken",
+            "claimApplications" => "claimedCount",
             "rotatePartnerAppSecret" => "clientSecret",
             "createApiKey" => "key apiKey { id }",
             "revokeApiKey" => "apiKey { revokedAt }",
@@ -314,6 +319,28 @@ async fn every_mutation_emits_exactly_its_events_and_payloads_show_what_members_
     r.run("rotatePartnerAppSecret", json!({ "partnerAppId": partner }), owner).await;
     let key = r.run("createApiKey", json!({ "partnerAppId": partner, "name": "Sync" }), owner).await;
     r.run("revokeApiKey", json!({ "apiKeyId": key["apiKey"]["id"] }), owner).await;
+    // A job board submits an applicant, who claims the application after signing up.
+    let board = r
+        .run(
+            "createPartnerApp",
+            json!({ "companyId": company, "name": "Board", "scopes": ["APPLICATIONS_SUBMIT"] }),
+            owner,
+        )
+        .await;
+    let board = board["partnerApp"]["id"].as_str().unwrap().to_owned();
+    let board_key = r.run("createApiKey", json!({ "partnerAppId": board, "name": "Apply" }), owner).await;
+    let board_key = board_key["key"].as_str().unwrap().to_owned();
+    let carla = app.register("carla").await;
+    let submitted = r
+        .run(
+            "submitApplication",
+            json!({ "postingId": upserted["results"][0]["posting"]["id"], "candidate": { "name": "Carla", "email": carla.email } }),
+            Some(&board_key),
+        )
+        .await;
+    assert_eq!(submitted["result"], "CREATED", "{submitted}");
+    let claimed = r.run("claimApplications", json!({ "token": submitted["claimToken"] }), Some(&carla.access)).await;
+    assert_eq!(claimed["claimedCount"], 1);
 
     for (mutation, _) in EMITS {
         assert!(r.seen.contains_key(mutation), "{mutation} was not exercised");

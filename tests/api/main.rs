@@ -28,6 +28,7 @@ mod postings;
 mod relevance;
 mod schema;
 mod search;
+mod submissions;
 mod subscriptions;
 mod upserts;
 mod webhooks;

@@ -456,4 +456,16 @@ async fn the_partner_guides_curl_examples_run_in_order_against_the_server() {
     // What the walk-through did is there: the posting was published once, by the replayed call.
     let data = app.ok(DRAFT, json!({ "id": draft }), None).await;
     assert_eq!(data["posting"]["status"], "PUBLISHED");
+    // The submitted applicant reached posting 4711, with the app's name as its source.
+    let submitted = app
+        .ok(
+            "query($c: ID!) { posting(externalId: \"4711\", companyId: $c) { applications(first: 5) { totalCount edges { node { source { partnerName } candidate { email } } } } } }",
+            json!({ "c": company }),
+            Some(&owner.access),
+        )
+        .await;
+    let applications = &submitted["posting"]["applications"];
+    assert_eq!(applications["totalCount"], 1, "{submitted}");
+    assert_eq!(applications["edges"][0]["node"]["source"]["partnerName"], "Acme Job Board");
+    assert_eq!(applications["edges"][0]["node"]["candidate"]["email"], "ada@example.com");
 }

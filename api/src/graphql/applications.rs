@@ -7,9 +7,10 @@ use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use hiregraph_domain::applications::{
-    Application as DomainApplication, ApplicationAction, ApplicationEvent as DomainEvent,
+    Answer, Application as DomainApplication, ApplicationAction, ApplicationEvent as DomainEvent,
     ApplicationNote as DomainNote, ApplicationStatus as DomainStatus, Source,
 };
+use hiregraph_domain::candidates::ApplicantInput;
 use hiregraph_domain::{CandidateId, PostingId};
 use hiregraph_persistence::page::Page;
 
@@ -18,6 +19,7 @@ use super::connection;
 use super::context::{EventsOf, NotesOf, PipelineOf, loader, state, viewer};
 use super::ids::{self, Kind};
 use super::postings::Posting;
+use super::types::LocationInput;
 use crate::error::AppError;
 use crate::services::applications as service;
 
@@ -74,6 +76,23 @@ impl Application {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// A résumé as text, when a partner submitted it with the application.
+    async fn resume_text(&self) -> Option<&str> {
+        self.0.resume_text.as_deref()
+    }
+    /// The screening questions as answered, when a partner submitted them.
+    async fn answers(&self) -> Vec<ApplicationAnswer> {
+        self.0
+            .answers
+            .iter()
+            .map(|a| ApplicationAnswer { question: a.question.clone(), answer: a.answer.clone() })
+            .collect()
+    }
+    /// The partner's own reference for the application, for the partner app that submitted it
+    /// (null for everyone else).
+    async fn external_id(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(service::external_ids_of(state(ctx), viewer(ctx), &[self.0.id]).await?.remove(&self.0.id))
+    }
     /// The posting applied to.
     async fn posting(&self, ctx: &Context<'_>) -> Result<Option<Posting>> {
         Ok(loader(ctx).load_one(self.0.posting_id).await?.map(Posting))
@@ -93,6 +112,13 @@ impl Application {
         let notes = loader(ctx).load_one(NotesOf(self.0.id)).await?.unwrap_or_default();
         Ok(Some(notes.iter().cloned().map(ApplicationNote).collect()))
     }
+}
+
+/// A screening question and its answer.
+#[derive(SimpleObject)]
+pub struct ApplicationAnswer {
+    question: String,
+    answer: String,
 }
 
 /// One move of an application.
@@ -117,7 +143,7 @@ impl ApplicationEvent {
     /// Whether the candidate or the company made the move.
     async fn actor(&self, ctx: &Context<'_>) -> Result<ActorKind> {
         let candidate = loader(ctx).load_one(self.application.candidate_id).await?;
-        Ok(if candidate.is_some_and(|c| c.user_id == self.event.actor) {
+        Ok(if candidate.is_some_and(|c| c.user_id == Some(self.event.actor)) {
             ActorKind::Candidate
         } else {
             ActorKind::Company
@@ -286,6 +312,74 @@ pub struct AddApplicationNoteInput {
     body: String,
 }
 
+/// The person a job board submits.
+#[derive(InputObject)]
+pub struct SubmittedCandidateInput {
+    /// 1 to 80 characters.
+    name: String,
+    /// Matches an earlier submission of the same person (never a user's account).
+    email: String,
+    phone: Option<String>,
+    /// Up to 150 characters.
+    headline: Option<String>,
+    location: Option<LocationInput>,
+    /// An http(s) link to a profile or portfolio.
+    profile_url: Option<String>,
+    /// The résumé as text, up to 100,000 characters; stored with the application.
+    resume_text: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct AnswerInput {
+    /// 1 to 500 characters.
+    question: String,
+    /// Up to 10,000 characters.
+    answer: String,
+}
+
+#[derive(InputObject)]
+pub struct SubmitApplicationInput {
+    posting_id: ID,
+    /// The job board's own reference for this application, unique in its company: a retry with
+    /// it returns the application it names (`UNCHANGED`) instead of failing.
+    external_id: Option<String>,
+    candidate: SubmittedCandidateInput,
+    cover_letter: Option<String>,
+    /// At most 50.
+    answers: Option<Vec<AnswerInput>>,
+}
+
+/// What a submission did.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum SubmitApplicationResult {
+    Created,
+    /// The external id already named this application: nothing was written.
+    Unchanged,
+}
+
+#[derive(SimpleObject)]
+pub struct SubmitApplicationPayload {
+    application: Application,
+    result: SubmitApplicationResult,
+    /// For `CREATED` only, shown once: pass it on to the applicant, who claims their applications
+    /// with `claimApplications` after signing up with the same email. Valid for 30 days.
+    claim_token: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ClaimApplicationsInput {
+    /// The claim token a job board passed on.
+    token: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ClaimApplicationsPayload {
+    /// The viewer's profile, holding the claimed applications.
+    candidate_profile: CandidateProfile,
+    /// How many applications moved to the profile.
+    claimed_count: u64,
+}
+
 #[derive(SimpleObject)]
 pub struct ApplicationPayload {
     application: Application,
@@ -328,6 +422,58 @@ impl ApplicationMutation {
         };
         let application = service::apply(state(ctx), viewer(ctx), posting, input.cover_letter, source).await?;
         Ok(ApplicationPayload { application: Application(application) })
+    }
+
+    /// A job board submits an applicant to any published, unexpired posting
+    /// (`applications:submit`): one application per person and posting, source `PARTNER` with the
+    /// app's name.
+    async fn submit_application(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitApplicationInput,
+    ) -> Result<SubmitApplicationPayload> {
+        let posting_id = ids::posting_id(&input.posting_id, "input.postingId")?;
+        let c = input.candidate;
+        let submission = service::Submission {
+            posting_id,
+            external_id: input.external_id,
+            applicant: ApplicantInput {
+                name: c.name,
+                email: c.email,
+                phone: c.phone,
+                headline: c.headline,
+                location: c.location.map(Into::into),
+                profile_url: c.profile_url,
+            },
+            cover_letter: input.cover_letter,
+            resume_text: c.resume_text,
+            answers: input
+                .answers
+                .unwrap_or_default()
+                .into_iter()
+                .map(|a| Answer { question: a.question, answer: a.answer })
+                .collect(),
+        };
+        let (application, result, claim_token) = service::submit(state(ctx), viewer(ctx), submission).await?;
+        Ok(SubmitApplicationPayload {
+            application: Application(application),
+            result: match result {
+                service::Submitted::Created => SubmitApplicationResult::Created,
+                service::Submitted::Unchanged => SubmitApplicationResult::Unchanged,
+            },
+            claim_token,
+        })
+    }
+
+    /// The signed-in person claims the applications a job board submitted for them, with the
+    /// token it passed on; the account's email must be the one they were submitted under.
+    async fn claim_applications(
+        &self,
+        ctx: &Context<'_>,
+        input: ClaimApplicationsInput,
+    ) -> Result<ClaimApplicationsPayload> {
+        let (profile, claimed_count) = service::claim(state(ctx), viewer(ctx), &input.token).await?;
+        Ok(ClaimApplicationsPayload { candidate_profile: CandidateProfile(profile), claimed_count })
     }
 
     /// The candidate withdraws an open application.

@@ -23,6 +23,9 @@ pub enum PartnerScope {
     ApplicationsRead,
     /// Move and reject applications, write notes; includes `applications:read`.
     ApplicationsWrite,
+    /// Submit applicants to any published posting on the platform (`applications:submit`), for
+    /// job boards.
+    ApplicationsSubmit,
     /// Read the company's `events` feed (`events:read`).
     EventsRead,
     /// Manage the company's webhook endpoints (`webhooks:manage`).
@@ -36,6 +39,7 @@ impl From<PartnerScope> for Scope {
             PartnerScope::PostingsWrite => Scope::PostingsWrite,
             PartnerScope::ApplicationsRead => Scope::ApplicationsRead,
             PartnerScope::ApplicationsWrite => Scope::ApplicationsWrite,
+            PartnerScope::ApplicationsSubmit => Scope::ApplicationsSubmit,
             PartnerScope::EventsRead => Scope::EventsRead,
             PartnerScope::WebhooksManage => Scope::WebhooksManage,
         }
@@ -49,6 +53,7 @@ impl From<Scope> for PartnerScope {
             Scope::PostingsWrite => PartnerScope::PostingsWrite,
             Scope::ApplicationsRead => PartnerScope::ApplicationsRead,
             Scope::ApplicationsWrite => PartnerScope::ApplicationsWrite,
+            Scope::ApplicationsSubmit => PartnerScope::ApplicationsSubmit,
             Scope::EventsRead => PartnerScope::EventsRead,
             Scope::WebhooksManage => PartnerScope::WebhooksManage,
         }

@@ -34,7 +34,7 @@ pub async fn access(
         }
     };
     Ok(CandidateAccess {
-        is_self: viewer.principal.user_id() == Some(profile.user_id),
+        is_self: viewer.principal.user_id().is_some_and(|u| profile.user_id == Some(u)),
         is_platform_admin: viewer.principal.is_platform_admin(),
         is_applied_company_member,
         is_employer: viewer.is_employer(state).await?,
@@ -77,7 +77,7 @@ pub async fn upsert(state: &AppState, viewer: &Viewer, input: ProfileInput) -> A
     };
     let profile = CandidateProfile {
         id: existing.unwrap_or_else(CandidateId::generate),
-        user_id: user,
+        user_id: Some(user),
         content,
         created_at,
         updated_at: at,

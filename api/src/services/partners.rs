@@ -327,3 +327,13 @@ pub async fn exchange(
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// A partner app's name, as the applications it submits are labelled.
+pub async fn app_name(state: &AppState, id: PartnerAppId) -> AppResult<String> {
+    match app_of_token(state, id).await {
+        Ok(Some(app)) => Ok(app.name),
+        Ok(None) => Err(AppError::Unauthenticated("the partner app no longer exists".into())),
+        Err(Refusal::Credentials(why)) => Err(AppError::Unauthenticated(why)),
+        Err(Refusal::Unavailable(e)) => Err(e),
+    }
+}

@@ -323,11 +323,7 @@ pub type ItemResult = Result<(Upserted, Arc<Posting>), AppError>;
 
 /// A company's own reference for a posting: 1 to 200 characters, no control characters.
 fn external_id(field: &str, raw: &str) -> AppResult<String> {
-    let trimmed = raw.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > 200 || trimmed.chars().any(char::is_control) {
-        return Err(AppError::bad_input(field, "must be 1 to 200 characters, without control characters"));
-    }
-    Ok(trimmed.to_owned())
+    hiregraph_domain::values::external_id(field, raw).map_err(|e| AppError::bad_input(&e.field, e.message))
 }
 
 /// The posting a company calls `external`, for those who see the company's postings in every
@@ -352,7 +348,7 @@ pub async fn external_ids_of(
     ids: &[PostingId],
 ) -> AppResult<std::collections::HashMap<PostingId, String>> {
     let uuids: Vec<uuid::Uuid> = ids.iter().map(|id| id.0).collect();
-    let found = external_ids::of_objects(ExternalKind::Posting, &uuids, &state.db.conn).await?;
+    let found = external_ids::of_objects(None, ExternalKind::Posting, &uuids, &state.db.conn).await?;
     Ok(found.into_iter().map(|(id, ext)| (PostingId(id), ext)).collect())
 }
 

@@ -7,7 +7,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub user_id: Uuid,
+    pub user_id: Option<Uuid>,
     pub display_name: String,
     pub headline: Option<String>,
     pub bio: Option<String>,
@@ -29,6 +29,7 @@ pub struct Model {
     pub work_history: String,
     pub education: String,
     pub links: String,
+    pub applicant_email: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -2,6 +2,7 @@
 //! domain types.
 
 pub mod api_keys;
+pub mod applicant_claims;
 pub mod application_events;
 pub mod application_notes;
 pub mod applications;
