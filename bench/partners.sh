@@ -20,7 +20,7 @@ psql "${DB%/*}/postgres" -qc "create database ${DB##*/}" 2>/dev/null || true
 
 DATABASE_URL="$DB" REDIS_URL="$REDIS" HIREGRAPH_CACHE_PREFIX="bench$$" HIREGRAPH_BIND=127.0.0.1:$PORT \
   HIREGRAPH_DEMO_DATA=off HIREGRAPH_LOG=warn HIREGRAPH_JWT_SECRET=bench-secret-bench-secret-bench-secret-0001 \
-  HIREGRAPH_DB_MAX_CONNECTIONS=16 HIREGRAPH_ANONYMOUS_PER_MINUTE=0 ./target/release/hiregraph &
+  HIREGRAPH_DB_MAX_CONNECTIONS=16 HIREGRAPH_ANONYMOUS_PER_MINUTE=0 HIREGRAPH_COST_USER_PER_MINUTE=4000000000 HIREGRAPH_COST_PARTNER_PER_MINUTE=4000000000 ./target/release/hiregraph &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done

@@ -19,7 +19,7 @@ psql "${DB%/*}/postgres" -qc "create database ${DB##*/}" 2>/dev/null || true
 serve() {
   env "$@" DATABASE_URL="$DB" HIREGRAPH_BIND=127.0.0.1:$PORT HIREGRAPH_DEMO_DATA=off HIREGRAPH_LOG=warn \
     HIREGRAPH_JWT_SECRET=bench-secret-bench-secret-bench-secret-0001 HIREGRAPH_DB_MAX_CONNECTIONS=16 \
-    HIREGRAPH_ANONYMOUS_PER_MINUTE=0 \
+    HIREGRAPH_ANONYMOUS_PER_MINUTE=0 HIREGRAPH_COST_ANONYMOUS_PER_MINUTE=0 HIREGRAPH_COST_USER_PER_MINUTE=0 HIREGRAPH_COST_PARTNER_PER_MINUTE=0 \
     ./target/release/hiregraph &
   SERVER=$!
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && return; sleep 0.1; done

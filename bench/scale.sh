@@ -28,7 +28,7 @@ echo "| --- | --- | --- | --- | --- | --- |"
 for size in $SIZES; do
   DATABASE_URL="$PG/hg_scale_$size" HIREGRAPH_BIND=127.0.0.1:$PORT HIREGRAPH_DEMO_DATA=off HIREGRAPH_LOG=warn \
     HIREGRAPH_JWT_SECRET=bench-secret-bench-secret-bench-secret-0001 HIREGRAPH_DB_MAX_CONNECTIONS=10 \
-    HIREGRAPH_ANONYMOUS_PER_MINUTE=0 HIREGRAPH_CACHE=off ./target/release/hiregraph &
+    HIREGRAPH_ANONYMOUS_PER_MINUTE=0 HIREGRAPH_COST_ANONYMOUS_PER_MINUTE=0 HIREGRAPH_COST_USER_PER_MINUTE=0 HIREGRAPH_COST_PARTNER_PER_MINUTE=0 HIREGRAPH_CACHE=off ./target/release/hiregraph &
   server=$!
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
   for scenario in by-id feed search; do

@@ -22,7 +22,7 @@ psql "${DB%/*}/postgres" -qc "drop database if exists ${DB##*/} with (force)" -c
 
 DATABASE_URL="$DB" REDIS_URL="$REDIS" HIREGRAPH_CACHE_PREFIX="livebench$$" HIREGRAPH_BIND=127.0.0.1:$PORT \
   HIREGRAPH_DEMO_DATA=off HIREGRAPH_LOG=warn HIREGRAPH_JWT_SECRET=bench-secret-bench-secret-bench-secret-0001 \
-  HIREGRAPH_ANONYMOUS_PER_MINUTE=0 HIREGRAPH_REGISTRATIONS_PER_HOUR=0 ./target/release/hiregraph &
+  HIREGRAPH_ANONYMOUS_PER_MINUTE=0 HIREGRAPH_COST_ANONYMOUS_PER_MINUTE=0 HIREGRAPH_COST_USER_PER_MINUTE=0 HIREGRAPH_COST_PARTNER_PER_MINUTE=0 HIREGRAPH_REGISTRATIONS_PER_HOUR=0 ./target/release/hiregraph &
 SERVER=$!
 PIDS+=($SERVER)
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done

@@ -16,18 +16,21 @@ use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError, Value};
 use futures_util::StreamExt;
 use hiregraph_domain::Principal;
-use hiregraph_persistence::limiter::{ClientAddr, Decision, LimitKey, Quota};
+use hiregraph_persistence::limiter::{ClientAddr, Decision, LimitKey, Quota, Spend};
 use serde::Deserialize;
 use tracing::Instrument;
 
 use crate::graphql::AppSchema;
 use crate::graphql::context::{new_loader, new_viewer_loader};
+use crate::graphql::cost::{self, CostReport, Costing, ThrottleStatus};
 use crate::graphql::limits;
 use crate::state::{AppState, Viewer};
 
 pub struct HttpContext {
     pub schema: AppSchema,
     pub state: Arc<AppState>,
+    /// The schema's types, for costing requests before they run (`graphql::cost`).
+    pub registry: Arc<async_graphql::registry::Registry>,
 }
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -207,17 +210,119 @@ async fn execute(ctx: &HttpContext, viewer: &Arc<Viewer>, mut request: Request, 
         ctx.state.metrics.record(operation.as_deref(), started.elapsed(), true);
         return (Response::from_errors(vec![refused]), true);
     }
+    let costing = costing(ctx, &mut request);
+    let budget = budget_of(viewer, &ctx.state.settings.rate_limits);
+    let mut throttle = None;
+    if let (Some(costing), Some((key, per_minute))) = (&costing, &budget) {
+        let how = if costing.dry_run { Spend::Look } else { Spend::Take(costing.requested) };
+        let spent = ctx.state.limiter.spend(key, *per_minute, how).await;
+        throttle = Some(throttle_status(*per_minute, spent.available));
+        if !spent.allowed {
+            ctx.state.metrics.record(operation.as_deref(), started.elapsed(), true);
+            return (over_budget(costing, throttle, spent.wait), true);
+        }
+    }
+    // A dry run executes only its `rateLimit` fields.
+    if costing.as_ref().is_some_and(|c| c.dry_run) {
+        let name = request.operation_name.clone();
+        if let Some(cut) = request.parsed_query().ok().and_then(|doc| cost::dry_run_document(doc, name.as_deref())) {
+            request.set_parsed_query(cut);
+        }
+    }
     let remember = reads_only(&mut request);
-    let request = request
+    let mut request = request
         .data(viewer.clone())
         .data(new_loader(ctx.state.clone(), remember))
         .data(new_viewer_loader(ctx.state.clone(), viewer.clone()));
+    if let Some(costing) = &costing {
+        request = request.data(CostReport { requested: costing.requested, throttle });
+    }
     let mut response = ctx.schema.execute(request).await;
     let never_executed = limits::code_request_errors(&mut response);
     let only_input_errors = code_errors(&mut response.errors, request_id);
     let failed_whole = never_executed || (only_input_errors && response.data == Value::Null);
+    if let Some(costing) = &costing {
+        let actual = if costing.dry_run { 0 } else { costing.actual(&response.data) };
+        if let (Some((key, per_minute)), false) = (&budget, costing.dry_run)
+            && actual < costing.requested
+        {
+            let spent = ctx.state.limiter.spend(key, *per_minute, Spend::GiveBack(costing.requested - actual)).await;
+            throttle = Some(throttle_status(*per_minute, spent.available));
+        }
+        response.extensions.insert("cost".into(), cost_extension(costing.requested, actual, throttle));
+    }
     ctx.state.metrics.record(operation.as_deref(), started.elapsed(), response.is_err());
     (response, failed_whole)
+}
+
+/// Costs a parsed request (see `graphql::cost`).
+fn costing(ctx: &HttpContext, request: &mut Request) -> Option<Costing> {
+    let variables = std::mem::take(&mut request.variables);
+    let name = request.operation_name.clone();
+    let costing = match request.parsed_query() {
+        Ok(doc) => cost::of(&ctx.registry, doc, name.as_deref(), &variables),
+        Err(_) => None,
+    };
+    request.variables = variables;
+    costing
+}
+
+/// Whose query-cost budget a request spends, and how many points a minute it holds; `None` when
+/// budgets are off for this kind of caller.
+fn budget_of(viewer: &Viewer, limits: &crate::settings::RateLimits) -> Option<(LimitKey, u32)> {
+    let (key, per_minute) = match &viewer.principal {
+        Principal::Anonymous => (format!("anonymous:{}", viewer.client?), limits.cost_anonymous_per_minute),
+        Principal::User { id, .. } => (format!("user:{id}"), limits.cost_user_per_minute),
+        Principal::Partner { app, cost_per_minute, .. } => {
+            (format!("partner:{app}"), cost_per_minute.unwrap_or(limits.cost_partner_per_minute))
+        }
+    };
+    (per_minute > 0).then_some((LimitKey::CostOf(key), per_minute))
+}
+
+fn throttle_status(per_minute: u32, available: u64) -> ThrottleStatus {
+    ThrottleStatus {
+        maximum_available: u64::from(per_minute),
+        currently_available: available,
+        restore_rate: f64::from(per_minute) / 60.0,
+    }
+}
+
+/// `extensions.cost`, as Shopify reports it.
+fn cost_extension(requested: u64, actual: u64, throttle: Option<ThrottleStatus>) -> Value {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Cost {
+        requested_query_cost: u64,
+        actual_query_cost: u64,
+        throttle_status: Option<ThrottleStatus>,
+    }
+    async_graphql::to_value(Cost {
+        requested_query_cost: requested,
+        actual_query_cost: actual,
+        throttle_status: throttle,
+    })
+    .unwrap_or(Value::Null)
+}
+
+/// The answer to a request its caller's budget cannot pay for: 429 with how long until it can.
+fn over_budget(costing: &Costing, throttle: Option<ThrottleStatus>, wait: Duration) -> Response {
+    let secs = crate::error::retry_after_secs(wait);
+    let available = throttle.map_or(0, |t| t.currently_available);
+    let mut error = ServerError::new(
+        format!(
+            "this query costs {} points and {available} are available; they are restored in {secs} s (see rateLimit and extensions.cost)",
+            costing.requested
+        ),
+        None,
+    );
+    let mut ext = async_graphql::ErrorExtensionValues::default();
+    ext.set("code", "RATE_LIMITED");
+    ext.set("retryAfter", secs);
+    error.extensions = Some(ext);
+    let mut response = Response::from_errors(vec![error]);
+    response.extensions.insert("cost".into(), cost_extension(costing.requested, 0, throttle));
+    response
 }
 
 /// Whether the operation a request runs is a query (its document is parsed by now).
@@ -427,7 +532,10 @@ async fn run(
             retry_after = retry_status(&response.errors);
             if failed_whole {
                 // A request error carries no `data` entry at all, as the spec asks.
-                let body = serde_json::json!({ "errors": response.errors });
+                let mut body = serde_json::json!({ "errors": response.errors });
+                if !response.extensions.is_empty() {
+                    body["extensions"] = serde_json::to_value(&response.extensions).unwrap_or_default();
+                }
                 let status = if mode == Media::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
                 (status, serde_json::to_vec(&body))
             } else {

@@ -104,6 +104,12 @@ pub struct RateLimits {
     pub anonymous_per_minute: u32,
     /// Take the client address from the last `X-Forwarded-For` entry (behind one trusted proxy).
     pub trust_forwarded_for: bool,
+    /// Query-cost budgets in points per minute (at most a minute's worth at once, restoring
+    /// evenly): per address without credentials, per user, per partner app (which a platform
+    /// admin may set per app).
+    pub cost_anonymous_per_minute: u32,
+    pub cost_user_per_minute: u32,
+    pub cost_partner_per_minute: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -218,6 +224,13 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("HIREGRAPH_REFRESH_MAX_FAILURES", "20", "failed refresh-token exchanges per address"),
     ("HIREGRAPH_REGISTRATIONS_PER_HOUR", "20", "accounts registered per address"),
     ("HIREGRAPH_ANONYMOUS_PER_MINUTE", "600", "requests without credentials per address"),
+    ("HIREGRAPH_COST_ANONYMOUS_PER_MINUTE", "10000", "query-cost points per minute per address without credentials"),
+    ("HIREGRAPH_COST_USER_PER_MINUTE", "50000", "query-cost points per minute per signed-in user"),
+    (
+        "HIREGRAPH_COST_PARTNER_PER_MINUTE",
+        "100000",
+        "query-cost points per minute per partner app, unless set for the app",
+    ),
     ("HIREGRAPH_TRUST_FORWARDED_FOR", "false", "client address from the last X-Forwarded-For entry"),
     ("HIREGRAPH_EVENT_RETENTION_DAYS", "30", "days the `events` feed keeps an event before pruning it"),
     ("HIREGRAPH_WORKER", "true", "run background work (event relay, webhook delivery, pruning) in this process"),
@@ -291,6 +304,19 @@ impl Settings {
                 },
             }
         }
+        let max_complexity: usize = number("HIREGRAPH_MAX_COMPLEXITY", get("HIREGRAPH_MAX_COMPLEXITY"), 5000, 10)?;
+        let cost_budget = |name: &'static str, default: u32| -> Result<u32, SettingsError> {
+            let value: u32 = number(name, get(name), default, 0)?;
+            if value != 0 && (value as usize) < max_complexity {
+                return Err(err(
+                    name,
+                    format!(
+                        "must be 0 (off) or at least HIREGRAPH_MAX_COMPLEXITY ({max_complexity}), or the costliest allowed query could never run; was {value}"
+                    ),
+                ));
+            }
+            Ok(value)
+        };
         let boolean = |name: &'static str, default: bool| match get(name).as_deref() {
             None => Ok(default),
             Some("1" | "true" | "yes" | "on") => Ok(true),
@@ -444,7 +470,7 @@ impl Settings {
             },
             limits: Limits {
                 max_depth: number("HIREGRAPH_MAX_DEPTH", get("HIREGRAPH_MAX_DEPTH"), 12, 2)?,
-                max_complexity: number("HIREGRAPH_MAX_COMPLEXITY", get("HIREGRAPH_MAX_COMPLEXITY"), 5000, 10)?,
+                max_complexity,
                 max_aliases: number("HIREGRAPH_MAX_ALIASES", get("HIREGRAPH_MAX_ALIASES"), 30, 0)?,
                 max_selections: number("HIREGRAPH_MAX_SELECTIONS", get("HIREGRAPH_MAX_SELECTIONS"), 1000, 10)?,
                 max_tokens: number("HIREGRAPH_MAX_TOKENS", get("HIREGRAPH_MAX_TOKENS"), 2000, 10)?,
@@ -508,6 +534,9 @@ impl Settings {
                     0,
                 )?,
                 trust_forwarded_for: boolean("HIREGRAPH_TRUST_FORWARDED_FOR", false)?,
+                cost_anonymous_per_minute: cost_budget("HIREGRAPH_COST_ANONYMOUS_PER_MINUTE", 10_000)?,
+                cost_user_per_minute: cost_budget("HIREGRAPH_COST_USER_PER_MINUTE", 50_000)?,
+                cost_partner_per_minute: cost_budget("HIREGRAPH_COST_PARTNER_PER_MINUTE", 100_000)?,
             },
         })
     }

@@ -223,7 +223,11 @@ impl Application {
         let work_db = connect_pool(&settings, WORKER_POOL).await?;
         let bus = bus_for(&settings)?;
         let state = Arc::new(AppState::new(db, cache, limiter, jwt, settings).with_work_db(work_db).with_bus(bus));
-        let context = web::Data::new(HttpContext { schema: graphql::build(state.clone()), state: state.clone() });
+        let context = web::Data::new(HttpContext {
+            schema: graphql::build(state.clone()),
+            state: state.clone(),
+            registry: Arc::new(graphql::cost::registry()),
+        });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(context.clone())

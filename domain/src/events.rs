@@ -86,6 +86,9 @@ pub enum Change {
         app: crate::ids::PartnerAppId,
         company: CompanyId,
         revoked_key: Option<String>,
+        /// The hashes of the app's keys, when what changed is held in their cached entries too
+        /// (its budget).
+        app_keys: Vec<String>,
     },
     /// A webhook endpoint was turned off after failing every attempt for days.
     WebhookEndpointDisabled(Endpoint),

@@ -105,6 +105,8 @@ pub struct PartnerApp {
     pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Its query-cost budget in points per minute, when a platform admin set one.
+    pub cost_per_minute: Option<u32>,
 }
 
 /// An API key of a partner application; the key itself is shown once and stored as a hash.

@@ -21,6 +21,8 @@ pub enum Principal {
         scopes: Scopes,
         /// The member who created the app, on whose behalf authored writes are recorded.
         on_behalf_of: UserId,
+        /// The app's own query-cost budget (points per minute), when one was set for it.
+        cost_per_minute: Option<u32>,
     },
 }
 

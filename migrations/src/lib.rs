@@ -17,6 +17,7 @@ mod m20261206_000001_partners;
 mod m20261206_000002_idempotency;
 mod m20261206_000003_external_ids;
 mod m20261207_000001_partner_applicants;
+mod m20261207_000002_partner_cost_budgets;
 
 pub use m20261202_000001_posting_children::fill_children_sql;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000002_idempotency::Migration),
             Box::new(m20261206_000003_external_ids::Migration),
             Box::new(m20261207_000001_partner_applicants::Migration),
+            Box::new(m20261207_000002_partner_cost_budgets::Migration),
         ]
     }
 }

@@ -30,6 +30,8 @@ pub enum LimitKey {
     AnonymousFrom(ClientAddr),
     /// Open WebSocket connections of one account, on every replica.
     ConnectionsOf(uuid::Uuid),
+    /// The query-cost budget of one caller (`user:<id>`, `partner:<app>`, `anonymous:<address>`).
+    CostOf(String),
 }
 
 /// A client address as limits count it: IPv4 whole, IPv6 by its /64 (one subscriber's block).
@@ -67,6 +69,7 @@ impl LimitKey {
             LimitKey::RegisterFrom(from) => format!("{prefix}:rl:register-from:{from}"),
             LimitKey::AnonymousFrom(from) => format!("{prefix}:rl:anonymous:{from}"),
             LimitKey::ConnectionsOf(account) => format!("{prefix}:rl:connections:{account}"),
+            LimitKey::CostOf(caller) => format!("{prefix}:rl:cost:{caller}"),
         }
     }
 }
@@ -90,6 +93,47 @@ impl Quota {
 pub struct Backoff {
     pub base: Duration,
     pub max: Duration,
+}
+
+/// What to do with a points budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spend {
+    /// Take the points, unless there are not that many.
+    Take(u64),
+    /// Give points back (a request that cost less than it asked for).
+    GiveBack(u64),
+    /// Only look.
+    Look,
+}
+
+/// A points budget after a `spend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spent {
+    /// False when the points were not there (and nothing was taken).
+    pub allowed: bool,
+    /// Points available now.
+    pub available: u64,
+    /// When refused, how long until the points asked for are there.
+    pub wait: Duration,
+}
+
+/// A budget of `per_minute` points: all of them at once at most, restoring evenly over a minute.
+fn points_budget(per_minute: u32) -> (u64, u64) {
+    let interval = (60_000_000 / u64::from(per_minute.max(1))).max(1);
+    (interval, interval * u64::from(per_minute.max(1)))
+}
+
+fn spent(ahead: u64, interval: u64, limit: u64, how: Spend) -> Spent {
+    if ahead > limit {
+        let Spend::Take(points) = how else { unreachable!("only taking can go past the limit") };
+        let before = ahead.saturating_sub(interval * points);
+        return Spent {
+            allowed: false,
+            available: (limit - before.min(limit)) / interval,
+            wait: Duration::from_micros(ahead - limit),
+        };
+    }
+    Spent { allowed: true, available: (limit - ahead) / interval, wait: Duration::ZERO }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +175,31 @@ end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
+";
+
+/// A points budget (GCRA in microseconds): ARGV interval per point, limit, points, and 1 to give
+/// points back (0 to spend them; spending 0 only looks). Returns how far ahead of now the budget
+/// is after the change — or, past the limit, would have been, and then nothing changed.
+const SPEND: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval, limit, points, back = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local new_tat = tat + interval * points
+if back == 1 then
+  new_tat = tat - interval * points
+  if new_tat < now then new_tat = now end
+end
+if new_tat - now > limit then return new_tat - now end
+if points > 0 then
+  if new_tat > now then
+    redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1)
+  else
+    redis.call('DEL', KEYS[1])
+  end
+end
+return new_tat - now
 ";
 
 const RELEASE: &str = r"
@@ -228,6 +297,30 @@ impl Limiter {
             None => self.with_local(|local| local.rate(&rendered, interval, limit, cost)),
         };
         self.count(decision)
+    }
+
+    /// Spends (or gives back, or looks at) points of a `per_minute` budget under `key`: the
+    /// query-cost budgets, shared by every replica through Redis.
+    pub async fn spend(&self, key: &LimitKey, per_minute: u32, how: Spend) -> Spent {
+        let rendered = key.render(&self.prefix);
+        let (interval, limit) = points_budget(per_minute);
+        let (points, back) = match how {
+            Spend::Take(points) => (points, 0),
+            Spend::GiveBack(points) => (points, 1),
+            Spend::Look => (0, 0),
+        };
+        let ahead = match self.script(SPEND, std::slice::from_ref(&rendered), &[interval, limit, points, back]).await {
+            Some(ahead) => ahead,
+            None => match self.local.lock() {
+                Ok(mut local) => local.spend(&rendered, interval, limit, how),
+                Err(poisoned) => poisoned.into_inner().spend(&rendered, interval, limit, how),
+            },
+        };
+        let result = spent(ahead, interval, limit, how);
+        if matches!(how, Spend::Take(_)) {
+            self.count(if result.allowed { Decision::Allowed } else { Decision::Limited(result.wait) });
+        }
+        result
     }
 
     /// One attempt at something that may fail (signing in): refused while any key is backing
@@ -383,6 +476,23 @@ impl Local {
         Decision::Allowed
     }
 
+    /// `SPEND`'s arithmetic: how far ahead of now the budget is after the change (or would be).
+    fn spend(&mut self, key: &str, interval_us: u64, limit_us: u64, how: Spend) -> u64 {
+        let now = Instant::now();
+        self.sweep(now);
+        let tat = self.tats.get(key).copied().filter(|tat| *tat > now).unwrap_or(now);
+        let ahead = (tat - now).as_micros() as u64;
+        let new_ahead = match how {
+            Spend::Take(points) => ahead + interval_us * points,
+            Spend::GiveBack(points) => ahead.saturating_sub(interval_us * points),
+            Spend::Look => ahead,
+        };
+        if new_ahead <= limit_us && how != Spend::Look {
+            self.tats.insert(key.to_owned(), now + Duration::from_micros(new_ahead));
+        }
+        new_ahead
+    }
+
     fn attempt(&mut self, keys: &[String], thresholds: &[u32], backoff: Backoff) -> Decision {
         let now = Instant::now();
         self.sweep(now);
@@ -507,6 +617,25 @@ mod tests {
         assert!(matches!(limiter.rate(&key, quota, 1).await, Decision::Limited(_)));
         assert!(limiter.stats.fallbacks.load(Ordering::Relaxed) >= 3);
         assert_eq!(limiter.shared_healthy(), Some(false));
+    }
+
+    #[tokio::test]
+    async fn a_points_budget_drains_refuses_with_the_wait_and_takes_points_back() {
+        let limiter = Limiter::local("t");
+        let key = LimitKey::CostOf("partner:x".into());
+        // 600 points a minute: 10 a second.
+        let first = limiter.spend(&key, 600, Spend::Take(500)).await;
+        assert!(first.allowed && first.available == 100, "{first:?}");
+        let refused = limiter.spend(&key, 600, Spend::Take(200)).await;
+        assert!(!refused.allowed, "{refused:?}");
+        assert_eq!(refused.available, 100);
+        assert!(refused.wait > Duration::from_millis(9_900) && refused.wait <= Duration::from_secs(10), "{refused:?}");
+        let back = limiter.spend(&key, 600, Spend::GiveBack(300)).await;
+        assert!(back.allowed && back.available >= 400, "{back:?}");
+        assert_eq!(limiter.spend(&key, 600, Spend::Look).await.available, back.available);
+        // Giving back never makes more than the maximum.
+        let full = limiter.spend(&key, 600, Spend::GiveBack(10_000)).await;
+        assert_eq!(full.available, 600);
     }
 
     #[test]

@@ -115,9 +115,10 @@ async fn invalidate(cache: &Cache, changes: &[Change]) {
             Change::UserAccessChanged(id) => keys.push(CacheKey::User(*id)),
             // Endpoints are read from the database by the worker, never cached.
             Change::WebhookEndpointDisabled(_) => {}
-            Change::PartnerAccessChanged { app, revoked_key, .. } => {
+            Change::PartnerAccessChanged { app, revoked_key, app_keys, .. } => {
                 keys.push(CacheKey::PartnerApp(*app));
                 keys.extend(revoked_key.as_deref().and_then(CacheKey::api_key));
+                keys.extend(app_keys.iter().filter_map(|hash| CacheKey::api_key(hash)));
             }
         }
     }

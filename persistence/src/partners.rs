@@ -23,6 +23,7 @@ fn app_from(row: apps::Model) -> Result<PartnerApp, StoreError> {
         created_by: UserId(row.created_by),
         created_at: row.created_at,
         updated_at: row.updated_at,
+        cost_per_minute: row.cost_per_minute.and_then(|n| u32::try_from(n).ok()),
     })
 }
 
@@ -51,8 +52,25 @@ pub async fn insert_app(app: &PartnerApp, secret_hash: &str, conn: &impl Connect
         created_by: Set(app.created_by.0),
         created_at: Set(app.created_at),
         updated_at: Set(app.updated_at),
+        cost_per_minute: Set(app.cost_per_minute.map(|n| i32::try_from(n).unwrap_or(i32::MAX))),
     };
     apps::Entity::insert(row).exec_without_returning(conn).await.map_err(|e| StoreError::on_write(e, "partner app"))?;
+    Ok(())
+}
+
+/// Sets (or, with `None`, clears) an app's own query-cost budget.
+pub async fn set_cost_budget(
+    id: PartnerAppId,
+    per_minute: Option<u32>,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<(), StoreError> {
+    apps::Entity::update_many()
+        .col_expr(apps::Column::CostPerMinute, Expr::value(per_minute.map(|n| i32::try_from(n).unwrap_or(i32::MAX))))
+        .col_expr(apps::Column::UpdatedAt, Expr::value(now))
+        .filter(apps::Column::Id.eq(id.0))
+        .exec(conn)
+        .await?;
     Ok(())
 }
 
@@ -122,6 +140,20 @@ pub async fn find_key(id: ApiKeyId, conn: &impl ConnectionTrait) -> Result<Optio
 }
 
 /// The keys of some apps, oldest first.
+/// The hashes of an app's keys that still work (whose cached entries a change of the app clears).
+pub async fn key_hashes_of(app: PartnerAppId, conn: &impl ConnectionTrait) -> Result<Vec<String>, StoreError> {
+    use sea_orm::QuerySelect;
+    let hashes: Vec<String> = keys::Entity::find()
+        .select_only()
+        .column(keys::Column::KeyHash)
+        .filter(keys::Column::PartnerAppId.eq(app.0))
+        .filter(keys::Column::RevokedAt.is_null())
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(hashes)
+}
+
 pub async fn keys_of(apps: &[PartnerAppId], conn: &impl ConnectionTrait) -> Result<Vec<ApiKey>, StoreError> {
     if apps.is_empty() {
         return Ok(Vec::new());

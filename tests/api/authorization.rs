@@ -590,6 +590,15 @@ impl World {
                     )
                     .await,
             ),
+            "set partner app budget" => outcome(
+                &self
+                    .run(
+                        "mutation($i: SetPartnerAppCostBudgetInput!) { setPartnerAppCostBudget(input: $i) { partnerApp { costPerMinute } } }",
+                        json!({ "i": { "partnerAppId": self.partner_app, "pointsPerMinute": 60000 } }),
+                        a,
+                    )
+                    .await,
+            ),
             other => panic!("docs/authorization.md has a row `{other}` that no test runs"),
         }
     }

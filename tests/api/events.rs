@@ -59,6 +59,7 @@ const EMITS: &[(&str, &[&str])] = &[
     ("rotatePartnerAppSecret", &[]),
     ("createApiKey", &[]),
     ("revokeApiKey", &[]),
+    ("setPartnerAppCostBudget", &[]),
 ];
 
 /// Every event `token` may read after `after`, paging to the end; returns them and the cursor to
@@ -143,6 +144,7 @@ impl Recorder<'_> {
             "rotatePartnerAppSecret" => "clientSecret",
             "createApiKey" => "key apiKey { id }",
             "revokeApiKey" => "apiKey { revokedAt }",
+            "setPartnerAppCostBudget" => "partnerApp { costPerMinute }",
             _ => "application { id status }",
         };
         let input_type = input_type(mutation);
@@ -328,6 +330,10 @@ async fn every_mutation_emits_exactly_its_events_and_payloads_show_what_members_
         )
         .await;
     let board = board["partnerApp"]["id"].as_str().unwrap().to_owned();
+    let budget = r
+        .run("setPartnerAppCostBudget", json!({ "partnerAppId": board, "pointsPerMinute": 20000 }), Some(&admin.access))
+        .await;
+    assert_eq!(budget["partnerApp"]["costPerMinute"], 20000);
     let board_key = r.run("createApiKey", json!({ "partnerAppId": board, "name": "Apply" }), owner).await;
     let board_key = board_key["key"].as_str().unwrap().to_owned();
     let carla = app.register("carla").await;

@@ -115,6 +115,10 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     vars.insert("HIREGRAPH_CACHE_PREFIX".into(), format!("t{unique}"));
     // Tests register many accounts from 127.0.0.1; the limit itself is tested on its own.
     vars.insert("HIREGRAPH_REGISTRATIONS_PER_HOUR".into(), "10000".into());
+    // Likewise query-cost budgets: tests/api/budgets.rs sets its own.
+    for kind in ["ANONYMOUS", "USER", "PARTNER"] {
+        vars.insert(format!("HIREGRAPH_COST_{kind}_PER_MINUTE"), "100000000".into());
+    }
     let mut postgres = None;
     if let Some(admin) = postgres_admin_url() {
         let name = format!("hgt_{unique}");

@@ -8,6 +8,7 @@ mod accounts;
 mod applications;
 mod authorization;
 mod backend;
+mod budgets;
 mod cache;
 mod candidates;
 mod companies;

@@ -450,9 +450,11 @@ async fn the_partner_guides_curl_examples_run_in_order_against_the_server() {
             assert!(out.contains("IDEMPOTENCY_KEY_REUSED"), "an error example shows its error:\n{body}\n{out}");
         } else {
             // Every GraphQL error of this API carries `extensions.code`; an upsert item's errors do not.
-            assert!(!out.contains("\"extensions\""), "an example answered with errors:\n{body}\n{out}");
+            assert!(!out.contains("\"code\""), "an example answered with errors:\n{body}\n{out}");
         }
     }
+    // The dry run priced its whole document: rateLimit 5, postings(first: 50) 50 × 3 + 1.
+    assert!(outputs.last().unwrap().contains("\"requestedQueryCost\": 156"), "{}", outputs.last().unwrap());
     // What the walk-through did is there: the posting was published once, by the replayed call.
     let data = app.ok(DRAFT, json!({ "id": draft }), None).await;
     assert_eq!(data["posting"]["status"], "PUBLISHED");

@@ -239,6 +239,7 @@ mod tests {
             created_by: UserId::generate(),
             created_at: Utc::now(),
             updated_at: Utc::now(),
+            cost_per_minute: None,
         };
         let scopes = Scopes::of(&[Scope::PostingsRead]);
         let token = keys.issue_partner(&app, scopes, Utc::now()).unwrap();

@@ -6,6 +6,7 @@ pub mod candidates;
 pub mod companies;
 pub mod connection;
 pub mod context;
+pub mod cost;
 pub mod events;
 pub mod ids;
 pub mod input_text;
@@ -35,6 +36,7 @@ pub struct QueryRoot(
     applications::ApplicationQuery,
     events::EventQuery,
     node::NodeQuery,
+    cost::CostQuery,
 );
 
 /// Writes: each takes one input object and returns a payload with the changed object.

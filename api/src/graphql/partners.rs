@@ -83,6 +83,12 @@ impl PartnerApp {
         self.0.scopes.list().into_iter().map(Into::into).collect()
     }
 
+    /// Its query-cost budget in points per minute: its own, set by a platform admin, or the
+    /// server's default for partners (0: unmetered). See `rateLimit` and `extensions.cost`.
+    async fn cost_per_minute(&self, ctx: &Context<'_>) -> u32 {
+        self.0.cost_per_minute.unwrap_or(state(ctx).settings.rate_limits.cost_partner_per_minute)
+    }
+
     /// The OAuth 2.0 `client_id` for `POST /oauth/token` (public).
     async fn client_id(&self) -> &str {
         &self.0.client_id
@@ -136,6 +142,19 @@ impl ApiKey {
     async fn last_used_at(&self) -> Option<DateTime<Utc>> {
         self.0.last_used_at
     }
+}
+
+#[derive(InputObject)]
+pub struct SetPartnerAppCostBudgetInput {
+    partner_app_id: ID,
+    /// Points per minute: at least `HIREGRAPH_MAX_COMPLEXITY`, 0 for unmetered, null for the
+    /// server's default.
+    points_per_minute: Option<i32>,
+}
+
+#[derive(SimpleObject)]
+pub struct PartnerAppPayload {
+    partner_app: PartnerApp,
 }
 
 #[derive(InputObject)]
@@ -221,6 +240,18 @@ impl PartnerMutation {
         let id = PartnerAppId(ids::decode(&input.partner_app_id, Kind::PartnerApp, "input.partnerAppId")?);
         let (app, secret) = service::rotate_secret(state(ctx), viewer(ctx), id).await?;
         Ok(RotatePartnerAppSecretPayload { partner_app: PartnerApp(app), client_secret: secret })
+    }
+
+    /// A platform admin sets an app's query-cost budget (points per minute; null: the server's
+    /// default for partners, 0: unmetered).
+    async fn set_partner_app_cost_budget(
+        &self,
+        ctx: &Context<'_>,
+        input: SetPartnerAppCostBudgetInput,
+    ) -> Result<PartnerAppPayload> {
+        let id = PartnerAppId(ids::decode(&input.partner_app_id, Kind::PartnerApp, "input.partnerAppId")?);
+        let app = service::set_cost_budget(state(ctx), viewer(ctx), id, input.points_per_minute).await?;
+        Ok(PartnerAppPayload { partner_app: PartnerApp(app) })
     }
 
     /// Issues an API key for an app; the key is in the payload, once.

@@ -85,12 +85,51 @@ pub async fn create_app(
         created_by: creator,
         created_at: at,
         updated_at: at,
+        cost_per_minute: None,
     };
     let mut unit = events::begin(state, viewer).await?;
     store::insert_app(&app, &digest(&secret), unit.conn()).await?;
-    unit.record(Change::PartnerAccessChanged { app: app.id, company, revoked_key: None });
+    unit.record(Change::PartnerAccessChanged { app: app.id, company, revoked_key: None, app_keys: Vec::new() });
     unit.commit().await?;
     Ok((app, secret))
+}
+
+/// A platform admin sets an app's own query-cost budget in points per minute (`None`: the
+/// server's default for partners; 0: unmetered). Keys already cached hold the old budget for at
+/// most the cache's 30 s.
+pub async fn set_cost_budget(
+    state: &AppState,
+    viewer: &Viewer,
+    id: PartnerAppId,
+    per_minute: Option<i32>,
+) -> AppResult<PartnerApp> {
+    if !viewer.principal.is_platform_admin() {
+        crate::services::companies::authenticated(viewer)?;
+        return Err(AppError::Forbidden("only platform admins set a partner app's budget".into()));
+    }
+    let minimum = state.settings.limits.max_complexity;
+    let per_minute = match per_minute {
+        None => None,
+        Some(0) => Some(0),
+        Some(n) if n > 0 && n as usize >= minimum => Some(n as u32),
+        Some(n) => {
+            return Err(AppError::bad_input(
+                "input.pointsPerMinute",
+                format!("must be 0 (unmetered) or at least the most a query may cost ({minimum}), was {n}"),
+            ));
+        }
+    };
+    let app = store::find_app(id, &state.db.conn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no partner app has this id".into()))?;
+    let at = now();
+    let mut unit = events::begin(state, viewer).await?;
+    store::set_cost_budget(id, per_minute, at, unit.conn()).await?;
+    // Cached keys hold their app: they are cleared with it.
+    let app_keys = store::key_hashes_of(id, unit.conn()).await?;
+    unit.record(Change::PartnerAccessChanged { app: id, company: app.company_id, revoked_key: None, app_keys });
+    unit.commit().await?;
+    Ok(PartnerApp { cost_per_minute: per_minute, updated_at: at, ..app })
 }
 
 /// A new client secret; the old one, and every access token issued under it, stop working.
@@ -101,7 +140,12 @@ pub async fn rotate_secret(state: &AppState, viewer: &Viewer, id: PartnerAppId) 
     let rotated = PartnerApp { secret_version: app.secret_version + 1, updated_at: at, ..app };
     let mut unit = events::begin(state, viewer).await?;
     store::rotate_secret(&rotated, &digest(&secret), at, unit.conn()).await?;
-    unit.record(Change::PartnerAccessChanged { app: rotated.id, company: rotated.company_id, revoked_key: None });
+    unit.record(Change::PartnerAccessChanged {
+        app: rotated.id,
+        company: rotated.company_id,
+        revoked_key: None,
+        app_keys: Vec::new(),
+    });
     unit.commit().await?;
     Ok((rotated, secret))
 }
@@ -133,7 +177,12 @@ pub async fn create_key(
     };
     let mut unit = events::begin(state, viewer).await?;
     store::insert_key(&key, &digest(&raw), unit.conn()).await?;
-    unit.record(Change::PartnerAccessChanged { app: app.id, company: app.company_id, revoked_key: None });
+    unit.record(Change::PartnerAccessChanged {
+        app: app.id,
+        company: app.company_id,
+        revoked_key: None,
+        app_keys: Vec::new(),
+    });
     unit.commit().await?;
     Ok((key, raw))
 }
@@ -150,7 +199,12 @@ pub async fn revoke_key(state: &AppState, viewer: &Viewer, id: ApiKeyId) -> AppR
     let at = now();
     let mut unit = events::begin(state, viewer).await?;
     if let Some(hash) = store::revoke_key(id, at, unit.conn()).await? {
-        unit.record(Change::PartnerAccessChanged { app: app.id, company: app.company_id, revoked_key: Some(hash) });
+        unit.record(Change::PartnerAccessChanged {
+            app: app.id,
+            company: app.company_id,
+            revoked_key: Some(hash),
+            app_keys: Vec::new(),
+        });
     }
     unit.commit().await?;
     store::find_key(id, &state.db.conn).await?.ok_or_else(missing)
@@ -184,7 +238,13 @@ impl From<hiregraph_persistence::StoreError> for Refusal {
 }
 
 fn principal_of(app: &PartnerApp, scopes: Scopes) -> Principal {
-    Principal::Partner { app: app.id, company: app.company_id, scopes, on_behalf_of: app.created_by }
+    Principal::Partner {
+        app: app.id,
+        company: app.company_id,
+        scopes,
+        on_behalf_of: app.created_by,
+        cost_per_minute: app.cost_per_minute,
+    }
 }
 
 /// The partner an API key belongs to. The checksum is checked before any lookup, so a mistyped

@@ -16,6 +16,7 @@ pub struct Model {
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub cost_per_minute: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
