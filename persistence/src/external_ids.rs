@@ -40,6 +40,58 @@ pub async fn find(
     Ok(row.map(|r| r.object_id))
 }
 
+/// The objects several of a company's external ids name, in one statement.
+pub async fn find_many(
+    company: CompanyId,
+    kind: ExternalKind,
+    external_ids: &[&str],
+    conn: &impl ConnectionTrait,
+) -> Result<HashMap<String, Uuid>, StoreError> {
+    if external_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = table::Entity::find()
+        .filter(table::Column::CompanyId.eq(company.0))
+        .filter(table::Column::Kind.eq(kind.as_str()))
+        .filter(table::Column::ExternalId.is_in(external_ids.iter().copied()))
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.external_id, r.object_id)).collect())
+}
+
+/// Names `object` by `external_id` unless the company already uses that id (then `false`, and
+/// nothing is written: the transaction stays usable).
+pub async fn insert_absent(
+    company: CompanyId,
+    kind: ExternalKind,
+    external_id: &str,
+    object: Uuid,
+    conn: &impl ConnectionTrait,
+) -> Result<bool, StoreError> {
+    use sea_orm::TryInsertResult;
+    use sea_orm::sea_query::OnConflict;
+    let row = table::ActiveModel {
+        company_id: Set(company.0),
+        kind: Set(kind.as_str().to_owned()),
+        external_id: Set(external_id.to_owned()),
+        object_id: Set(object),
+    };
+    let inserted = table::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([table::Column::CompanyId, table::Column::Kind, table::Column::ExternalId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .try_insert()
+        .exec_without_returning(conn)
+        .await;
+    match inserted {
+        Ok(TryInsertResult::Inserted(n)) => Ok(n == 1),
+        Ok(TryInsertResult::Conflicted | TryInsertResult::Empty) | Err(sea_orm::DbErr::RecordNotInserted) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The external ids of some objects, by object; only those `company` gave them, when it is set.
 pub async fn of_objects(
     company: Option<CompanyId>,

@@ -150,3 +150,59 @@ async fn upserts_need_postings_write_and_external_ids_are_each_companys_own() {
         app.graphql(UPSERT, json!({ "i": { "companyId": company, "postings": many } }), Some(&owner.access)).await;
     assert_eq!(error_fields(&body), ["input.postings"], "{body}");
 }
+
+#[tokio::test]
+async fn a_batch_reads_in_a_constant_number_of_statements_and_answers_what_was_stored() {
+    let app = crate::helpers::spawn_app_with(&[("HIREGRAPH_CACHE", "off")]).await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Batched").await;
+    let batch = |n: usize, title: &str| -> Vec<Value> {
+        (0..n).map(|i| item(&company, &format!("ext-{i}"), &format!("{title} {i}"))).collect()
+    };
+    let run = |postings: Vec<Value>, publish: bool| {
+        let (app, owner, company) = (&app, &owner, &company);
+        async move {
+            let before = app.app.db.stats.tables();
+            let body = app
+                .ok(
+                    "mutation($i: UpsertPostingsInput!) { upsertPostings(input: $i) { results { outcome posting { id version status updatedAt publishedAt title } } } }",
+                    json!({ "i": { "companyId": company, "postings": postings, "publish": publish } }),
+                    Some(&owner.access),
+                )
+                .await;
+            let after = app.app.db.stats.tables();
+            let earlier: std::collections::HashMap<String, u64> = before.into_iter().collect();
+            let spent: std::collections::BTreeMap<String, u64> = after
+                .into_iter()
+                .map(|(t, n)| (t.clone(), n - earlier.get(&t).copied().unwrap_or(0)))
+                .filter(|(_, n)| *n > 0)
+                .collect();
+            (body, spent)
+        }
+    };
+    let (created, _) = run(batch(40, "Job"), true).await;
+    assert!(created["upsertPostings"]["results"].as_array().unwrap().iter().all(|r| r["outcome"] == "CREATED"));
+    // Replays read the same whatever the size: one lookup of the external ids, one read of the postings.
+    let (_, small) = run(batch(5, "Job"), true).await;
+    let (_, large) = run(batch(40, "Job"), true).await;
+    assert_eq!(small, large, "replays of 5 and of 40 items");
+    assert_eq!(large.get("external_ids"), Some(&1), "{large:?}");
+    // A batch of changes looks its external ids up once, and answers each posting as stored.
+    let (changed, spent) = run(batch(40, "Changed"), true).await;
+    assert_eq!(spent.get("external_ids"), Some(&1), "{spent:?}");
+    for result in changed["upsertPostings"]["results"].as_array().unwrap() {
+        assert_eq!(result["outcome"], "UPDATED");
+        let id = &result["posting"]["id"];
+        let stored = app
+            .ok(
+                "query($id: ID!) { posting(id: $id) { id version status updatedAt publishedAt title } }",
+                json!({ "id": id }),
+                Some(&owner.access),
+            )
+            .await;
+        assert_eq!(stored["posting"], result["posting"], "the answer is what a read finds");
+    }
+    let first = &created["upsertPostings"]["results"][0]["posting"];
+    assert_eq!(first["status"], "PUBLISHED");
+    assert_eq!(first["version"], 2, "created as a draft and published: {first}");
+}

@@ -352,10 +352,13 @@ pub async fn external_ids_of(
     Ok(found.into_iter().map(|(id, ext)| (PostingId(id), ext)).collect())
 }
 
-/// Creates or updates a company's postings by their external ids, each in its own transaction:
-/// an item that fails validation is refused alone (its error names `input.postings.<i>.<field>`)
-/// and the others are applied. With `publish`, drafts are published too. Replaying a batch
-/// changes nothing (`UNCHANGED`).
+/// Creates or updates a company's postings by their external ids, in one unit of work: every item
+/// is checked first, and one that fails (its error names `input.postings.<i>.<field>`) is refused
+/// alone while the others are applied. With `publish`, drafts are published too. Replaying a batch
+/// changes nothing (`UNCHANGED`). The external ids are looked up, and the existing postings read,
+/// in one statement each; items are written in external-id order, so two batches never wait on
+/// each other in a cycle; nothing is read back. A database failure fails the whole call, and
+/// nothing of it is written: a replay picks up from there.
 pub async fn upsert_many(
     state: &AppState,
     viewer: &Viewer,
@@ -370,43 +373,106 @@ pub async fn upsert_many(
             format!("at most {MAX_UPSERT} postings per call, this one has {}", items.len()),
         ));
     }
+    let at = now();
+    let under = |i: usize, e: AppError| match e {
+        AppError::BadInput(message, fields) => {
+            let path = format!("input.postings.{i}");
+            AppError::BadInput(format!("{path}: {message}"), fields.into_iter().map(|f| f.under(&path)).collect())
+        }
+        other => other,
+    };
+    let mut results: Vec<Option<ItemResult>> = (0..items.len()).map(|_| None).collect();
     let mut seen = std::collections::HashSet::new();
-    let mut results = Vec::with_capacity(items.len());
+    let mut valid: Vec<(usize, String, PostingContent)> = Vec::new();
+    let mut raw_ids = Vec::with_capacity(items.len());
     for (i, (raw_id, input)) in items.into_iter().enumerate() {
-        let at = format!("input.postings.{i}");
-        let result = match external_id(&format!("{at}.externalId"), &raw_id) {
-            Err(e) => Err(e),
-            Ok(ext) if !seen.insert(ext.clone()) => {
-                Err(AppError::bad_input(&format!("{at}.externalId"), "appears more than once in this batch"))
+        let checked = external_id(&format!("input.postings.{i}.externalId"), &raw_id).and_then(|ext| {
+            if !seen.insert(ext.clone()) {
+                return Err(AppError::bad_input(
+                    &format!("input.postings.{i}.externalId"),
+                    "appears more than once in this batch",
+                ));
             }
-            Ok(ext) => match upsert_one(state, viewer, company, &ext, input, publish).await {
-                // The database failing is not the item's fault: the whole call fails, and a
-                // replay of the batch picks up where it stopped.
-                Err(e @ AppError::Internal(_)) => return Err(e),
-                Err(AppError::BadInput(message, fields)) => Err(AppError::BadInput(
-                    format!("{at}: {message}"),
-                    fields.into_iter().map(|f| f.under(&at)).collect(),
-                )),
-                other => other,
+            prepare(input, publish, at).map(|content| (ext, content)).map_err(|e| under(i, e))
+        });
+        raw_ids.push(raw_id);
+        match checked {
+            Ok((ext, content)) => valid.push((i, ext, content)),
+            Err(e) => results[i] = Some(Err(e)),
+        }
+    }
+    valid.sort_by(|a, b| a.1.cmp(&b.1));
+    let exts: Vec<&str> = valid.iter().map(|(_, ext, _)| ext.as_str()).collect();
+    let known = external_ids::find_many(company, ExternalKind::Posting, &exts, &state.db.conn).await?;
+    let ids: Vec<PostingId> = known.values().map(|id| PostingId(*id)).collect();
+    let current: std::collections::HashMap<PostingId, Posting> =
+        postings::find_by_ids(&ids, &state.db.conn).await?.into_iter().map(|p| (p.id, p)).collect();
+
+    let mut unit = events::begin(state, viewer).await?;
+    for (i, ext, content) in valid {
+        let outcome = match known.get(&ext).map(|id| PostingId(*id)) {
+            None => {
+                let id = PostingId::generate();
+                // The external id first: a concurrent batch that took it makes this item a conflict
+                // before anything of it is written.
+                if !external_ids::insert_absent(company, ExternalKind::Posting, &ext, id.0, unit.conn()).await? {
+                    results[i] = Some(Err(AppError::Conflict(format!(
+                        "`{ext}` was created by another request meanwhile; replay the item"
+                    ))));
+                    continue;
+                }
+                let draft = Posting {
+                    id,
+                    company_id: company,
+                    slug: posting_slug(&content.title, id),
+                    content,
+                    status: PostingStatus::Draft,
+                    published_at: None,
+                    version: 1,
+                    created_at: at,
+                    updated_at: at,
+                };
+                let stored = if publish {
+                    Posting { status: PostingStatus::Published, published_at: Some(at), version: 2, ..draft.clone() }
+                } else {
+                    draft.clone()
+                };
+                postings::insert(&stored, unit.conn()).await?;
+                unit.record(Change::PostingCreated(draft));
+                if publish {
+                    unit.record(Change::PostingStatusChanged { posting: stored.clone(), from: PostingStatus::Draft });
+                }
+                Ok((Upserted::Created, Arc::new(stored)))
+            }
+            Some(id) => match current.get(&id) {
+                None => Err(not_found()),
+                Some(current) => match update_item(&mut unit, current, content, publish, at).await {
+                    Err(AppError::Internal(e)) => return Err(AppError::Internal(e)),
+                    other => other.map_err(|e| under(i, e)),
+                },
             },
         };
-        results.push((raw_id, result));
+        results[i] = Some(outcome);
     }
-    Ok(results)
+    unit.commit().await?;
+    Ok(raw_ids
+        .into_iter()
+        .zip(results)
+        .map(|(raw, result)| {
+            (raw, result.unwrap_or_else(|| Err(AppError::Conflict("the item was not written; replay it".into()))))
+        })
+        .collect())
 }
 
-async fn upsert_one(
-    state: &AppState,
-    viewer: &Viewer,
-    company: CompanyId,
-    ext: &str,
+/// An item's content, validated, and complete enough to publish when `publish` asks for it.
+fn prepare(
     mut input: PostingContentInput,
     publish: bool,
-) -> ItemResult {
+    at: chrono::DateTime<chrono::Utc>,
+) -> AppResult<PostingContent> {
     use chrono::SubsecRound;
     input.expires_at = input.expires_at.map(|t| t.trunc_subsecs(6));
     let content = PostingContent::try_from(input).map_err(AppError::invalid)?;
-    let at = now();
     if publish {
         let missing = content.missing_for_publication(at);
         if !missing.is_empty() {
@@ -417,78 +483,25 @@ async fn upsert_one(
             ));
         }
     }
-    // Two attempts: a concurrent upsert may create the same external id between the lookup and
-    // the insert; the second attempt then updates it.
-    for _ in 0..2 {
-        let existing = external_ids::find(company, ExternalKind::Posting, ext, &state.db.conn).await?;
-        let outcome = match existing {
-            None => create_external(state, viewer, company, ext, &content, publish).await,
-            Some(id) => update_external(state, viewer, PostingId(id), &content, publish).await,
-        };
-        match outcome {
-            Err(AppError::Conflict(_)) if existing.is_none() => continue,
-            other => return other,
-        }
-    }
-    Err(AppError::Conflict(format!("`{ext}` is being written by another request; retry")))
+    Ok(content)
 }
 
-async fn create_external(
-    state: &AppState,
-    viewer: &Viewer,
-    company: CompanyId,
-    ext: &str,
-    content: &PostingContent,
+/// Updates (and with `publish`, publishes) an existing posting inside the batch's unit of work;
+/// the posting as it now stands is built from what was written, not read back.
+async fn update_item(
+    unit: &mut events::Unit<'_>,
+    current: &Posting,
+    content: PostingContent,
     publish: bool,
+    at: chrono::DateTime<chrono::Utc>,
 ) -> ItemResult {
-    let at = now();
-    let id = PostingId::generate();
-    let draft = Posting {
-        id,
-        company_id: company,
-        slug: posting_slug(&content.title, id),
-        content: content.clone(),
-        status: PostingStatus::Draft,
-        published_at: None,
-        version: 1,
-        created_at: at,
-        updated_at: at,
-    };
-    let mut unit = events::begin(state, viewer).await?;
-    postings::insert(&draft, unit.conn()).await?;
-    external_ids::insert(company, ExternalKind::Posting, ext, id.0, unit.conn()).await.map_err(|e| match e {
-        hiregraph_persistence::StoreError::Duplicate(_) => AppError::Conflict("the external id is taken".into()),
-        other => other.into(),
-    })?;
-    unit.record(Change::PostingCreated(draft.clone()));
-    let posting = if publish {
-        postings::set_status(id, PostingStatus::Draft, PostingStatus::Published, Some(at), at, unit.conn()).await?;
-        let published = reread(id, unit.conn()).await?;
-        unit.record(Change::PostingStatusChanged { posting: published.clone(), from: PostingStatus::Draft });
-        published
-    } else {
-        draft
-    };
-    unit.commit().await?;
-    Ok((Upserted::Created, Arc::new(posting)))
-}
-
-async fn update_external(
-    state: &AppState,
-    viewer: &Viewer,
-    id: PostingId,
-    content: &PostingContent,
-    publish: bool,
-) -> ItemResult {
-    let current = postings::find_by_ids(&[id], &state.db.conn).await?.pop().ok_or_else(not_found)?;
     let publishing = publish && current.status == PostingStatus::Draft;
-    if current.content == *content && !publishing {
-        return Ok((Upserted::Unchanged, Arc::new(current)));
+    let changes = current.content != content;
+    if !changes && !publishing {
+        return Ok((Upserted::Unchanged, Arc::new(current.clone())));
     }
-    let at = now();
-    let mut unit = events::begin(state, viewer).await?;
     let mut updated = current.clone();
-    if current.content != *content {
+    if changes {
         if !current.status.is_editable() {
             return Err(AppError::bad_input(
                 "externalId",
@@ -501,20 +514,34 @@ async fn update_external(
                 return Err(AppError::invalid(ValidationErrors(missing)));
             }
         }
-        postings::update_content(id, current.version, content, at, unit.conn()).await.map_err(|e| match e {
-            hiregraph_persistence::StoreError::StaleVersion => {
-                AppError::Conflict("the posting changed meanwhile; replay the item".into())
-            }
-            other => other.into(),
-        })?;
-        updated = reread(id, unit.conn()).await?;
+        let version = postings::update_content(current.id, current.version, &content, at, unit.conn()).await.map_err(
+            |e| match e {
+                hiregraph_persistence::StoreError::StaleVersion => {
+                    AppError::Conflict("the posting changed meanwhile; replay the item".into())
+                }
+                other => other.into(),
+            },
+        )?;
+        updated = Posting { content, version, updated_at: at, ..updated };
         unit.record(Change::PostingUpdated(updated.clone()));
     }
     if publishing {
-        postings::set_status(id, PostingStatus::Draft, PostingStatus::Published, Some(at), at, unit.conn()).await?;
-        updated = reread(id, unit.conn()).await?;
+        postings::set_status(current.id, PostingStatus::Draft, PostingStatus::Published, Some(at), at, unit.conn())
+            .await
+            .map_err(|e| match e {
+                hiregraph_persistence::StoreError::StaleVersion => {
+                    AppError::Conflict("the posting changed meanwhile; replay the item".into())
+                }
+                other => other.into(),
+            })?;
+        updated = Posting {
+            status: PostingStatus::Published,
+            published_at: Some(at),
+            version: updated.version + 1,
+            updated_at: at,
+            ..updated
+        };
         unit.record(Change::PostingStatusChanged { posting: updated.clone(), from: PostingStatus::Draft });
     }
-    unit.commit().await?;
     Ok((Upserted::Updated, Arc::new(updated)))
 }
