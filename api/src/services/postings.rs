@@ -62,6 +62,21 @@ async fn reread(id: PostingId, conn: &impl hiregraph_persistence::ConnectionTrai
     postings::find_by_ids(&[id], conn).await?.pop().ok_or_else(not_found)
 }
 
+/// A new posting of `company`: a draft at version 1, its slug from its title.
+fn new_draft(id: PostingId, company: CompanyId, content: PostingContent, at: chrono::DateTime<chrono::Utc>) -> Posting {
+    Posting {
+        id,
+        company_id: company,
+        slug: posting_slug(&content.title, id),
+        content,
+        status: PostingStatus::Draft,
+        published_at: None,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
 fn posting_slug(title: &str, id: PostingId) -> String {
     let base = Slug::from_text(title).map(|s| s.as_str().to_owned()).unwrap_or_else(|| "job".to_owned());
     let base: String = base.chars().take(100).collect();
@@ -77,19 +92,7 @@ pub async fn create(
 ) -> AppResult<Arc<Posting>> {
     authorize(state, viewer, company, CompanyAction::ManagePostings).await?;
     let content = PostingContent::try_from(input).map_err(|e| AppError::invalid_under(e, "input"))?;
-    let at = now();
-    let id = PostingId::generate();
-    let posting = Posting {
-        id,
-        company_id: company,
-        slug: posting_slug(&content.title, id),
-        content,
-        status: PostingStatus::Draft,
-        published_at: None,
-        version: 1,
-        created_at: at,
-        updated_at: at,
-    };
+    let posting = new_draft(PostingId::generate(), company, content, now());
     let mut unit = events::begin(state, viewer).await?;
     postings::insert(&posting, unit.conn()).await?;
     unit.record(Change::PostingCreated(posting.clone()));
@@ -421,17 +424,7 @@ pub async fn upsert_many(
                     ))));
                     continue;
                 }
-                let draft = Posting {
-                    id,
-                    company_id: company,
-                    slug: posting_slug(&content.title, id),
-                    content,
-                    status: PostingStatus::Draft,
-                    published_at: None,
-                    version: 1,
-                    created_at: at,
-                    updated_at: at,
-                };
+                let draft = new_draft(id, company, content, at);
                 let stored = if publish {
                     Posting { status: PostingStatus::Published, published_at: Some(at), version: 2, ..draft.clone() }
                 } else {
