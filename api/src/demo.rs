@@ -500,9 +500,7 @@ pub async fn load_if_empty(db: &Database) -> AppResult<bool> {
         };
         all.push(insert(generated_posting(i, &COMPANIES[company])?, company_ids[company], status, 2 + i as i64 * 7));
     }
-    for posting in &all {
-        postings::insert(posting, &txn).await?;
-    }
+    postings::insert_many(&all, &txn).await?;
     let candidates = load_candidates(&all, &recruiters, &hash, start, &txn).await?;
     txn.commit().await.map_err(AppError::internal)?;
     tracing::info!(

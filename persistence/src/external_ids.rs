@@ -1,7 +1,7 @@
 //! External ids: a company's (or its partner's) own reference for an object, unique per company
 //! and kind, one per object.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use hiregraph_domain::CompanyId;
 use sea_orm::ActiveValue::Set;
@@ -59,37 +59,46 @@ pub async fn find_many(
     Ok(rows.into_iter().map(|r| (r.external_id, r.object_id)).collect())
 }
 
-/// Names `object` by `external_id` unless the company already uses that id (then `false`, and
-/// nothing is written: the transaction stays usable).
-pub async fn insert_absent(
+/// Names each object by its external id where the company does not use that id yet, in one
+/// INSERT (rows in the order given, so concurrent callers that sort their ids never wait on each
+/// other in a cycle) and one read; returns the external ids taken here. The others already name
+/// something else, and nothing of them is written: the transaction stays usable.
+pub async fn insert_all_absent(
     company: CompanyId,
     kind: ExternalKind,
-    external_id: &str,
-    object: Uuid,
+    names: &[(&str, Uuid)],
     conn: &impl ConnectionTrait,
-) -> Result<bool, StoreError> {
-    use sea_orm::TryInsertResult;
+) -> Result<HashSet<String>, StoreError> {
     use sea_orm::sea_query::OnConflict;
-    let row = table::ActiveModel {
+    if names.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let rows = names.iter().map(|(external_id, object)| table::ActiveModel {
         company_id: Set(company.0),
         kind: Set(kind.as_str().to_owned()),
-        external_id: Set(external_id.to_owned()),
-        object_id: Set(object),
-    };
-    let inserted = table::Entity::insert(row)
+        external_id: Set((*external_id).to_owned()),
+        object_id: Set(*object),
+    });
+    let inserted = table::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::columns([table::Column::CompanyId, table::Column::Kind, table::Column::ExternalId])
                 .do_nothing()
                 .to_owned(),
         )
-        .try_insert()
         .exec_without_returning(conn)
         .await;
     match inserted {
-        Ok(TryInsertResult::Inserted(n)) => Ok(n == 1),
-        Ok(TryInsertResult::Conflicted | TryInsertResult::Empty) | Err(sea_orm::DbErr::RecordNotInserted) => Ok(false),
-        Err(e) => Err(e.into()),
+        Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => {}
+        Err(e) => return Err(e.into()),
     }
+    let wanted: HashMap<&str, Uuid> = names.iter().copied().collect();
+    let external_ids: Vec<&str> = wanted.keys().copied().collect();
+    let stored = find_many(company, kind, &external_ids, conn).await?;
+    Ok(stored
+        .into_iter()
+        .filter(|(ext, object)| wanted.get(ext.as_str()) == Some(object))
+        .map(|(ext, _)| ext)
+        .collect())
 }
 
 /// The external ids of some objects, by object; only those `company` gave them, when it is set.

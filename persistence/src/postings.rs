@@ -1,5 +1,7 @@
 //! Postings and their child rows (locations, skills, benefits, responsibilities and
-//! qualifications). Loads are batched: one query per table for any number of postings.
+//! qualifications). Loads are batched: one query per table for any number of postings. Writes
+//! are too: the child rows of any number of postings take at most one DELETE and one multi-row
+//! INSERT per child table, and only tables whose lists changed are touched.
 
 use chrono::{DateTime, Utc};
 use hiregraph_domain::postings::{
@@ -291,87 +293,145 @@ fn position(i: usize) -> i32 {
     i32::try_from(i).unwrap_or(i32::MAX)
 }
 
-async fn insert_children(
-    id: PostingId,
-    content: &PostingContent,
-    conn: &impl ConnectionTrait,
-) -> Result<(), StoreError> {
-    let locations: Vec<_> = content
-        .locations
-        .iter()
-        .enumerate()
-        .map(|(i, l)| posting_locations::ActiveModel {
-            posting_id: Set(id.0),
-            position: Set(position(i)),
-            city: Set(l.city().map(str::to_owned)),
-            region: Set(l.region().map(str::to_owned)),
-            country: Set(l.country().as_str().to_owned()),
-            remote: Set(l.is_remote()),
-        })
-        .collect();
-    if !locations.is_empty() {
-        posting_locations::Entity::insert_many(locations).exec_without_returning(conn).await?;
+/// The most rows one multi-row INSERT carries (a child row binds at most 6 values, well inside
+/// SQLite's and Postgres' parameter limits).
+const ROWS_PER_INSERT: usize = 1000;
+
+async fn insert_all<E>(rows: Vec<E::ActiveModel>, conn: &impl ConnectionTrait) -> Result<(), StoreError>
+where
+    E: EntityTrait,
+    E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E>,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(ROWS_PER_INSERT).collect();
+        E::insert_many(chunk).exec_without_returning(conn).await?;
     }
-    let skills: Vec<_> = content
-        .skills
-        .iter()
-        .enumerate()
-        .map(|(i, s)| posting_skills::ActiveModel {
-            posting_id: Set(id.0),
-            skill_key: Set(PostingSkill::key(&s.name)),
-            name: Set(s.name.clone()),
-            required: Set(s.required),
-            position: Set(position(i)),
-        })
-        .collect();
-    if !skills.is_empty() {
-        posting_skills::Entity::insert_many(skills).exec_without_returning(conn).await?;
-    }
-    let benefits: Vec<_> = content
-        .benefits
-        .iter()
-        .enumerate()
-        .map(|(i, text)| posting_benefits::ActiveModel {
-            posting_id: Set(id.0),
-            position: Set(position(i)),
-            text: Set(text.clone()),
-        })
-        .collect();
-    if !benefits.is_empty() {
-        posting_benefits::Entity::insert_many(benefits).exec_without_returning(conn).await?;
-    }
-    let lists = [
+    Ok(())
+}
+
+fn location_rows(id: PostingId, content: &PostingContent) -> impl Iterator<Item = posting_locations::ActiveModel> + '_ {
+    content.locations.iter().enumerate().map(move |(i, l)| posting_locations::ActiveModel {
+        posting_id: Set(id.0),
+        position: Set(position(i)),
+        city: Set(l.city().map(str::to_owned)),
+        region: Set(l.region().map(str::to_owned)),
+        country: Set(l.country().as_str().to_owned()),
+        remote: Set(l.is_remote()),
+    })
+}
+
+fn skill_rows(id: PostingId, content: &PostingContent) -> impl Iterator<Item = posting_skills::ActiveModel> + '_ {
+    content.skills.iter().enumerate().map(move |(i, s)| posting_skills::ActiveModel {
+        posting_id: Set(id.0),
+        skill_key: Set(PostingSkill::key(&s.name)),
+        name: Set(s.name.clone()),
+        required: Set(s.required),
+        position: Set(position(i)),
+    })
+}
+
+fn benefit_rows(id: PostingId, content: &PostingContent) -> impl Iterator<Item = posting_benefits::ActiveModel> + '_ {
+    content.benefits.iter().enumerate().map(move |(i, text)| posting_benefits::ActiveModel {
+        posting_id: Set(id.0),
+        position: Set(position(i)),
+        text: Set(text.clone()),
+    })
+}
+
+fn item_rows(id: PostingId, content: &PostingContent) -> impl Iterator<Item = posting_items::ActiveModel> + '_ {
+    [
         (RESPONSIBILITY, &content.responsibilities),
         (REQUIRED, &content.required_qualifications),
         (PREFERRED, &content.preferred_qualifications),
-    ];
-    let items: Vec<_> = lists
-        .iter()
-        .flat_map(|(kind, texts)| {
-            texts.iter().enumerate().map(move |(i, text)| posting_items::ActiveModel {
-                posting_id: Set(id.0),
-                kind: Set((*kind).to_owned()),
-                position: Set(position(i)),
-                text: Set(text.clone()),
-            })
+    ]
+    .into_iter()
+    .flat_map(move |(kind, texts)| {
+        texts.iter().enumerate().map(move |(i, text)| posting_items::ActiveModel {
+            posting_id: Set(id.0),
+            kind: Set(kind.to_owned()),
+            position: Set(position(i)),
+            text: Set(text.clone()),
         })
-        .collect();
-    if !items.is_empty() {
-        posting_items::Entity::insert_many(items).exec_without_returning(conn).await?;
+    })
+}
+
+/// One posting's content as it was (`None` for a new posting) and as it is now, for
+/// `write_children`.
+#[derive(Debug, Clone, Copy)]
+pub struct ChildWrite<'a> {
+    pub id: PostingId,
+    pub before: Option<&'a PostingContent>,
+    pub after: &'a PostingContent,
+}
+
+/// Of `writes`, the postings whose rows in one child table must go (`same` says the table's lists
+/// did not change) and those whose rows must be written.
+fn stale<'w, 'a>(
+    writes: &'w [ChildWrite<'a>],
+    same: impl Fn(&PostingContent, &PostingContent) -> bool,
+) -> (Vec<Uuid>, Vec<&'w ChildWrite<'a>>) {
+    let mut delete = Vec::new();
+    let mut write = Vec::new();
+    for w in writes {
+        match w.before {
+            Some(before) if same(before, w.after) => {}
+            Some(_) => {
+                delete.push(w.id.0);
+                write.push(w);
+            }
+            None => write.push(w),
+        }
     }
+    (delete, write)
+}
+
+/// Brings the child rows of any number of postings in step with their content, rewriting only the
+/// tables whose lists changed: at most one DELETE and one multi-row INSERT per child table,
+/// whatever the number of postings. Call inside a transaction, after the postings' own rows.
+pub async fn write_children(writes: &[ChildWrite<'_>], conn: &impl ConnectionTrait) -> Result<(), StoreError> {
+    let (delete, write) = stale(writes, |a, b| a.locations == b.locations);
+    if !delete.is_empty() {
+        posting_locations::Entity::delete_many()
+            .filter(posting_locations::Column::PostingId.is_in(delete))
+            .exec(conn)
+            .await?;
+    }
+    insert_all::<posting_locations::Entity>(write.iter().flat_map(|w| location_rows(w.id, w.after)).collect(), conn)
+        .await?;
+
+    let (delete, write) = stale(writes, |a, b| a.skills == b.skills);
+    if !delete.is_empty() {
+        posting_skills::Entity::delete_many()
+            .filter(posting_skills::Column::PostingId.is_in(delete))
+            .exec(conn)
+            .await?;
+    }
+    insert_all::<posting_skills::Entity>(write.iter().flat_map(|w| skill_rows(w.id, w.after)).collect(), conn).await?;
+
+    let (delete, write) = stale(writes, |a, b| a.benefits == b.benefits);
+    if !delete.is_empty() {
+        posting_benefits::Entity::delete_many()
+            .filter(posting_benefits::Column::PostingId.is_in(delete))
+            .exec(conn)
+            .await?;
+    }
+    insert_all::<posting_benefits::Entity>(write.iter().flat_map(|w| benefit_rows(w.id, w.after)).collect(), conn)
+        .await?;
+
+    let (delete, write) = stale(writes, |a, b| {
+        a.responsibilities == b.responsibilities
+            && a.required_qualifications == b.required_qualifications
+            && a.preferred_qualifications == b.preferred_qualifications
+    });
+    if !delete.is_empty() {
+        posting_items::Entity::delete_many().filter(posting_items::Column::PostingId.is_in(delete)).exec(conn).await?;
+    }
+    insert_all::<posting_items::Entity>(write.iter().flat_map(|w| item_rows(w.id, w.after)).collect(), conn).await?;
     Ok(())
 }
 
-async fn delete_children(id: PostingId, conn: &impl ConnectionTrait) -> Result<(), StoreError> {
-    posting_locations::Entity::delete_many().filter(posting_locations::Column::PostingId.eq(id.0)).exec(conn).await?;
-    posting_skills::Entity::delete_many().filter(posting_skills::Column::PostingId.eq(id.0)).exec(conn).await?;
-    posting_benefits::Entity::delete_many().filter(posting_benefits::Column::PostingId.eq(id.0)).exec(conn).await?;
-    posting_items::Entity::delete_many().filter(posting_items::Column::PostingId.eq(id.0)).exec(conn).await?;
-    Ok(())
-}
-
-/// Inserts a new posting with its children; call inside a transaction.
-pub async fn insert(posting: &Posting, conn: &impl ConnectionTrait) -> Result<(), StoreError> {
+fn new_row(posting: &Posting) -> postings::ActiveModel {
     let mut row = postings::ActiveModel {
         id: Set(posting.id.0),
         company_id: Set(posting.company_id.0),
@@ -384,16 +444,35 @@ pub async fn insert(posting: &Posting, conn: &impl ConnectionTrait) -> Result<()
         ..Default::default()
     };
     content_columns(&mut row, &posting.content);
-    postings::Entity::insert(row)
-        .exec_without_returning(conn)
-        .await
-        .map_err(|e| StoreError::on_write(e, "posting slug"))?;
-    insert_children(posting.id, &posting.content, conn).await
+    row
 }
 
-/// Replaces the content if the stored version is still `expected_version`, and bumps it.
-/// `StaleVersion` when someone else wrote first. Call inside a transaction.
-pub async fn update_content(
+/// Inserts a new posting with its children; call inside a transaction.
+pub async fn insert(posting: &Posting, conn: &impl ConnectionTrait) -> Result<(), StoreError> {
+    insert_many(std::slice::from_ref(posting), conn).await
+}
+
+/// Inserts new postings with their children, in one statement per table; call inside a
+/// transaction.
+pub async fn insert_many(new: &[Posting], conn: &impl ConnectionTrait) -> Result<(), StoreError> {
+    if new.is_empty() {
+        return Ok(());
+    }
+    for chunk in new.chunks(ROWS_PER_INSERT / 10) {
+        postings::Entity::insert_many(chunk.iter().map(new_row))
+            .exec_without_returning(conn)
+            .await
+            .map_err(|e| StoreError::on_write(e, "posting slug"))?;
+    }
+    let writes: Vec<ChildWrite<'_>> =
+        new.iter().map(|p| ChildWrite { id: p.id, before: None, after: &p.content }).collect();
+    write_children(&writes, conn).await
+}
+
+/// Replaces a posting's own row (its content columns) if the stored version is still
+/// `expected_version`, and bumps it; the child rows are `write_children`'s. `StaleVersion` when
+/// someone else wrote first. Call inside a transaction.
+pub async fn update_row(
     id: PostingId,
     expected_version: i32,
     content: &PostingContent,
@@ -412,9 +491,23 @@ pub async fn update_content(
     if result.rows_affected != 1 {
         return Err(StoreError::StaleVersion);
     }
-    delete_children(id, conn).await?;
-    insert_children(id, content, conn).await?;
     Ok(expected_version + 1)
+}
+
+/// Replaces the content (`before` is what is stored) if the stored version is still
+/// `expected_version`, and bumps it; child tables whose lists did not change are left alone.
+/// `StaleVersion` when someone else wrote first. Call inside a transaction.
+pub async fn update_content(
+    id: PostingId,
+    expected_version: i32,
+    before: &PostingContent,
+    after: &PostingContent,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<i32, StoreError> {
+    let version = update_row(id, expected_version, after, now, conn).await?;
+    write_children(&[ChildWrite { id, before: Some(before), after }], conn).await?;
+    Ok(version)
 }
 
 /// Moves the status from `from` to `to` atomically (the row must still be in `from`), bumping the

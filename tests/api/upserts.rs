@@ -151,6 +151,34 @@ async fn upserts_need_postings_write_and_external_ids_are_each_companys_own() {
     assert_eq!(error_fields(&body), ["input.postings"], "{body}");
 }
 
+/// Runs `upsertPostings` and counts the statements it sent, per table.
+async fn counted(
+    app: &crate::helpers::TestApp,
+    owner: &crate::helpers::Session,
+    company: &str,
+    postings: Vec<Value>,
+    publish: bool,
+) -> (Value, std::collections::BTreeMap<String, u64>) {
+    let before: std::collections::HashMap<String, u64> = app.app.db.stats.tables().into_iter().collect();
+    let body = app
+        .ok(
+            "mutation($i: UpsertPostingsInput!) { upsertPostings(input: $i) { results { outcome posting { id version status updatedAt publishedAt title } } } }",
+            json!({ "i": { "companyId": company, "postings": postings, "publish": publish } }),
+            Some(&owner.access),
+        )
+        .await;
+    let spent = app
+        .app
+        .db
+        .stats
+        .tables()
+        .into_iter()
+        .map(|(t, n)| (t.clone(), n - before.get(&t).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    (body, spent)
+}
+
 #[tokio::test]
 async fn a_batch_reads_in_a_constant_number_of_statements_and_answers_what_was_stored() {
     let app = crate::helpers::spawn_app_with(&[("HIREGRAPH_CACHE", "off")]).await;
@@ -159,27 +187,7 @@ async fn a_batch_reads_in_a_constant_number_of_statements_and_answers_what_was_s
     let batch = |n: usize, title: &str| -> Vec<Value> {
         (0..n).map(|i| item(&company, &format!("ext-{i}"), &format!("{title} {i}"))).collect()
     };
-    let run = |postings: Vec<Value>, publish: bool| {
-        let (app, owner, company) = (&app, &owner, &company);
-        async move {
-            let before = app.app.db.stats.tables();
-            let body = app
-                .ok(
-                    "mutation($i: UpsertPostingsInput!) { upsertPostings(input: $i) { results { outcome posting { id version status updatedAt publishedAt title } } } }",
-                    json!({ "i": { "companyId": company, "postings": postings, "publish": publish } }),
-                    Some(&owner.access),
-                )
-                .await;
-            let after = app.app.db.stats.tables();
-            let earlier: std::collections::HashMap<String, u64> = before.into_iter().collect();
-            let spent: std::collections::BTreeMap<String, u64> = after
-                .into_iter()
-                .map(|(t, n)| (t.clone(), n - earlier.get(&t).copied().unwrap_or(0)))
-                .filter(|(_, n)| *n > 0)
-                .collect();
-            (body, spent)
-        }
-    };
+    let run = |postings: Vec<Value>, publish: bool| counted(&app, &owner, &company, postings, publish);
     let (created, _) = run(batch(40, "Job"), true).await;
     assert!(created["upsertPostings"]["results"].as_array().unwrap().iter().all(|r| r["outcome"] == "CREATED"));
     // Replays read the same whatever the size: one lookup of the external ids, one read of the postings.
@@ -205,4 +213,147 @@ async fn a_batch_reads_in_a_constant_number_of_statements_and_answers_what_was_s
     let first = &created["upsertPostings"]["results"][0]["posting"];
     assert_eq!(first["status"], "PUBLISHED");
     assert_eq!(first["version"], 2, "created as a draft and published: {first}");
+}
+
+const CHILD_TABLES: [&str; 4] = ["posting_locations", "posting_skills", "posting_benefits", "posting_items"];
+
+fn child_statements(spent: &std::collections::BTreeMap<String, u64>) -> Vec<u64> {
+    CHILD_TABLES.iter().map(|t| spent.get(*t).copied().unwrap_or(0)).collect()
+}
+
+/// Rows of one child table that belong to postings titled `Rows …`.
+async fn child_rows(app: &crate::helpers::TestApp, table: &str) -> i64 {
+    use hiregraph_persistence::ConnectionTrait;
+    let backend = app.app.db.conn.get_database_backend();
+    let row = app
+        .app
+        .db
+        .conn
+        .query_one_raw(hiregraph_persistence::Statement::from_string(
+            backend,
+            format!(
+                "SELECT COUNT(*) AS n FROM {table} c JOIN postings p ON p.id = c.posting_id WHERE p.title LIKE 'Rows %'"
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}
+
+#[tokio::test]
+async fn child_rows_are_written_in_one_statement_per_table_and_only_where_lists_changed() {
+    let app = crate::helpers::spawn_app_with(&[("HIREGRAPH_CACHE", "off")]).await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Rows").await;
+    let batch = |prefix: &str, n: usize, summary: &str, changed_lists: bool| -> Vec<Value> {
+        (0..n)
+            .map(|i| {
+                let mut posting = item(&company, &format!("{prefix}-{i}"), &format!("Rows {prefix} {i}"));
+                posting["summary"] = summary.into();
+                if changed_lists {
+                    posting["skills"] = json!([{ "name": "Kafka", "required": true }]);
+                    posting["locations"] = json!([{ "country": "FR", "remote": true }]);
+                    posting["benefits"] = json!(["Gym", "Train pass"]);
+                    posting["responsibilities"] = json!(["Run services", "Write docs", "Mentor"]);
+                    posting["requiredQualifications"] = json!(["Kafka in production"]);
+                    posting["preferredQualifications"] = json!(["Go"]);
+                }
+                posting
+            })
+            .collect()
+    };
+    let upsert = |postings: Vec<Value>| counted(&app, &owner, &company, postings, true);
+
+    // New postings: one multi-row INSERT per table, for 5 as for 40 — creating a batch sends the
+    // same statements whatever its size.
+    let (_, small) = upsert(batch("a", 5, "First", false)).await;
+    let (_, large) = upsert(batch("b", 40, "First", false)).await;
+    assert_eq!(small, large, "creating 5 and 40");
+    assert_eq!(child_statements(&small), [1, 1, 1, 1], "{small:?}");
+    assert_eq!(child_statements(&large), [1, 1, 1, 1], "{large:?}");
+
+    // Only the summary changes: no child table is touched.
+    let (body, spent) = upsert(batch("b", 40, "Second", false)).await;
+    assert!(outcomes(&body).iter().all(|o| o == "UPDATED"), "{body}");
+    assert_eq!(child_statements(&spent), [0, 0, 0, 0], "{spent:?}");
+
+    // Every list changes: one DELETE and one INSERT per child table, for 5 as for 40.
+    let (_, small) = upsert(batch("a", 5, "Third", true)).await;
+    let (body, large) = upsert(batch("b", 40, "Third", true)).await;
+    assert!(outcomes(&body).iter().all(|o| o == "UPDATED"), "{body}");
+    assert_eq!(child_statements(&small), [2, 2, 2, 2], "{small:?}");
+    assert_eq!(child_statements(&large), [2, 2, 2, 2], "{large:?}");
+
+    // What was written is what the filters and the read find.
+    for (table, per_posting) in CHILD_TABLES.into_iter().zip([1, 1, 2, 5]) {
+        assert_eq!(child_rows(&app, table).await, 45 * per_posting, "{table}");
+    }
+    let count = |filter: Value| {
+        let app = &app;
+        async move {
+            app.ok("query($f: PostingFilter) { postings(filter: $f) { totalCount } }", json!({ "f": filter }), None)
+                .await["postings"]["totalCount"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    assert_eq!(count(json!({ "skills": ["Kafka"] })).await, 45);
+    assert_eq!(count(json!({ "skills": ["Rust"] })).await, 0);
+    assert_eq!(count(json!({ "countries": ["FR"] })).await, 45);
+    assert_eq!(count(json!({ "countries": ["DE"] })).await, 0);
+    let id = &body["upsertPostings"]["results"][7]["posting"]["id"];
+    let read = app
+        .ok(
+            "query($id: ID!) { posting(id: $id) { summary skills { name required } benefits responsibilities locations { country remote } } }",
+            json!({ "id": id }),
+            Some(&owner.access),
+        )
+        .await;
+    assert_eq!(
+        read["posting"],
+        json!({
+            "summary": "Third",
+            "skills": [{ "name": "Kafka", "required": true }],
+            "benefits": ["Gym", "Train pass"],
+            "responsibilities": ["Run services", "Write docs", "Mentor"],
+            "locations": [{ "country": "FR", "remote": true }],
+        })
+    );
+}
+
+#[tokio::test]
+async fn concurrent_batches_with_the_same_new_external_ids_create_each_posting_once() {
+    let app = spawn_app().await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Racing Sync").await;
+    let items: Vec<Value> = (0..20).map(|i| item(&company, &format!("race-{i}"), &format!("Racer {i}"))).collect();
+    let calls = (0..8).map(|_| {
+        app.graphql(
+            UPSERT,
+            json!({ "i": { "companyId": company, "postings": items, "publish": true } }),
+            Some(&owner.access),
+        )
+    });
+    let bodies = futures_util::future::join_all(calls).await;
+    let mut created = vec![0; 20];
+    for body in &bodies {
+        assert!(body.get("errors").is_none(), "no batch fails as a whole: {body}");
+        for (i, result) in body["data"]["upsertPostings"]["results"].as_array().unwrap().iter().enumerate() {
+            match result["outcome"].as_str() {
+                Some("CREATED") => created[i] += 1,
+                Some("UNCHANGED") => {}
+                _ => assert_eq!(result["errors"][0]["code"], "CONFLICT", "{result}"),
+            }
+        }
+    }
+    assert_eq!(created, vec![1; 20], "each external id is created by exactly one batch");
+    let listed = app
+        .ok(
+            "query($id: ID!) { node(id: $id) { ... on Company { postings(first: 100) { totalCount } } } }",
+            json!({ "id": company }),
+            Some(&owner.access),
+        )
+        .await;
+    assert_eq!(listed["node"]["postings"]["totalCount"], 20, "{listed}");
 }

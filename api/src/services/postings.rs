@@ -213,7 +213,7 @@ pub async fn update(
         }
     }
     let mut unit = events::begin(state, viewer).await?;
-    match postings::update_content(id, expected_version, &content, now(), unit.conn()).await {
+    match postings::update_content(id, expected_version, &current.content, &content, now(), unit.conn()).await {
         Ok(_) => {}
         Err(hiregraph_persistence::StoreError::StaleVersion) => {
             let version = postings::current_version(id, unit.conn()).await?.unwrap_or(expected_version);
@@ -359,9 +359,12 @@ pub async fn external_ids_of(
 /// is checked first, and one that fails (its error names `input.postings.<i>.<field>`) is refused
 /// alone while the others are applied. With `publish`, drafts are published too. Replaying a batch
 /// changes nothing (`UNCHANGED`). The external ids are looked up, and the existing postings read,
-/// in one statement each; items are written in external-id order, so two batches never wait on
-/// each other in a cycle; nothing is read back. A database failure fails the whole call, and
-/// nothing of it is written: a replay picks up from there.
+/// in one statement each; the new external ids are taken in one statement, then each changed
+/// posting's row is updated against its version, then the new postings and the child rows of
+/// every posting whose lists changed are written in one statement per table. Everything is
+/// written in external-id order, so two batches never wait on each other in a cycle; nothing is
+/// read back. A database failure fails the whole call, and nothing of it is written: a replay
+/// picks up from there.
 pub async fn upsert_many(
     state: &AppState,
     viewer: &Viewer,
@@ -412,41 +415,69 @@ pub async fn upsert_many(
         postings::find_by_ids(&ids, &state.db.conn).await?.into_iter().map(|p| (p.id, p)).collect();
 
     let mut unit = events::begin(state, viewer).await?;
+    // Postings' own rows are written item by item (each update checks its version); the new
+    // postings and every child row are written after the loop, in one statement per table.
+    // The new items' external ids first, all at once: one that a concurrent batch took makes its
+    // item a conflict before anything of it is written.
+    let fresh: std::collections::HashMap<String, PostingId> = valid
+        .iter()
+        .filter(|(_, ext, _)| !known.contains_key(ext))
+        .map(|(_, ext, _)| (ext.clone(), PostingId::generate()))
+        .collect();
+    let names: Vec<(&str, uuid::Uuid)> =
+        valid.iter().filter_map(|(_, ext, _)| fresh.get(ext).map(|id| (ext.as_str(), id.0))).collect();
+    let taken = external_ids::insert_all_absent(company, ExternalKind::Posting, &names, unit.conn()).await?;
+    let mut created: Vec<Arc<Posting>> = Vec::new();
+    let mut rewritten: Vec<Arc<Posting>> = Vec::new();
     for (i, ext, content) in valid {
         let outcome = match known.get(&ext).map(|id| PostingId(*id)) {
             None => {
-                let id = PostingId::generate();
-                // The external id first: a concurrent batch that took it makes this item a conflict
-                // before anything of it is written.
-                if !external_ids::insert_absent(company, ExternalKind::Posting, &ext, id.0, unit.conn()).await? {
+                let Some(id) = fresh.get(&ext).copied().filter(|_| taken.contains(&ext)) else {
                     results[i] = Some(Err(AppError::Conflict(format!(
                         "`{ext}` was created by another request meanwhile; replay the item"
                     ))));
                     continue;
-                }
+                };
                 let draft = new_draft(id, company, content, at);
                 let stored = if publish {
                     Posting { status: PostingStatus::Published, published_at: Some(at), version: 2, ..draft.clone() }
                 } else {
                     draft.clone()
                 };
-                postings::insert(&stored, unit.conn()).await?;
+                let stored = Arc::new(stored);
+                created.push(stored.clone());
                 unit.record(Change::PostingCreated(draft));
                 if publish {
-                    unit.record(Change::PostingStatusChanged { posting: stored.clone(), from: PostingStatus::Draft });
+                    unit.record(Change::PostingStatusChanged {
+                        posting: stored.as_ref().clone(),
+                        from: PostingStatus::Draft,
+                    });
                 }
-                Ok((Upserted::Created, Arc::new(stored)))
+                Ok((Upserted::Created, stored))
             }
             Some(id) => match current.get(&id) {
                 None => Err(not_found()),
                 Some(current) => match update_item(&mut unit, current, content, publish, at).await {
                     Err(AppError::Internal(e)) => return Err(AppError::Internal(e)),
-                    other => other.map_err(|e| under(i, e)),
+                    Ok((outcome, posting, content_changed)) => {
+                        if content_changed {
+                            rewritten.push(posting.clone());
+                        }
+                        Ok((outcome, posting))
+                    }
+                    Err(e) => Err(under(i, e)),
                 },
             },
         };
         results[i] = Some(outcome);
     }
+    let new: Vec<Posting> = created.iter().map(|p| p.as_ref().clone()).collect();
+    postings::insert_many(&new, unit.conn()).await?;
+    let writes: Vec<postings::ChildWrite<'_>> = rewritten
+        .iter()
+        .map(|p| postings::ChildWrite { id: p.id, before: current.get(&p.id).map(|c| &c.content), after: &p.content })
+        .collect();
+    postings::write_children(&writes, unit.conn()).await?;
     unit.commit().await?;
     Ok(raw_ids
         .into_iter()
@@ -479,7 +510,8 @@ fn prepare(
     Ok(content)
 }
 
-/// Updates (and with `publish`, publishes) an existing posting inside the batch's unit of work;
+/// Updates (and with `publish`, publishes) an existing posting's own row inside the batch's unit
+/// of work, and says whether its content changed (its child rows are then the caller's to write);
 /// the posting as it now stands is built from what was written, not read back.
 async fn update_item(
     unit: &mut events::Unit<'_>,
@@ -487,11 +519,11 @@ async fn update_item(
     content: PostingContent,
     publish: bool,
     at: chrono::DateTime<chrono::Utc>,
-) -> ItemResult {
+) -> AppResult<(Upserted, Arc<Posting>, bool)> {
     let publishing = publish && current.status == PostingStatus::Draft;
     let changes = current.content != content;
     if !changes && !publishing {
-        return Ok((Upserted::Unchanged, Arc::new(current.clone())));
+        return Ok((Upserted::Unchanged, Arc::new(current.clone()), false));
     }
     let mut updated = current.clone();
     if changes {
@@ -507,7 +539,7 @@ async fn update_item(
                 return Err(AppError::invalid(ValidationErrors(missing)));
             }
         }
-        let version = postings::update_content(current.id, current.version, &content, at, unit.conn()).await.map_err(
+        let version = postings::update_row(current.id, current.version, &content, at, unit.conn()).await.map_err(
             |e| match e {
                 hiregraph_persistence::StoreError::StaleVersion => {
                     AppError::Conflict("the posting changed meanwhile; replay the item".into())
@@ -536,5 +568,5 @@ async fn update_item(
         };
         unit.record(Change::PostingStatusChanged { posting: updated.clone(), from: PostingStatus::Draft });
     }
-    Ok((Upserted::Updated, Arc::new(updated)))
+    Ok((Upserted::Updated, Arc::new(updated), changes))
 }
