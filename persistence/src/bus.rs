@@ -131,12 +131,13 @@ impl Listener {
         }
     }
 
-    /// Whether the connection still answers (a paused or unplugged Redis sends no FIN).
+    /// Whether the connection still answers (a paused or unplugged Redis sends no FIN). A
+    /// subscribed connection answers PING with `["pong", ""]`, not `PONG`: any answer will do.
     pub async fn alive(&mut self) -> bool {
         match self {
             Self::Local(_) => true,
             Self::Redis { sink, .. } => {
-                matches!(tokio::time::timeout(REDIS_TIMEOUT, sink.ping::<String>()).await, Ok(Ok(_)))
+                matches!(tokio::time::timeout(REDIS_TIMEOUT, sink.ping::<redis::Value>()).await, Ok(Ok(_)))
             }
         }
     }

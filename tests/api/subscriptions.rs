@@ -674,3 +674,19 @@ async fn a_partner_follows_its_companys_applications_only_with_applications_read
         other => panic!("expected 4403 after the revocation, got {other:?}"),
     }
 }
+
+/// The live tail pings its subscribed Redis connection when no event came for a while; a
+/// subscribed connection answers `["pong", ""]`, which once read as a failure, so every replica
+/// dropped and re-subscribed the bus every 10 seconds.
+#[tokio::test]
+async fn a_subscribed_bus_connection_answers_its_ping_until_redis_goes() {
+    use hiregraph_persistence::bus::Bus;
+    let Some(mut redis) = crate::helpers::OwnRedis::start() else { return };
+    let bus = Bus::redis(&redis.url(), "ping-test").unwrap();
+    let mut listener = bus.listen().await.unwrap();
+    for _ in 0..3 {
+        assert!(listener.alive().await, "a live Redis answers the ping");
+    }
+    redis.kill();
+    assert!(!listener.alive().await, "a killed Redis does not");
+}
