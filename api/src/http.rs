@@ -123,7 +123,7 @@ pub async fn principal_of_bearer(state: &Arc<AppState>, token: &str) -> Result<P
 
 /// The client's address as rate limits count it: the peer, or — behind a trusted proxy — the last
 /// `X-Forwarded-For` entry, the one that proxy appended (earlier ones are the client's to forge).
-fn client_addr(req: &HttpRequest, state: &AppState) -> ClientAddr {
+pub(crate) fn client_addr(req: &HttpRequest, state: &AppState) -> ClientAddr {
     let forwarded = state
         .settings
         .rate_limits

@@ -13,6 +13,8 @@ use base64::Engine;
 use futures_util::StreamExt;
 use serde_json::json;
 
+use hiregraph_persistence::limiter::{Backoff, Decision, LimitKey};
+
 use crate::http::HttpContext;
 
 /// A token request is a few hundred bytes; anything much larger is not one.
@@ -105,7 +107,34 @@ pub async fn token(req: HttpRequest, mut payload: web::Payload, ctx: web::Data<H
         (None, _) => return invalid_client("authenticate the client with HTTP Basic or client_id and client_secret"),
     };
     let scope = param("scope");
-    match crate::services::partners::exchange(&ctx.state, &client_id, &secret, scope).await {
+    // Failed client authentications from one address back off like failed sign-ins: counted
+    // before the attempt, taken back when the client authenticated.
+    let threshold = ctx.state.settings.rate_limits.client_auth_failures_from;
+    let keys = if threshold > 0 {
+        vec![(LimitKey::ClientAuthFrom(crate::http::client_addr(&req, &ctx.state)), threshold)]
+    } else {
+        Vec::new()
+    };
+    if !keys.is_empty() {
+        let limits = &ctx.state.settings.rate_limits;
+        let backoff = Backoff { base: limits.login_backoff, max: limits.login_backoff_max };
+        if let Decision::Limited(wait) = ctx.state.limiter.attempt(&keys, backoff).await {
+            let secs = crate::error::retry_after_secs(wait);
+            let mut response = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "temporarily_unavailable",
+                &format!("too many failed client authentications from this address; try again in {secs} s"),
+            );
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            return response;
+        }
+    }
+    let exchanged = crate::services::partners::exchange(&ctx.state, &client_id, &secret, scope).await;
+    let failed = matches!(&exchanged, Ok(Err(refused)) if refused.error == "invalid_client");
+    if !keys.is_empty() && !failed {
+        ctx.state.limiter.succeeded(&[], &keys).await;
+    }
+    match exchanged {
         Ok(Ok((access_token, scopes))) => answer(
             StatusCode::OK,
             json!({

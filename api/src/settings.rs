@@ -99,6 +99,8 @@ pub struct RateLimits {
     pub login_backoff_max: Duration,
     /// Failed refresh-token exchanges from one address.
     pub refresh_failures_from: u32,
+    /// Failed client authentications at `/oauth/token` from one address.
+    pub client_auth_failures_from: u32,
     pub registrations_per_hour: u32,
     /// Requests without credentials from one address, per minute (a minute's worth may come at once).
     pub anonymous_per_minute: u32,
@@ -222,6 +224,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("HIREGRAPH_LOGIN_BACKOFF_SECS", "30", "first wait after too many failures; doubles after each further one"),
     ("HIREGRAPH_LOGIN_BACKOFF_MAX_SECS", "3600", "longest wait"),
     ("HIREGRAPH_REFRESH_MAX_FAILURES", "20", "failed refresh-token exchanges per address"),
+    ("HIREGRAPH_CLIENT_AUTH_MAX_FAILURES", "20", "failed client authentications at /oauth/token per address"),
     ("HIREGRAPH_REGISTRATIONS_PER_HOUR", "20", "accounts registered per address"),
     ("HIREGRAPH_ANONYMOUS_PER_MINUTE", "600", "requests without credentials per address"),
     ("HIREGRAPH_COST_ANONYMOUS_PER_MINUTE", "10000", "query-cost points per minute per address without credentials"),
@@ -518,6 +521,12 @@ impl Settings {
                 refresh_failures_from: number(
                     "HIREGRAPH_REFRESH_MAX_FAILURES",
                     get("HIREGRAPH_REFRESH_MAX_FAILURES"),
+                    20,
+                    0,
+                )?,
+                client_auth_failures_from: number(
+                    "HIREGRAPH_CLIENT_AUTH_MAX_FAILURES",
+                    get("HIREGRAPH_CLIENT_AUTH_MAX_FAILURES"),
                     20,
                     0,
                 )?,

@@ -24,6 +24,8 @@ pub enum LimitKey {
     LoginFrom(ClientAddr),
     /// Refresh-token failures from one client address.
     RefreshFrom(ClientAddr),
+    /// Failed partner-app authentications at the token endpoint from one client address.
+    ClientAuthFrom(ClientAddr),
     /// Accounts registered from one client address.
     RegisterFrom(ClientAddr),
     /// Requests without credentials from one client address.
@@ -66,6 +68,7 @@ impl LimitKey {
             LimitKey::LoginAccount(account) => format!("{prefix}:rl:login:{account}"),
             LimitKey::LoginFrom(from) => format!("{prefix}:rl:login-from:{from}"),
             LimitKey::RefreshFrom(from) => format!("{prefix}:rl:refresh-from:{from}"),
+            LimitKey::ClientAuthFrom(from) => format!("{prefix}:rl:client-auth-from:{from}"),
             LimitKey::RegisterFrom(from) => format!("{prefix}:rl:register-from:{from}"),
             LimitKey::AnonymousFrom(from) => format!("{prefix}:rl:anonymous:{from}"),
             LimitKey::ConnectionsOf(account) => format!("{prefix}:rl:connections:{account}"),

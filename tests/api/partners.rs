@@ -471,3 +471,59 @@ async fn the_partner_guides_curl_examples_run_in_order_against_the_server() {
     assert_eq!(applications["edges"][0]["node"]["source"]["partnerName"], "Acme Job Board");
     assert_eq!(applications["edges"][0]["node"]["candidate"]["email"], "ada@example.com");
 }
+
+#[tokio::test]
+async fn listing_partner_apps_with_their_keys_reads_the_keys_once_for_all_apps() {
+    let app = crate::helpers::spawn_app_with(&[("HIREGRAPH_CACHE", "off")]).await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Many Apps").await;
+    let keys_read = |apps: usize| {
+        let (app, owner, company) = (&app, &owner, &company);
+        async move {
+            while app.ok(KEYS, json!({ "c": company }), Some(&owner.access)).await["node"]["partnerApps"]
+                .as_array()
+                .unwrap()
+                .len()
+                < apps
+            {
+                let partner = app.create_partner_app(owner, company, &["POSTINGS_READ".into()]).await;
+                app.create_api_key(owner, &partner.id).await;
+                app.create_api_key(owner, &partner.id).await;
+            }
+            let before = app.app.db.stats.on_table("api_keys");
+            let listed = app.ok(KEYS, json!({ "c": company }), Some(&owner.access)).await;
+            let apps_listed = listed["node"]["partnerApps"].as_array().unwrap();
+            assert_eq!(apps_listed.len(), apps);
+            assert!(apps_listed.iter().all(|a| a["apiKeys"].as_array().unwrap().len() == 2), "{listed}");
+            app.app.db.stats.on_table("api_keys") - before
+        }
+    };
+    assert_eq!(keys_read(1).await, 1);
+    assert_eq!(keys_read(6).await, 1, "one statement for the keys of 6 apps");
+}
+
+#[tokio::test]
+async fn failed_client_authentications_back_off_by_address_and_good_ones_never_count() {
+    let app = crate::helpers::spawn_app_with(&[("HIREGRAPH_CLIENT_AUTH_MAX_FAILURES", "3")]).await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Guarded Tokens").await;
+    let partner = app.create_partner_app(&owner, &company, &["POSTINGS_READ".into()]).await;
+    let grant = [("grant_type", "client_credentials")];
+    // Good exchanges are taken back: ten in a row never reach a threshold of three.
+    for _ in 0..10 {
+        app.partner_token(&partner, None).await;
+    }
+    for _ in 0..3 {
+        let (status, _, body) = app.oauth(&grant, Some((&partner.client_id, "not-the-secret"))).await;
+        assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{body}");
+    }
+    // The fourth failure from this address waits, and so does the right secret meanwhile.
+    for secret in ["not-the-secret", partner.client_secret.as_str()] {
+        let (status, headers, body) = app.oauth(&grant, Some((&partner.client_id, secret))).await;
+        assert_eq!(status, 429, "{body}");
+        assert_eq!(body["error"], "temporarily_unavailable");
+        assert!(body["error_description"].as_str().unwrap().contains("failed client authentications"), "{body}");
+        let wait: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=30).contains(&wait), "{wait}");
+    }
+}

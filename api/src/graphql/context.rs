@@ -9,6 +9,8 @@ use hiregraph_domain::accounts::User;
 use hiregraph_domain::applications::{Application, ApplicationEvent, ApplicationNote, ApplicationStatus};
 use hiregraph_domain::candidates::CandidateProfile;
 use hiregraph_domain::companies::Company;
+use hiregraph_domain::ids::PartnerAppId;
+use hiregraph_domain::partners::ApiKey;
 use hiregraph_domain::postings::Posting;
 use hiregraph_domain::{ApplicationId, CandidateId, CompanyId, PostingId, UserId};
 
@@ -176,6 +178,24 @@ impl Loader<NotesOf> for EntityLoader {
         let ids: Vec<ApplicationId> = keys.iter().map(|k| k.0).collect();
         let map = loading::application_notes(&self.state, &ids).await?;
         Ok(map.into_iter().map(|(id, list)| (NotesOf(id), Arc::new(list))).collect())
+    }
+}
+
+/// A partner app's API keys, oldest first.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeysOf(pub PartnerAppId);
+
+impl Loader<KeysOf> for EntityLoader {
+    type Value = Arc<Vec<ApiKey>>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[KeysOf]) -> Result<HashMap<KeysOf, Self::Value>, Self::Error> {
+        let apps: Vec<PartnerAppId> = keys.iter().map(|k| k.0).collect();
+        let mut by_app: HashMap<KeysOf, Vec<ApiKey>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        for key in crate::services::partners::keys_of(&self.state, &apps).await? {
+            by_app.entry(KeysOf(key.partner_app_id)).or_default().push(key);
+        }
+        Ok(by_app.into_iter().map(|(app, list)| (app, Arc::new(list))).collect())
     }
 }
 

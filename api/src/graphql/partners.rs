@@ -7,7 +7,7 @@ use hiregraph_domain::ids::{ApiKeyId, PartnerAppId};
 use hiregraph_domain::partners::{self as domain, Scope};
 
 use super::companies::Company;
-use super::context::{loader, state, viewer};
+use super::context::{KeysOf, loader, state, viewer};
 use super::ids::{self, Kind, encode};
 use crate::services::partners as service;
 
@@ -104,7 +104,8 @@ impl PartnerApp {
 
     /// The app's API keys, oldest first, revoked ones included.
     async fn api_keys(&self, ctx: &Context<'_>) -> Result<Vec<ApiKey>> {
-        Ok(service::keys_of(state(ctx), self.0.id).await?.into_iter().map(ApiKey).collect())
+        let keys = loader(ctx).load_one(KeysOf(self.0.id)).await?.unwrap_or_default();
+        Ok(keys.iter().cloned().map(ApiKey).collect())
     }
 }
 

@@ -216,9 +216,9 @@ pub async fn apps_of(state: &AppState, viewer: &Viewer, company: CompanyId) -> A
     Ok(store::apps_of(company, &state.db.conn).await?)
 }
 
-/// The keys of an app (the caller checked the app).
-pub async fn keys_of(state: &AppState, app: PartnerAppId) -> AppResult<Vec<ApiKey>> {
-    Ok(store::keys_of(&[app], &state.db.conn).await?)
+/// The keys of some apps, oldest first (the caller checked the apps).
+pub async fn keys_of(state: &AppState, apps: &[PartnerAppId]) -> AppResult<Vec<ApiKey>> {
+    Ok(store::keys_of(apps, &state.db.conn).await?)
 }
 
 // ---------------------------------------------------------------------------------------------
