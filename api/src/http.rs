@@ -210,7 +210,7 @@ async fn execute(ctx: &HttpContext, viewer: &Arc<Viewer>, mut request: Request, 
         ctx.state.metrics.record(operation.as_deref(), started.elapsed(), true);
         return (Response::from_errors(vec![refused]), true);
     }
-    let costing = costing(ctx, &mut request);
+    let costing = costing(&ctx.registry, &mut request);
     let budget = budget_of(viewer, &ctx.state.settings.rate_limits);
     let mut throttle = None;
     if let (Some(costing), Some((key, per_minute))) = (&costing, &budget) {
@@ -256,15 +256,30 @@ async fn execute(ctx: &HttpContext, viewer: &Arc<Viewer>, mut request: Request, 
 }
 
 /// Costs a parsed request (see `graphql::cost`).
-fn costing(ctx: &HttpContext, request: &mut Request) -> Option<Costing> {
+fn costing(registry: &async_graphql::registry::Registry, request: &mut Request) -> Option<Costing> {
     let variables = std::mem::take(&mut request.variables);
     let name = request.operation_name.clone();
     let costing = match request.parsed_query() {
-        Ok(doc) => cost::of(&ctx.registry, doc, name.as_deref(), &variables),
+        Ok(doc) => cost::of(registry, doc, name.as_deref(), &variables),
         Err(_) => None,
     };
     request.variables = variables;
     costing
+}
+
+/// Takes a subscription's requested cost from its caller's budget as it starts, as a query's is;
+/// the events it then delivers are bounded by the connection and subscription limits, not
+/// metered. The answer to send instead when the budget cannot pay.
+pub(crate) async fn charge_subscription(
+    state: &AppState,
+    registry: &async_graphql::registry::Registry,
+    viewer: &Viewer,
+    request: &mut Request,
+) -> Option<Response> {
+    let costing = costing(registry, request)?;
+    let (key, per_minute) = budget_of(viewer, &state.settings.rate_limits)?;
+    let spent = state.limiter.spend(&key, per_minute, Spend::Take(costing.requested)).await;
+    (!spent.allowed).then(|| over_budget(&costing, Some(throttle_status(per_minute, spent.available)), spent.wait))
 }
 
 /// Whose query-cost budget a request spends, and how many points a minute it holds; `None` when

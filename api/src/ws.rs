@@ -8,7 +8,9 @@
 //!   token of the same account (`{"type":"ping","payload":{"authorization":"Bearer …"}}`);
 //! - `subscribe` before the ack is 4401, a reused id 4409, a malformed or unknown message 4400, a
 //!   message over `HIREGRAPH_WS_MAX_MESSAGE_BYTES` 1009; only subscription operations run here
-//!   (queries and mutations go over HTTP), under the same document limits as HTTP;
+//!   (queries and mutations go over HTTP), under the same document limits as HTTP, and each
+//!   takes its requested cost from the caller's query-cost budget as it starts (over budget: an
+//!   `error` with `RATE_LIMITED` and `retryAfter`);
 //! - at most `HIREGRAPH_WS_MAX_SUBSCRIPTIONS` per connection (an `error` for the one too many),
 //!   and `HIREGRAPH_WS_MAX_CONNECTIONS` signed-in connections per account on one replica (4430);
 //! - each connection buffers at most `HIREGRAPH_WS_BUFFER` outgoing messages: a client that does not
@@ -55,13 +57,14 @@ pub async fn upgrade(
         .max_frame_size(settings.max_message_bytes)
         .aggregate_continuations()
         .max_continuation_size(settings.max_message_bytes);
-    let (state, schema) = (ctx.state.clone(), ctx.schema.clone());
+    let (state, schema, registry) = (ctx.state.clone(), ctx.schema.clone(), ctx.registry.clone());
+    let client = crate::http::client_addr(&req, &state);
     actix_web::rt::spawn(async move {
         if !offered {
             close(session, 4406, "Subprotocol not acceptable: use graphql-transport-ws").await;
             return;
         }
-        Connection::new(state, schema, session).run(stream).await;
+        Connection::new(state, schema, registry, client, session).run(stream).await;
     });
     Ok(response)
 }
@@ -85,6 +88,10 @@ async fn close(session: Session, code: u16, description: &str) {
 struct Connection {
     state: Arc<AppState>,
     schema: AppSchema,
+    /// The schema's types, for costing subscriptions as they start.
+    registry: Arc<async_graphql::registry::Registry>,
+    /// The client's address, for the budget of anonymous connections.
+    client: hiregraph_persistence::limiter::ClientAddr,
     session: Session,
     viewer: Option<Arc<Viewer>>,
     /// What every subscription of the connection reads from its context: the viewer and the
@@ -117,11 +124,19 @@ enum Outgoing {
 struct Close(u16, String);
 
 impl Connection {
-    fn new(state: Arc<AppState>, schema: AppSchema, session: Session) -> Self {
+    fn new(
+        state: Arc<AppState>,
+        schema: AppSchema,
+        registry: Arc<async_graphql::registry::Registry>,
+        client: hiregraph_persistence::limiter::ClientAddr,
+        session: Session,
+    ) -> Self {
         let (outgoing, receiver) = mpsc::channel(state.settings.websocket.buffer);
         Self {
             state,
             schema,
+            registry,
+            client,
             session,
             viewer: None,
             session_data: Default::default(),
@@ -228,7 +243,7 @@ impl Connection {
                     })?;
                     self.place = Some(place);
                 }
-                let viewer = Viewer::new(principal);
+                let viewer = Viewer::from_client(principal, Some(self.client));
                 let mut data = async_graphql::Data::default();
                 data.insert(viewer.clone());
                 data.insert(new_loader(self.state.clone(), false));
@@ -298,7 +313,7 @@ impl Connection {
     }
 
     async fn subscribe(&mut self, message: &Value) -> Result<(), Close> {
-        if self.viewer.is_none() {
+        let Some(viewer) = self.viewer.clone() else {
             return Err(Close(4401, "Unauthorized: send connection_init first".into()));
         };
         let id = message["id"]
@@ -328,6 +343,11 @@ impl Connection {
                     "only subscriptions run over WebSocket; send queries and mutations to POST /graphql".into(),
                 ))
                 .await;
+        }
+        if let Some(refused) =
+            crate::http::charge_subscription(&self.state, &self.registry, &viewer, &mut request).await
+        {
+            return self.send(json!({ "id": id, "type": "error", "payload": refused.errors })).await;
         }
         let mut responses = self.schema.execute_stream_with_session_data(request, self.session_data.clone());
         let outgoing = self.outgoing.clone();

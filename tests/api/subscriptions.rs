@@ -690,3 +690,45 @@ async fn a_subscribed_bus_connection_answers_its_ping_until_redis_goes() {
     redis.kill();
     assert!(!listener.alive().await, "a killed Redis does not");
 }
+
+#[tokio::test]
+async fn a_subscription_takes_its_cost_from_the_budget_as_it_starts_and_is_refused_over_budget() {
+    let app = spawn_app_with(&[
+        ("HIREGRAPH_MAX_COMPLEXITY", "120"),
+        ("HIREGRAPH_COST_USER_PER_MINUTE", "120"),
+        ("HIREGRAPH_WS_MAX_SUBSCRIPTIONS", "500"),
+    ])
+    .await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Metered").await;
+    let posting = app.published_posting(&owner, &company, "Watched").await;
+    let watcher = candidate(&app, "watcher").await;
+    let mut ws = connect(&app).await;
+    ws.init(Some(&watcher.access)).await;
+    let mut accepted = 0;
+    let refusal = loop {
+        assert!(accepted < 200, "200 subscriptions of a few points each never ran out of a 120-point budget");
+        ws.subscribe(&format!("s{accepted}"), POSTING_CHANGED, json!({ "id": posting })).await;
+        match ws.recv(Duration::from_millis(150)).await {
+            Got::Nothing => accepted += 1,
+            Got::Text(v) if v["type"] == "error" => break v,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert!(accepted >= 10, "a few-point subscription fits a 120-point budget many times: {accepted}");
+    assert_eq!(refusal["id"], format!("s{accepted}"), "{refusal}");
+    assert_eq!(refusal["payload"][0]["extensions"]["code"], "RATE_LIMITED", "{refusal}");
+    assert!(refusal["payload"][0]["extensions"]["retryAfter"].as_u64().is_some_and(|s| s >= 1), "{refusal}");
+    // The subscriptions taken before still deliver.
+    update_title(&app, &owner, &posting, "Watched, renamed").await;
+    let mut delivered = std::collections::HashSet::new();
+    while delivered.len() < accepted {
+        match ws.recv(Duration::from_secs(3)).await {
+            Got::Text(v) if v["type"] == "next" => {
+                assert_eq!(v["payload"]["data"]["postingChanged"]["posting"]["title"], "Watched, renamed", "{v}");
+                delivered.insert(v["id"].as_str().unwrap().to_owned());
+            }
+            other => panic!("every accepted subscription delivers, {} did: {other:?}", delivered.len()),
+        }
+    }
+}
