@@ -310,36 +310,51 @@ where
     Ok(())
 }
 
-fn location_rows(id: PostingId, content: &PostingContent) -> impl Iterator<Item = posting_locations::ActiveModel> + '_ {
-    content.locations.iter().enumerate().map(move |(i, l)| posting_locations::ActiveModel {
-        posting_id: Set(id.0),
-        position: Set(position(i)),
-        city: Set(l.city().map(str::to_owned)),
-        region: Set(l.region().map(str::to_owned)),
-        country: Set(l.country().as_str().to_owned()),
-        remote: Set(l.is_remote()),
-    })
+fn location_rows(id: PostingId, content: &PostingContent) -> Vec<posting_locations::ActiveModel> {
+    content
+        .locations
+        .iter()
+        .enumerate()
+        .map(move |(i, l)| posting_locations::ActiveModel {
+            posting_id: Set(id.0),
+            position: Set(position(i)),
+            city: Set(l.city().map(str::to_owned)),
+            region: Set(l.region().map(str::to_owned)),
+            country: Set(l.country().as_str().to_owned()),
+            remote: Set(l.is_remote()),
+        })
+        .collect()
 }
 
-fn skill_rows(id: PostingId, content: &PostingContent) -> impl Iterator<Item = posting_skills::ActiveModel> + '_ {
-    content.skills.iter().enumerate().map(move |(i, s)| posting_skills::ActiveModel {
-        posting_id: Set(id.0),
-        skill_key: Set(PostingSkill::key(&s.name)),
-        name: Set(s.name.clone()),
-        required: Set(s.required),
-        position: Set(position(i)),
-    })
+fn skill_rows(id: PostingId, content: &PostingContent) -> Vec<posting_skills::ActiveModel> {
+    content
+        .skills
+        .iter()
+        .enumerate()
+        .map(move |(i, s)| posting_skills::ActiveModel {
+            posting_id: Set(id.0),
+            skill_key: Set(PostingSkill::key(&s.name)),
+            name: Set(s.name.clone()),
+            required: Set(s.required),
+            position: Set(position(i)),
+        })
+        .collect()
 }
 
-fn benefit_rows(id: PostingId, content: &PostingContent) -> impl Iterator<Item = posting_benefits::ActiveModel> + '_ {
-    content.benefits.iter().enumerate().map(move |(i, text)| posting_benefits::ActiveModel {
-        posting_id: Set(id.0),
-        position: Set(position(i)),
-        text: Set(text.clone()),
-    })
+fn benefit_rows(id: PostingId, content: &PostingContent) -> Vec<posting_benefits::ActiveModel> {
+    content
+        .benefits
+        .iter()
+        .enumerate()
+        .map(move |(i, text)| posting_benefits::ActiveModel {
+            posting_id: Set(id.0),
+            position: Set(position(i)),
+            text: Set(text.clone()),
+        })
+        .collect()
 }
 
-fn item_rows(id: PostingId, content: &PostingContent) -> impl Iterator<Item = posting_items::ActiveModel> + '_ {
+fn item_rows(id: PostingId, content: &PostingContent) -> Vec<posting_items::ActiveModel> {
     [
         (RESPONSIBILITY, &content.responsibilities),
         (REQUIRED, &content.required_qualifications),
@@ -354,6 +369,7 @@ fn item_rows(id: PostingId, content: &PostingContent) -> impl Iterator<Item = po
             text: Set(text.clone()),
         })
     })
+    .collect()
 }
 
 /// One posting's content as it was (`None` for a new posting) and as it is now, for
@@ -365,70 +381,50 @@ pub struct ChildWrite<'a> {
     pub after: &'a PostingContent,
 }
 
-/// Of `writes`, the postings whose rows in one child table must go (`same` says the table's lists
-/// did not change) and those whose rows must be written.
-fn stale<'w, 'a>(
-    writes: &'w [ChildWrite<'a>],
+/// Rewrites one child table for `writes`: the rows of the postings whose lists changed (`same`
+/// says when they did not) go in one DELETE, and the rows of those and of new postings come back
+/// in one multi-row INSERT.
+async fn rewrite<E>(
+    writes: &[ChildWrite<'_>],
     same: impl Fn(&PostingContent, &PostingContent) -> bool,
-) -> (Vec<Uuid>, Vec<&'w ChildWrite<'a>>) {
+    posting_id: E::Column,
+    rows: impl Fn(PostingId, &PostingContent) -> Vec<E::ActiveModel>,
+    conn: &impl ConnectionTrait,
+) -> Result<(), StoreError>
+where
+    E: EntityTrait,
+    E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E>,
+{
     let mut delete = Vec::new();
-    let mut write = Vec::new();
+    let mut insert = Vec::new();
     for w in writes {
         match w.before {
-            Some(before) if same(before, w.after) => {}
-            Some(_) => {
-                delete.push(w.id.0);
-                write.push(w);
-            }
-            None => write.push(w),
+            Some(before) if same(before, w.after) => continue,
+            Some(_) => delete.push(w.id.0),
+            None => {}
         }
+        insert.extend(rows(w.id, w.after));
     }
-    (delete, write)
+    if !delete.is_empty() {
+        E::delete_many().filter(posting_id.is_in(delete)).exec(conn).await?;
+    }
+    insert_all::<E>(insert, conn).await
 }
 
 /// Brings the child rows of any number of postings in step with their content, rewriting only the
 /// tables whose lists changed: at most one DELETE and one multi-row INSERT per child table,
 /// whatever the number of postings. Call inside a transaction, after the postings' own rows.
 pub async fn write_children(writes: &[ChildWrite<'_>], conn: &impl ConnectionTrait) -> Result<(), StoreError> {
-    let (delete, write) = stale(writes, |a, b| a.locations == b.locations);
-    if !delete.is_empty() {
-        posting_locations::Entity::delete_many()
-            .filter(posting_locations::Column::PostingId.is_in(delete))
-            .exec(conn)
-            .await?;
-    }
-    insert_all::<posting_locations::Entity>(write.iter().flat_map(|w| location_rows(w.id, w.after)).collect(), conn)
-        .await?;
-
-    let (delete, write) = stale(writes, |a, b| a.skills == b.skills);
-    if !delete.is_empty() {
-        posting_skills::Entity::delete_many()
-            .filter(posting_skills::Column::PostingId.is_in(delete))
-            .exec(conn)
-            .await?;
-    }
-    insert_all::<posting_skills::Entity>(write.iter().flat_map(|w| skill_rows(w.id, w.after)).collect(), conn).await?;
-
-    let (delete, write) = stale(writes, |a, b| a.benefits == b.benefits);
-    if !delete.is_empty() {
-        posting_benefits::Entity::delete_many()
-            .filter(posting_benefits::Column::PostingId.is_in(delete))
-            .exec(conn)
-            .await?;
-    }
-    insert_all::<posting_benefits::Entity>(write.iter().flat_map(|w| benefit_rows(w.id, w.after)).collect(), conn)
-        .await?;
-
-    let (delete, write) = stale(writes, |a, b| {
-        a.responsibilities == b.responsibilities
-            && a.required_qualifications == b.required_qualifications
-            && a.preferred_qualifications == b.preferred_qualifications
-    });
-    if !delete.is_empty() {
-        posting_items::Entity::delete_many().filter(posting_items::Column::PostingId.is_in(delete)).exec(conn).await?;
-    }
-    insert_all::<posting_items::Entity>(write.iter().flat_map(|w| item_rows(w.id, w.after)).collect(), conn).await?;
-    Ok(())
+    use crate::entities::{posting_benefits as b, posting_items as i, posting_locations as l, posting_skills as s};
+    rewrite::<l::Entity>(writes, |x, y| x.locations == y.locations, l::Column::PostingId, location_rows, conn).await?;
+    rewrite::<s::Entity>(writes, |x, y| x.skills == y.skills, s::Column::PostingId, skill_rows, conn).await?;
+    rewrite::<b::Entity>(writes, |x, y| x.benefits == y.benefits, b::Column::PostingId, benefit_rows, conn).await?;
+    let same_items = |x: &PostingContent, y: &PostingContent| {
+        x.responsibilities == y.responsibilities
+            && x.required_qualifications == y.required_qualifications
+            && x.preferred_qualifications == y.preferred_qualifications
+    };
+    rewrite::<i::Entity>(writes, same_items, i::Column::PostingId, item_rows, conn).await
 }
 
 fn new_row(posting: &Posting) -> postings::ActiveModel {
