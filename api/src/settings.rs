@@ -158,6 +158,45 @@ pub struct Settings {
     /// The `<env>` part of issued API keys and client secrets (`hg_<env>_…`), so a secret scanner
     /// and a reader tell a production key from a development one.
     pub key_environment: String,
+    /// Origins whose browser apps may call `/graphql` (CORS).
+    pub cors: CorsOrigins,
+}
+
+/// `HIREGRAPH_CORS_ORIGINS`: which other origins' browser apps may call `/graphql`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// None (the default): only pages served by this server, and non-browser clients.
+    Off,
+    /// `*`: any origin. Safe for an API whose credentials are bearer tokens, never cookies.
+    Any,
+    /// These exact origins (`https://app.example.com`).
+    Listed(Vec<String>),
+}
+
+/// An origin as browsers send it: `http` or `https`, a host, an optional port, nothing else.
+fn cors_origins(raw: Option<String>) -> Result<CorsOrigins, SettingsError> {
+    const NAME: &str = "HIREGRAPH_CORS_ORIGINS";
+    let Some(raw) = raw else { return Ok(CorsOrigins::Off) };
+    if raw == "*" {
+        return Ok(CorsOrigins::Any);
+    }
+    let mut origins = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let rest = part.strip_prefix("https://").or_else(|| part.strip_prefix("http://"));
+        let valid = rest.is_some_and(|host| {
+            !host.is_empty()
+                && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+                && !host.starts_with(':')
+        });
+        if !valid {
+            return Err(err(
+                NAME,
+                format!("`{part}` is not an origin: write scheme://host[:port] (`https://app.example.com`), no path"),
+            ));
+        }
+        origins.push(part.to_ascii_lowercase());
+    }
+    Ok(if origins.is_empty() { CorsOrigins::Off } else { CorsOrigins::Listed(origins) })
 }
 
 /// Bounds of GraphQL over WebSocket (`crate::ws`).
@@ -260,6 +299,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "the <env> of issued partner credentials (hg_<env>_…): 1 to 8 of a-z, 0-9; live in production",
     ),
     ("HIREGRAPH_WS_BUFFER", "256", "WebSocket: queued messages before a client that does not read is closed (4420)"),
+    (
+        "HIREGRAPH_CORS_ORIGINS",
+        "(none)",
+        "origins whose browser apps may call /graphql, comma-separated (https://app.example.com), or *",
+    ),
 ];
 
 /// `HIREGRAPH_WEBHOOK_RETRY_SECS`: comma-separated waits in seconds, 1 to 20 of them.
@@ -461,6 +505,7 @@ impl Settings {
                 10_000,
                 100,
             )?),
+            cors: cors_origins(get("HIREGRAPH_CORS_ORIGINS"))?,
             key_environment: match get("HIREGRAPH_KEY_ENV") {
                 None => "dev".to_owned(),
                 Some(env)

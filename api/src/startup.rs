@@ -16,7 +16,7 @@ use crate::auth::{JwtKeys, refresh};
 use crate::demo;
 use crate::graphql;
 use crate::http::{self, HttpContext};
-use crate::settings::{DemoData, Settings};
+use crate::settings::{CorsOrigins, DemoData, Settings};
 use crate::state::AppState;
 
 /// Why the server could not start; each names what to fix.
@@ -56,6 +56,35 @@ impl Drop for AbortOnDrop {
 }
 
 /// Whether a request asks to upgrade to a WebSocket.
+/// CORS on `/graphql` for the configured origins. Pages of this server (GraphiQL) stay allowed:
+/// browsers send `Origin` with their own POSTs too. Preflights are answered for a day; the
+/// request id and `Retry-After` are readable by the page.
+fn cors(origins: &CorsOrigins) -> actix_cors::Cors {
+    use actix_web::http::header;
+    let cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .allowed_header("idempotency-key")
+        .allowed_header("x-request-id")
+        .allowed_header("traceparent")
+        .expose_headers(["x-request-id", "retry-after"])
+        .max_age(86_400);
+    let listed = match origins {
+        CorsOrigins::Any => return cors.allow_any_origin(),
+        CorsOrigins::Listed(list) => list.clone(),
+        CorsOrigins::Off => Vec::new(),
+    };
+    cors.allowed_origin_fn(move |origin, head| {
+        let Ok(origin) = origin.to_str() else { return false };
+        let origin = origin.to_ascii_lowercase();
+        let own = head.headers().get(header::HOST).and_then(|h| h.to_str().ok()).is_some_and(|host| {
+            let host = host.to_ascii_lowercase();
+            origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host.as_str())
+        });
+        own || listed.contains(&origin)
+    })
+}
+
 fn is_upgrade(ctx: &actix_web::guard::GuardContext<'_>) -> bool {
     ctx.head()
         .headers()
@@ -239,6 +268,10 @@ impl Application {
                 )
                 .service(
                     web::resource("/graphql")
+                        .wrap(actix_web::middleware::Condition::new(
+                            context.state.settings.cors != CorsOrigins::Off,
+                            cors(&context.state.settings.cors),
+                        ))
                         .route(web::get().guard(actix_web::guard::fn_guard(is_upgrade)).to(crate::ws::upgrade))
                         .route(web::post().to(http::graphql_post))
                         .route(web::get().to(http::graphql_get))

@@ -250,3 +250,71 @@ async fn metrics_report_operations_cache_and_sql_in_prometheus_text() {
     assert!(text.contains("hiregraph_cache_misses_total{entity=\"posting\""), "{text}");
     assert!(text.contains("hiregraph_sql_statements_total{table=\"postings\"}"), "{text}");
 }
+
+#[tokio::test]
+async fn configured_origins_pass_cors_preflights_and_others_do_not() {
+    let app = spawn_app_with(&[("HIREGRAPH_CORS_ORIGINS", "https://app.example, http://localhost:3000")]).await;
+    let url = format!("{}/graphql", app.address);
+    let preflight = |origin: &str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, &url)
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization, content-type, idempotency-key")
+            .send()
+    };
+    let allowed = preflight("https://app.example").await.unwrap();
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    let h = allowed.headers();
+    assert_eq!(h["access-control-allow-origin"], "https://app.example");
+    let headers = h["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
+    for wanted in ["authorization", "content-type", "idempotency-key"] {
+        assert!(headers.contains(wanted), "{headers}");
+    }
+    assert!(h["access-control-allow-methods"].to_str().unwrap().contains("POST"));
+    assert_eq!(h["access-control-max-age"], "86400");
+
+    let refused = preflight("https://evil.example").await.unwrap();
+    assert!(refused.status().is_client_error(), "{}", refused.status());
+    assert!(refused.headers().get("access-control-allow-origin").is_none());
+
+    // The request itself: the allowed origin reads the answer and its request id.
+    let post = |origin: &str| {
+        app.client
+            .post(&url)
+            .header("origin", origin)
+            .header("content-type", "application/json")
+            .body(r#"{"query":"{ __typename }"}"#)
+            .send()
+    };
+    let answer = post("http://localhost:3000").await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.headers()["access-control-allow-origin"], "http://localhost:3000");
+    let exposed = answer.headers()["access-control-expose-headers"].to_str().unwrap().to_ascii_lowercase();
+    assert!(exposed.contains("x-request-id"), "{exposed}");
+    // A page of this server (GraphiQL) sends its own origin and is not a cross-origin caller.
+    let own = post(&app.address).await.unwrap();
+    assert_eq!(own.status(), 200, "same origin");
+    assert_eq!(own.json::<Value>().await.unwrap()["data"]["__typename"], "Query");
+}
+
+#[tokio::test]
+async fn without_configured_origins_no_cors_headers_are_sent_and_a_bad_origin_list_stops_start_up() {
+    let app = spawn_app().await;
+    let answer = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("origin", "https://app.example")
+        .header("content-type", "application/json")
+        .body(r#"{"query":"{ __typename }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200, "non-browser clients are not refused");
+    assert!(answer.headers().get("access-control-allow-origin").is_none());
+    let vars: std::collections::HashMap<String, String> =
+        [("HIREGRAPH_CORS_ORIGINS".to_owned(), "app.example/path".to_owned())].into_iter().collect();
+    let refused = hiregraph_api::settings::Settings::from_map(&vars).unwrap_err();
+    assert_eq!(refused.name, "HIREGRAPH_CORS_ORIGINS");
+    assert!(refused.message.contains("scheme://host"), "{}", refused.message);
+}
