@@ -1,5 +1,5 @@
 //! The command line: `hiregraph [serve] [--no-migrate]`, `worker`, `migrate`, `seed-demo`,
-//! `print-schema`.
+//! `print-schema`, `import-posting`, `help`, `--version`.
 
 use crate::settings::Settings;
 use crate::startup::{self, Application};
@@ -12,9 +12,13 @@ pub enum Command {
     PrintSchema,
     ImportPosting { file: String, company: String },
     Help,
+    Version,
 }
 
-pub const USAGE: &str = "usage: hiregraph [serve [--no-migrate] | worker [--no-migrate] | migrate | seed-demo | print-schema | import-posting FILE --company SLUG | help]\n\
+/// What `hiregraph --version` prints.
+pub const VERSION: &str = concat!("hiregraph ", env!("CARGO_PKG_VERSION"));
+
+pub const USAGE: &str = "usage: hiregraph [serve [--no-migrate] | worker [--no-migrate] | migrate | seed-demo | print-schema | import-posting FILE --company SLUG | help | --version]\n\
   serve         run the server (the default), with its background worker; applies migrations first unless --no-migrate\n\
   worker        run only the background worker (event relay, webhook delivery, pruning)\n\
   migrate       apply pending migrations and exit\n\
@@ -37,6 +41,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             Ok(Command::ImportPosting { file: (*file).to_owned(), company: (*company).to_owned() })
         }
         ["help" | "--help" | "-h"] => Ok(Command::Help),
+        ["version" | "--version" | "-V"] => Ok(Command::Version),
         other => Err(format!("unknown arguments: {}\n{USAGE}", other.join(" "))),
     }
 }
@@ -46,6 +51,10 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), String>
     match command {
         Command::Help => {
             println!("{USAGE}");
+            Ok(())
+        }
+        Command::Version => {
+            println!("{VERSION}");
             Ok(())
         }
         Command::PrintSchema => {
@@ -111,5 +120,25 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), String>
             );
             app.run_until_stopped().await.map_err(|e| e.to_string())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn version_and_help_are_commands_of_their_own() {
+        for line in ["--version", "-V", "version"] {
+            assert!(matches!(parse(&words(line)), Ok(Command::Version)), "{line}");
+        }
+        assert!(matches!(parse(&words("--help")), Ok(Command::Help)));
+        assert_eq!(VERSION, format!("hiregraph {}", env!("CARGO_PKG_VERSION")));
+        let refused = parse(&words("--versoin")).err().unwrap();
+        assert!(refused.contains("unknown arguments: --versoin") && refused.contains("--version"), "{refused}");
     }
 }

@@ -751,7 +751,7 @@ pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
     response
 }
 
-/// `GET /healthz`: the process is up.
+/// `GET /healthz` and `GET /livez`: the process is up.
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }

@@ -8,13 +8,24 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match (cli::parse(&args), Settings::from_env()) {
-        (Err(usage), _) => Err(usage),
-        (_, Err(invalid)) => Err(invalid.to_string()),
-        (Ok(command), Ok(settings)) => {
-            init_tracing(&settings.log_filter);
-            cli::run(command, settings).await
+    let result = match cli::parse(&args) {
+        Err(usage) => Err(usage),
+        // Neither reads the configuration: they answer on a machine that has none yet.
+        Ok(cli::Command::Help) => {
+            println!("{}", cli::USAGE);
+            Ok(())
         }
+        Ok(cli::Command::Version) => {
+            println!("{}", cli::VERSION);
+            Ok(())
+        }
+        Ok(command) => match Settings::from_env() {
+            Err(invalid) => Err(invalid.to_string()),
+            Ok(settings) => {
+                init_tracing(&settings.log_filter);
+                cli::run(command, settings).await
+            }
+        },
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -283,6 +283,7 @@ impl Application {
                         .default_service(web::to(crate::oauth::method_not_allowed)),
                 )
                 .route("/healthz", web::get().to(http::healthz))
+                .route("/livez", web::get().to(http::healthz))
                 .route("/readyz", web::get().to(http::readyz))
                 .route("/metrics", web::get().to(http::metrics))
         })

@@ -181,7 +181,9 @@ async fn graphiql_health_and_readiness_are_served() {
     let page = app.client.get(format!("{}/", app.address)).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("graphiql"));
-    assert_eq!(app.client.get(format!("{}/healthz", app.address)).send().await.unwrap().status(), 200);
+    for live in ["healthz", "livez"] {
+        assert_eq!(app.client.get(format!("{}/{live}", app.address)).send().await.unwrap().status(), 200, "{live}");
+    }
     let ready = app.client.get(format!("{}/readyz", app.address)).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     let body: Value = ready.json().await.unwrap();
