@@ -11,21 +11,70 @@ pub enum Command {
     SeedDemo,
     PrintSchema,
     ImportPosting { file: String, company: String },
-    Help,
+    Healthcheck { ready: bool },
+    Help { topic: Option<&'static str> },
     Version,
 }
 
 /// What `hiregraph --version` prints.
 pub const VERSION: &str = concat!("hiregraph ", env!("CARGO_PKG_VERSION"));
 
-pub const USAGE: &str = "usage: hiregraph [serve [--no-migrate] | worker [--no-migrate] | migrate | seed-demo | print-schema | import-posting FILE --company SLUG | help | --version]\n\
-  serve         run the server (the default), with its background worker; applies migrations first unless --no-migrate\n\
-  worker        run only the background worker (event relay, webhook delivery, pruning)\n\
-  migrate       apply pending migrations and exit\n\
-  seed-demo     load the demo data into an empty database and exit\n\
-  print-schema  print the GraphQL schema as SDL\n\
-  import-posting FILE --company SLUG  create a DRAFT posting from a Markdown job description\n\
-Configuration comes from environment variables; see README.md.";
+/// Each command: its name, its synopsis and what it does.
+const COMMANDS: &[(&str, &str, &str)] = &[
+    (
+        "serve",
+        "hiregraph [serve] [--no-migrate]",
+        "Runs the server (the default command) with its background worker: GraphiQL at /, GraphQL at /graphql,\n\
+         probes at /livez and /readyz, Prometheus metrics at /metrics. Applies pending migrations first unless\n\
+         --no-migrate (when a migration Job applies them). On SIGTERM /readyz answers 503 at once, requests are\n\
+         served for HIREGRAPH_SHUTDOWN_GRACE_SECS, then those in flight finish and the process exits.",
+    ),
+    (
+        "worker",
+        "hiregraph worker [--no-migrate]",
+        "Runs only the background work (event relay, webhook delivery, pruning), for a deployment that keeps it\n\
+         apart from the servers (then set HIREGRAPH_WORKER=false on those).",
+    ),
+    ("migrate", "hiregraph migrate", "Applies pending migrations and exits."),
+    ("seed-demo", "hiregraph seed-demo", "Loads the demo data into an empty database and exits."),
+    ("print-schema", "hiregraph print-schema", "Prints the GraphQL schema as SDL."),
+    (
+        "import-posting",
+        "hiregraph import-posting FILE --company SLUG",
+        "Creates a DRAFT posting of the company SLUG from a Markdown job description and prints its API id.",
+    ),
+    (
+        "healthcheck",
+        "hiregraph healthcheck [--ready]",
+        "Asks the server at HIREGRAPH_BIND for /livez (or /readyz with --ready) and exits 0 if it answers 200\n\
+         within 2 s, 1 otherwise: a container HEALTHCHECK without curl.",
+    ),
+    ("help", "hiregraph help [COMMAND]", "Prints this help, or one command's."),
+    ("version", "hiregraph --version", "Prints the version."),
+];
+
+/// `hiregraph help`.
+pub fn usage() -> String {
+    let mut out = String::from("usage: hiregraph [COMMAND] [OPTIONS]\n\ncommands:\n");
+    for (name, synopsis, about) in COMMANDS {
+        let first = about.lines().next().unwrap_or_default();
+        out.push_str(&format!("  {name:<15}{first}\n  {:<15}{synopsis}\n", ""));
+    }
+    out.push_str("\n`hiregraph help COMMAND` or `hiregraph COMMAND --help` says more.\nConfiguration comes from environment variables; see README.md.");
+    out
+}
+
+/// `hiregraph help COMMAND`.
+pub fn command_help(name: &str) -> Option<String> {
+    COMMANDS.iter().find(|(n, ..)| *n == name).map(|(_, synopsis, about)| {
+        let about: Vec<&str> = about.lines().map(str::trim).collect();
+        format!("usage: {synopsis}\n\n{}", about.join("\n"))
+    })
+}
+
+fn topic(name: &str) -> Option<&'static str> {
+    COMMANDS.iter().map(|(n, ..)| *n).find(|n| *n == name)
+}
 
 pub fn parse(args: &[String]) -> Result<Command, String> {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -37,22 +86,66 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         ["migrate"] => Ok(Command::Migrate),
         ["seed-demo"] => Ok(Command::SeedDemo),
         ["print-schema"] => Ok(Command::PrintSchema),
-        ["import-posting", file, "--company", company] | ["import-posting", "--company", company, file] => {
+        ["import-posting", file, "--company", company] | ["import-posting", "--company", company, file]
+            if !file.starts_with('-') =>
+        {
             Ok(Command::ImportPosting { file: (*file).to_owned(), company: (*company).to_owned() })
         }
-        ["help" | "--help" | "-h"] => Ok(Command::Help),
+        ["healthcheck"] => Ok(Command::Healthcheck { ready: false }),
+        ["healthcheck", "--ready"] => Ok(Command::Healthcheck { ready: true }),
+        ["help" | "--help" | "-h"] => Ok(Command::Help { topic: None }),
         ["version" | "--version" | "-V"] => Ok(Command::Version),
-        other => Err(format!("unknown arguments: {}\n{USAGE}", other.join(" "))),
+        ["help", "--help" | "-h"] => Ok(Command::Help { topic: Some("help") }),
+        ["help", name] | [name, "--help" | "-h"] => match topic(name) {
+            Some(topic) => Ok(Command::Help { topic: Some(topic) }),
+            None => Err(format!("no command is called `{name}`\n{}", usage())),
+        },
+        [name, ..] if topic(name).is_some() => Err(format!(
+            "unexpected arguments for {name}: {}\n{}",
+            words[1..].join(" "),
+            command_help(name).unwrap_or_default()
+        )),
+        other => Err(format!("unknown arguments: {}\n{}", other.join(" "), usage())),
+    }
+}
+
+/// What `help` prints.
+pub fn help_text(topic: Option<&str>) -> String {
+    topic.and_then(command_help).unwrap_or_else(usage)
+}
+
+/// `hiregraph healthcheck`: whether the server at `bind` answers `path` with 200 within 2 s.
+pub async fn healthcheck(bind: std::net::SocketAddr, ready: bool) -> Result<(), String> {
+    let mut target = bind;
+    if target.ip().is_unspecified() {
+        target.set_ip(if bind.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    let path = if ready { "/readyz" } else { "/livez" };
+    let url = format!("http://{target}{path}");
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .build()
+        .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
+    match client.get(&url).send().await {
+        Ok(response) if response.status().is_success() => Ok(()),
+        Ok(response) => Err(format!("{url} answered {}", response.status())),
+        Err(e) if e.is_timeout() => Err(format!("{url} did not answer within 2 s")),
+        Err(e) => Err(format!("cannot reach {url}: {e}")),
     }
 }
 
 /// Runs a command to completion.
 pub async fn run(command: Command, mut settings: Settings) -> Result<(), String> {
     match command {
-        Command::Help => {
-            println!("{USAGE}");
+        Command::Help { topic } => {
+            println!("{}", help_text(topic));
             Ok(())
         }
+        Command::Healthcheck { ready } => healthcheck(settings.bind, ready).await,
         Command::Version => {
             println!("{VERSION}");
             Ok(())
@@ -100,7 +193,8 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), String>
             let (posting, warnings) = crate::services::postings::import(&state, &operator, company_id, &markdown)
                 .await
                 .map_err(|e| format!("{e:?}"))?;
-            println!("created DRAFT `{}` ({}), slug {}", posting.content.title, posting.id, posting.slug);
+            let id = crate::graphql::ids::encode(crate::graphql::ids::Kind::Posting, posting.id.0);
+            println!("created DRAFT `{}`: id {}, slug {}", posting.content.title, id.as_str(), posting.slug);
             for warning in warnings {
                 println!("warning: {warning}");
             }
@@ -118,7 +212,7 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), String>
                 "GraphiQL at http://{}/ , GraphQL at /graphql",
                 app.state().settings.bind
             );
-            app.run_until_stopped().await.map_err(|e| e.to_string())
+            app.run_until_signalled().await.map_err(|e| e.to_string())
         }
     }
 }
@@ -136,9 +230,27 @@ mod tests {
         for line in ["--version", "-V", "version"] {
             assert!(matches!(parse(&words(line)), Ok(Command::Version)), "{line}");
         }
-        assert!(matches!(parse(&words("--help")), Ok(Command::Help)));
+        assert!(matches!(parse(&words("--help")), Ok(Command::Help { topic: None })));
         assert_eq!(VERSION, format!("hiregraph {}", env!("CARGO_PKG_VERSION")));
         let refused = parse(&words("--versoin")).err().unwrap();
         assert!(refused.contains("unknown arguments: --versoin") && refused.contains("--version"), "{refused}");
+    }
+
+    #[test]
+    fn every_command_has_help_of_its_own() {
+        for (name, synopsis, _) in COMMANDS {
+            for line in [format!("help {name}"), format!("{name} --help")] {
+                let Ok(Command::Help { topic }) = parse(&words(&line)) else { panic!("{line}") };
+                let text = help_text(topic);
+                assert!(text.starts_with(&format!("usage: {synopsis}")), "{line}: {text}");
+            }
+            assert!(usage().contains(synopsis), "{name} is missing from the overview");
+        }
+        assert!(parse(&words("help nothing")).err().unwrap().contains("no command is called `nothing`"));
+        let refused = parse(&words("migrate --now")).err().unwrap();
+        assert!(
+            refused.contains("unexpected arguments for migrate: --now") && refused.contains("usage: hiregraph migrate")
+        );
+        assert!(matches!(parse(&words("healthcheck --ready")), Ok(Command::Healthcheck { ready: true })));
     }
 }

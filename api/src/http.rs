@@ -66,7 +66,9 @@ fn refuse(req: &HttpRequest, status: StatusCode, message: &str, code: &str) -> H
         Media::GraphqlResponse => GRAPHQL_RESPONSE,
         Media::Json => "application/json",
     };
-    HttpResponse::build(status).content_type(content_type).json(error_body(message, code))
+    let mut response = HttpResponse::build(status).content_type(content_type).json(error_body(message, code));
+    response.extensions_mut().insert(crate::access::Refusal(code.to_owned()));
+    response
 }
 
 /// Why a request's credentials were refused.
@@ -160,12 +162,7 @@ fn retry_status(errors: &[ServerError]) -> Option<(StatusCode, u64)> {
 }
 
 fn request_id(req: &HttpRequest) -> String {
-    req.headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 100 && v.chars().all(|c| c.is_ascii_graphic()))
-        .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
+    crate::access::request_id(req)
 }
 
 /// Codes the errors that came without one, and marks `INTERNAL` ones with the request id under
@@ -201,10 +198,34 @@ fn operation_name_of(query: &str) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
+/// The operation names of a request, for its access-log line (a batch's joined by commas).
+fn operation_names(batch: &BatchRequest) -> Option<String> {
+    let name = |r: &Request| r.operation_name.clone().or_else(|| operation_name_of(&r.query));
+    match batch {
+        BatchRequest::Single(request) => name(request),
+        BatchRequest::Batch(list) => {
+            let names: Vec<String> = list.iter().map(|r| name(r).unwrap_or_else(|| "-".into())).collect();
+            Some(names.join(","))
+        }
+    }
+}
+
+fn kind_of(principal: &Principal) -> &'static str {
+    match principal {
+        Principal::Anonymous => "anonymous",
+        Principal::User { .. } => "user",
+        Principal::Partner { .. } => "partner",
+    }
+}
+
 /// Runs one request. The flag says whether it failed as a whole (never executed, or its
 /// variables could not be coerced): GraphQL over HTTP answers those with 400 and no `data`.
 async fn execute(ctx: &HttpContext, viewer: &Arc<Viewer>, mut request: Request, request_id: &str) -> (Response, bool) {
     let started = std::time::Instant::now();
+    if let Err(refused) = crate::persisted::resolve(&ctx.state, &mut request).await {
+        ctx.state.metrics.record(request.operation_name.as_deref(), started.elapsed(), true);
+        return (Response::from_errors(vec![refused]), true);
+    }
     let operation = request.operation_name.clone().or_else(|| operation_name_of(&request.query));
     if let Err(refused) = limits::admit(&mut request, &ctx.state.settings.limits) {
         ctx.state.metrics.record(operation.as_deref(), started.elapsed(), true);
@@ -391,7 +412,11 @@ async fn respond(
 ) -> HttpResponse {
     let client = client_addr(req, &ctx.state);
     let viewer = match principal(req, &ctx.state).await {
-        Ok(p) => Viewer::from_client(p, Some(client)),
+        Ok(p) => {
+            actix_web::HttpMessage::extensions_mut(req)
+                .insert(crate::access::Operation { name: operation_names(&batch), principal: kind_of(&p) });
+            Viewer::from_client(p, Some(client))
+        }
         Err(Refused::Credentials(why)) => {
             let mut response = refuse(req, StatusCode::UNAUTHORIZED, &why, "UNAUTHENTICATED");
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -685,36 +710,65 @@ pub struct GetParams {
     query: Option<String>,
     variables: Option<String>,
     operation_name: Option<String>,
+    extensions: Option<String>,
 }
 
-/// `GET /graphql?query=…`: queries only; a mutation is 405, as mutations must not be cached or
-/// prefetched. Without a query, a browser gets GraphiQL.
+/// A JSON object from a query-string parameter, or why not.
+fn json_object(raw: &str, name: &str) -> Result<serde_json::Value, String> {
+    match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(value @ serde_json::Value::Object(_)) => Ok(value),
+        _ => Err(format!("`{name}` must be a JSON object")),
+    }
+}
+
+/// `GET /graphql?query=…` (or `?extensions={"persistedQuery":…}`): queries only; a mutation is
+/// 405, as mutations must not be cached or prefetched. Without a query, a browser gets GraphiQL.
+/// A successful anonymous answer may be cached by anyone (`Cache-Control: public`) and carries an
+/// ETag (`If-None-Match` gets a 304); a signed-in caller's is `private, no-store`.
 pub async fn graphql_get(req: HttpRequest, ctx: web::Data<HttpContext>) -> HttpResponse {
     let params = match web::Query::<GetParams>::from_query(req.query_string()) {
         Ok(p) => p.into_inner(),
         Err(err) => return refuse(&req, StatusCode::BAD_REQUEST, &format!("bad query string: {err}"), "BAD_REQUEST"),
     };
-    let Some(query) = params.query else {
+    if params.query.is_none() && params.extensions.is_none() {
         let wants_html =
             req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
         if wants_html {
             return crate::graphiql::page(req).await;
         }
         return refuse(&req, StatusCode::BAD_REQUEST, "a GET request needs a `query` parameter", "BAD_REQUEST");
-    };
-    let mut request = Request::new(query.clone());
+    }
+    let mut request = Request::new(params.query.unwrap_or_default());
     if let Some(name) = &params.operation_name {
         request = request.operation_name(name.clone());
     }
     if let Some(variables) = params.variables.as_deref().filter(|v| !v.is_empty()) {
-        match serde_json::from_str::<serde_json::Value>(variables) {
-            Ok(value @ serde_json::Value::Object(_)) => {
-                request = request.variables(async_graphql::Variables::from_json(value))
-            }
-            _ => return refuse(&req, StatusCode::BAD_REQUEST, "`variables` must be a JSON object", "BAD_REQUEST"),
+        match json_object(variables, "variables") {
+            Ok(value) => request = request.variables(async_graphql::Variables::from_json(value)),
+            Err(why) => return refuse(&req, StatusCode::BAD_REQUEST, &why, "BAD_REQUEST"),
         }
     }
-    if let Ok(doc) = async_graphql::parser::parse_query(&query) {
+    if let Some(extensions) = params.extensions.as_deref().filter(|v| !v.is_empty()) {
+        match json_object(extensions, "extensions").map(Value::from_json) {
+            Ok(Ok(Value::Object(map))) => {
+                request.extensions.0 = map.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            }
+            _ => return refuse(&req, StatusCode::BAD_REQUEST, "`extensions` must be a JSON object", "BAD_REQUEST"),
+        }
+    }
+    // The document a persisted query names, before deciding what it is.
+    if let Err(refused) = crate::persisted::resolve(&ctx.state, &mut request).await {
+        let code = refused.extensions.as_ref().and_then(|e| e.get("code")).and_then(|c| match c {
+            Value::String(code) => Some(code.clone()),
+            _ => None,
+        });
+        let status = if media(&req) == Media::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+        return refuse(&req, status, &refused.message, code.as_deref().unwrap_or("BAD_REQUEST"));
+    }
+    if request.query.is_empty() {
+        return refuse(&req, StatusCode::BAD_REQUEST, "a GET request needs a `query` parameter", "BAD_REQUEST");
+    }
+    if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
         let is_mutation = doc.operations.iter().any(|(name, op)| {
             let selected = match (&params.operation_name, name) {
                 (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
@@ -736,7 +790,58 @@ pub async fn graphql_get(req: HttpRequest, ctx: web::Data<HttpContext>) -> HttpR
     }
     let id = request_id(&req);
     let span = tracing::info_span!("graphql", request_id = %id, method = "GET");
-    respond(&req, &ctx, BatchRequest::Single(request), id, None).instrument(span).await
+    let response = respond(&req, &ctx, BatchRequest::Single(request), id, None).instrument(span).await;
+    http_caching(&req, &ctx.state, response)
+}
+
+/// `Cache-Control` and `ETag` for a GET answer: public and revalidatable when anonymous and free
+/// of errors, never stored otherwise.
+fn http_caching(req: &HttpRequest, state: &AppState, response: HttpResponse) -> HttpResponse {
+    use actix_web::HttpMessage;
+    let anonymous = req.extensions().get::<crate::access::Operation>().is_some_and(|o| o.principal == "anonymous");
+    let (mut response, body) = response.into_parts();
+    let bytes = match actix_web::body::MessageBody::try_into_bytes(body) {
+        Ok(bytes) => bytes,
+        Err(body) => return response.set_body(body),
+    };
+    #[derive(Deserialize)]
+    struct Outcome {
+        errors: Option<serde::de::IgnoredAny>,
+    }
+    let clean = response.status() == StatusCode::OK
+        && serde_json::from_slice::<Outcome>(&bytes).is_ok_and(|outcome| outcome.errors.is_none());
+    let headers = response.headers_mut();
+    if !(anonymous && clean) {
+        let value = if anonymous { "no-store" } else { "private, no-store" };
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+        return response.set_body(actix_web::body::BoxBody::new(bytes));
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(&bytes);
+    let tag: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let etag = format!("\"{tag}\"");
+    let max_age = state.settings.get_max_age.as_secs();
+    let control = if max_age == 0 { "public, no-cache".to_owned() } else { format!("public, max-age={max_age}") };
+    if let Ok(value) = HeaderValue::from_str(&control) {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("accept, authorization"));
+    let matches = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(',').map(str::trim).any(|t| t == etag || t == "*" || t.strip_prefix("W/") == Some(&etag))
+    });
+    if matches {
+        let mut not_modified = HttpResponse::NotModified();
+        for (name, value) in response.headers() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                not_modified.insert_header((name.clone(), value.clone()));
+            }
+        }
+        return not_modified.finish();
+    }
+    response.set_body(actix_web::body::BoxBody::new(bytes))
 }
 
 /// Any other method on `/graphql`.
@@ -767,6 +872,11 @@ pub async fn metrics(ctx: web::Data<HttpContext>) -> HttpResponse {
 /// replica out of service.
 pub async fn readyz(ctx: web::Data<HttpContext>) -> HttpResponse {
     let state = &ctx.state;
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        return HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, "1"))
+            .json(serde_json::json!({ "status": "draining" }));
+    }
     let db = match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
         Ok(Ok(())) => "ok".to_owned(),
         Ok(Err(_)) => "not answering".to_owned(),

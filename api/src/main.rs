@@ -11,8 +11,8 @@ async fn main() -> std::process::ExitCode {
     let result = match cli::parse(&args) {
         Err(usage) => Err(usage),
         // Neither reads the configuration: they answer on a machine that has none yet.
-        Ok(cli::Command::Help) => {
-            println!("{}", cli::USAGE);
+        Ok(cli::Command::Help { topic }) => {
+            println!("{}", cli::help_text(topic));
             Ok(())
         }
         Ok(cli::Command::Version) => {
@@ -22,7 +22,7 @@ async fn main() -> std::process::ExitCode {
         Ok(command) => match Settings::from_env() {
             Err(invalid) => Err(invalid.to_string()),
             Ok(settings) => {
-                init_tracing(&settings.log_filter);
+                init_tracing(&settings);
                 cli::run(command, settings).await
             }
         },

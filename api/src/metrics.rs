@@ -11,8 +11,8 @@ use hiregraph_persistence::cache::KINDS;
 
 use crate::state::AppState;
 
-/// Latency buckets, in seconds.
-const BUCKETS: [f64; 11] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+/// Latency buckets, in seconds, up to the request timeout's order.
+const BUCKETS: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 /// Distinct operation names tracked; more are counted as `other`, so clients cannot blow up the
 /// number of series.
 const MAX_OPERATIONS: usize = 200;
@@ -32,7 +32,18 @@ pub struct RequestMetrics {
     events_pruned: std::sync::atomic::AtomicU64,
     deliveries_queued: std::sync::atomic::AtomicU64,
     webhooks: Mutex<Webhooks>,
+    http: Mutex<Http>,
 }
+
+/// HTTP answers: by status, and refusals by reason (both from small fixed sets of values).
+#[derive(Default)]
+struct Http {
+    by_status: std::collections::BTreeMap<u16, u64>,
+    refused: std::collections::BTreeMap<String, u64>,
+}
+
+/// Reasons tracked; more are counted as `other`.
+const MAX_REASONS: usize = 50;
 
 /// Delivery latency buckets (event committed to receiver answering 2xx), in seconds.
 const DELIVERY_BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0, 600.0];
@@ -78,6 +89,17 @@ impl RequestMetrics {
     pub fn set_backlog(&self, backlog: hiregraph_persistence::webhooks::Backlog) {
         if let Ok(mut w) = self.webhooks.lock() {
             w.backlog = backlog;
+        }
+    }
+
+    /// One HTTP answer, and why it was refused when it was.
+    pub fn http_response(&self, status: u16, refused: Option<&str>) {
+        let Ok(mut http) = self.http.lock() else { return };
+        *http.by_status.entry(status).or_default() += 1;
+        if let Some(reason) = refused {
+            let known = http.refused.contains_key(reason) || http.refused.len() < MAX_REASONS;
+            let reason = if known { reason } else { "other" };
+            *http.refused.entry(reason.to_owned()).or_default() += 1;
         }
     }
 
@@ -234,6 +256,8 @@ pub fn render(state: &AppState) -> String {
             let _ = writeln!(out, "hiregraph_{metric} {value}");
         }
     }
+    render_http(&mut out, state);
+    render_process(&mut out);
     let sql = &state.db.stats;
     let _ = writeln!(out, "# HELP hiregraph_sql_statements_total SQL statements run, by the first table they touch.");
     let _ = writeln!(out, "# TYPE hiregraph_sql_statements_total counter");
@@ -244,6 +268,86 @@ pub fn render(state: &AppState) -> String {
     let _ = writeln!(out, "# TYPE hiregraph_sql_seconds_total counter");
     let _ = writeln!(out, "hiregraph_sql_seconds_total {}", sql.micros.load(Ordering::Relaxed) as f64 / 1e6);
     out
+}
+
+fn render_http(out: &mut String, state: &AppState) {
+    let _ = writeln!(out, "# HELP hiregraph_http_responses_total HTTP answers, by status.");
+    let _ = writeln!(out, "# TYPE hiregraph_http_responses_total counter");
+    let _ =
+        writeln!(out, "# HELP hiregraph_http_refused_total Requests answered 4xx or 5xx, by reason (the error code).");
+    let _ = writeln!(out, "# TYPE hiregraph_http_refused_total counter");
+    if let Ok(http) = state.metrics.http.lock() {
+        for (status, n) in &http.by_status {
+            let _ = writeln!(out, "hiregraph_http_responses_total{{status=\"{status}\"}} {n}");
+        }
+        for (reason, n) in &http.refused {
+            let _ = writeln!(out, "hiregraph_http_refused_total{{reason=\"{}\"}} {n}", label(reason));
+        }
+    }
+    let (open, idle) = state.db.pool_usage();
+    let _ = writeln!(out, "# HELP hiregraph_db_pool_connections Connections of the request pool, by state.");
+    let _ = writeln!(out, "# TYPE hiregraph_db_pool_connections gauge");
+    let _ = writeln!(out, "hiregraph_db_pool_connections{{state=\"in_use\"}} {}", (open as usize).saturating_sub(idle));
+    let _ = writeln!(out, "hiregraph_db_pool_connections{{state=\"idle\"}} {idle}");
+    let _ = writeln!(out, "# HELP hiregraph_db_pool_max_connections The request pool's bound.");
+    let _ = writeln!(out, "# TYPE hiregraph_db_pool_max_connections gauge");
+    let _ = writeln!(out, "hiregraph_db_pool_max_connections {}", state.settings.db_max_connections);
+    let _ =
+        writeln!(out, "# HELP hiregraph_redis_up Whether Redis answered a client's last call (absent without Redis).");
+    let _ = writeln!(out, "# TYPE hiregraph_redis_up gauge");
+    for (client, healthy) in [("cache", state.cache.shared_healthy()), ("rate_limiter", state.limiter.shared_healthy())]
+    {
+        if let Some(healthy) = healthy {
+            let _ = writeln!(out, "hiregraph_redis_up{{client=\"{client}\"}} {}", u8::from(healthy));
+        }
+    }
+    let _ = writeln!(out, "# HELP hiregraph_build_info The running build.");
+    let _ = writeln!(out, "# TYPE hiregraph_build_info gauge");
+    let _ = writeln!(out, "hiregraph_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
+    let _ = writeln!(out, "# HELP hiregraph_draining Whether this process got SIGTERM and is draining.");
+    let _ = writeln!(out, "# TYPE hiregraph_draining gauge");
+    let _ = writeln!(out, "hiregraph_draining {}", u8::from(state.draining.load(std::sync::atomic::Ordering::Relaxed)));
+}
+
+/// The standard process metrics (Prometheus client conventions), from `/proc` on Linux.
+fn render_process(out: &mut String) {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return };
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let Some((_, rest)) = stat.rsplit_once(')') else { return };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // Linux reports CPU in clock ticks (100 a second on every platform Rust targets) and RSS in pages.
+    let (ticks, page) = (100.0, 4096.0);
+    let cpu = (field(14) + field(15)) / ticks;
+    let rss = field(24) * page;
+    let boot = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("btime ").and_then(|v| v.trim().parse::<f64>().ok())));
+    let fds = std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0);
+    let max_fds = std::fs::read_to_string("/proc/self/limits").ok().and_then(|s| {
+        s.lines()
+            .find(|l| l.starts_with("Max open files"))
+            .and_then(|l| l.split_whitespace().nth(3).and_then(|v| v.parse::<f64>().ok()))
+    });
+    let mut gauge = |name: &str, kind: &str, help: &str, value: f64| {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        let _ = writeln!(out, "{name} {value}");
+    };
+    gauge("process_cpu_seconds_total", "counter", "User and system CPU time spent, in seconds.", cpu);
+    gauge("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", rss);
+    gauge("process_open_fds", "gauge", "Open file descriptors.", fds as f64);
+    if let Some(max) = max_fds {
+        gauge("process_max_fds", "gauge", "The most file descriptors this process may open.", max);
+    }
+    if let Some(boot) = boot {
+        gauge(
+            "process_start_time_seconds",
+            "gauge",
+            "Start time since the Unix epoch, in seconds.",
+            boot + field(22) / ticks,
+        );
+    }
 }
 
 #[cfg(test)]

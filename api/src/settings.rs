@@ -119,6 +119,8 @@ pub struct Settings {
     pub bind: SocketAddr,
     pub database_url: DbUrl,
     pub redis_url: Option<DbUrl>,
+    /// PEM roots that verify a `rediss://` server instead of the system's.
+    pub redis_ca: Option<Vec<u8>>,
     pub db_max_connections: u32,
     /// How long a request waits for a pooled connection before it is answered 503.
     pub db_acquire_timeout: Duration,
@@ -129,8 +131,10 @@ pub struct Settings {
     /// The longest one HTTP request may take, from start to answer.
     pub request_timeout: Duration,
     pub data_dir: PathBuf,
-    /// The HS256 signing key; `None` means "generate one under `data_dir`".
+    /// The HS256 signing key; `None` means "generate one under `data_dir`" (SQLite only).
     pub jwt_secret: Option<Secret>,
+    /// Keys that signed before the current one: tokens they signed still verify (rotation).
+    pub jwt_previous_secrets: Vec<Secret>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub migrate_on_start: bool,
@@ -140,6 +144,10 @@ pub struct Settings {
     pub cache_enabled: bool,
     pub workers: usize,
     pub log_filter: String,
+    pub log_format: LogFormat,
+    /// After SIGTERM: how long `/readyz` answers 503 while requests are still served, before the
+    /// server stops taking new ones and finishes those in flight.
+    pub shutdown_grace: Duration,
     pub limits: Limits,
     pub rate_limits: RateLimits,
     /// Events are kept at least this long in the outbox, then pruned.
@@ -160,6 +168,19 @@ pub struct Settings {
     pub key_environment: String,
     /// Origins whose browser apps may call `/graphql` (CORS).
     pub cors: CorsOrigins,
+    /// Trusted-documents mode: only these documents run.
+    pub trusted_documents: Option<std::sync::Arc<crate::persisted::TrustedDocuments>>,
+    /// `max-age` of anonymous GET answers (`Cache-Control: public`); 0 makes caches revalidate.
+    pub get_max_age: Duration,
+}
+
+/// `HIREGRAPH_LOG_FORMAT`: how log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object a line (the default when stderr is not a terminal).
+    Json,
+    /// Human-readable lines, coloured only on a terminal.
+    Text,
 }
 
 /// `HIREGRAPH_CORS_ORIGINS`: which other origins' browser apps may call `/graphql`.
@@ -231,10 +252,25 @@ fn err(name: &'static str, message: impl Into<String>) -> SettingsError {
 pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("DATABASE_URL", "sqlite://<HIREGRAPH_DATA_DIR>/hiregraph.db", "SQLite file or postgres:// URL"),
     ("REDIS_URL", "(none: in-process cache)", "redis:// URL of the shared cache"),
-    ("HIREGRAPH_BIND", "127.0.0.1:8080", "address the server listens on"),
+    (
+        "HIREGRAPH_BIND",
+        "127.0.0.1:8080",
+        "address the server listens on (a host name such as localhost:8080 is resolved)",
+    ),
+    ("HIREGRAPH_REDIS_CA_FILE", "(none: the system's roots)", "PEM certificate(s) that verify a rediss:// server"),
     ("HIREGRAPH_DATA_DIR", "./data", "folder for the SQLite file and the generated JWT key"),
-    ("HIREGRAPH_JWT_SECRET", "(generated once into the data folder)", "HS256 signing key, at least 32 bytes"),
+    (
+        "HIREGRAPH_JWT_SECRET",
+        "(SQLite: generated once into the data folder; Postgres: required)",
+        "HS256 signing key, at least 32 bytes; every replica needs the same one",
+    ),
     ("HIREGRAPH_JWT_SECRET_FILE", "(none)", "file holding the signing key, instead of the variable"),
+    (
+        "HIREGRAPH_JWT_PREVIOUS_SECRETS",
+        "(none)",
+        "earlier signing keys, comma-separated: tokens they signed still verify while a rotation rolls out",
+    ),
+    ("HIREGRAPH_JWT_PREVIOUS_SECRETS_FILE", "(none)", "file holding the earlier keys, one a line"),
     ("HIREGRAPH_ACCESS_TOKEN_TTL_SECS", "900", "lifetime of an access token"),
     ("HIREGRAPH_REFRESH_TOKEN_TTL_SECS", "2592000", "lifetime of a refresh token (30 days)"),
     ("HIREGRAPH_MIGRATE", "true", "apply migrations at start-up"),
@@ -248,6 +284,16 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("HIREGRAPH_CACHE", "on", "off disables caching (to measure the database path alone)"),
     ("HIREGRAPH_WORKERS", "(number of cores)", "HTTP worker threads"),
     ("HIREGRAPH_LOG", "info", "log filter, e.g. info,hiregraph_api=debug"),
+    (
+        "HIREGRAPH_LOG_FORMAT",
+        "json when stderr is not a terminal, else text",
+        "json (one object a line) or text; never colours into a file",
+    ),
+    (
+        "HIREGRAPH_SHUTDOWN_GRACE_SECS",
+        "10",
+        "after SIGTERM, /readyz answers 503 while requests are still served this long; then in-flight ones finish",
+    ),
     ("HIREGRAPH_MAX_DEPTH", "12", "deepest selection nesting (introspection excepted)"),
     ("HIREGRAPH_MAX_COMPLEXITY", "5000", "query cost; list fields cost first × their selection"),
     ("HIREGRAPH_MAX_ALIASES", "30", "aliases in one operation"),
@@ -299,6 +345,16 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "the <env> of issued partner credentials (hg_<env>_…): 1 to 8 of a-z, 0-9; live in production",
     ),
     ("HIREGRAPH_WS_BUFFER", "256", "WebSocket: queued messages before a client that does not read is closed (4420)"),
+    (
+        "HIREGRAPH_TRUSTED_DOCUMENTS",
+        "(none)",
+        "a persisted-documents manifest (Apollo's or hash-to-document JSON): only its documents run",
+    ),
+    (
+        "HIREGRAPH_GET_MAX_AGE_SECS",
+        "60",
+        "Cache-Control max-age of successful anonymous GET /graphql answers (0: revalidate by ETag)",
+    ),
     (
         "HIREGRAPH_CORS_ORIGINS",
         "(none)",
@@ -373,9 +429,7 @@ impl Settings {
 
         let bind = match get("HIREGRAPH_BIND") {
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
-            Some(raw) => raw
-                .parse()
-                .map_err(|_| err("HIREGRAPH_BIND", format!("`{raw}` is not an address like 127.0.0.1:8080")))?,
+            Some(raw) => bind_address(&raw)?,
         };
         let data_dir = PathBuf::from(get("HIREGRAPH_DATA_DIR").unwrap_or_else(|| "./data".to_owned()));
         let database_url = match get("DATABASE_URL") {
@@ -390,6 +444,21 @@ impl Settings {
             }
             Some(url) => return Err(err("REDIS_URL", format!("`{}` is not a redis:// URL", redact_url(&url)))),
         };
+        let database_url = DbUrl(database_url);
+        let redis_ca = match get("HIREGRAPH_REDIS_CA_FILE") {
+            None => None,
+            Some(_) if !redis_url.as_ref().is_some_and(|u| u.expose().starts_with("rediss://")) => {
+                return Err(err("HIREGRAPH_REDIS_CA_FILE", "applies to a rediss:// REDIS_URL only"));
+            }
+            Some(path) => {
+                let pem = std::fs::read(&path)
+                    .map_err(|e| err("HIREGRAPH_REDIS_CA_FILE", format!("cannot read {path}: {e}")))?;
+                if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+                    return Err(err("HIREGRAPH_REDIS_CA_FILE", format!("{path} holds no PEM certificate")));
+                }
+                Some(pem)
+            }
+        };
         let jwt_secret = match (get("HIREGRAPH_JWT_SECRET"), get("HIREGRAPH_JWT_SECRET_FILE")) {
             (Some(_), Some(_)) => {
                 return Err(err("HIREGRAPH_JWT_SECRET", "set it or HIREGRAPH_JWT_SECRET_FILE, not both"));
@@ -400,7 +469,45 @@ impl Settings {
                     .map_err(|e| err("HIREGRAPH_JWT_SECRET_FILE", format!("cannot read {path}: {e}")))?;
                 Some(check_secret("HIREGRAPH_JWT_SECRET_FILE", secret.trim().to_owned())?)
             }
-            (None, None) => None,
+            (None, None) if database_url.is_sqlite() => None,
+            (None, None) => {
+                return Err(err(
+                    "HIREGRAPH_JWT_SECRET",
+                    "is required with a Postgres DATABASE_URL, so that every replica signs and verifies with the same key: set it (at least 32 random bytes, e.g. `openssl rand -base64 48`) or HIREGRAPH_JWT_SECRET_FILE",
+                ));
+            }
+        };
+        let jwt_previous_secrets =
+            match (get("HIREGRAPH_JWT_PREVIOUS_SECRETS"), get("HIREGRAPH_JWT_PREVIOUS_SECRETS_FILE")) {
+                (Some(_), Some(_)) => {
+                    return Err(err(
+                        "HIREGRAPH_JWT_PREVIOUS_SECRETS",
+                        "set it or HIREGRAPH_JWT_PREVIOUS_SECRETS_FILE, not both",
+                    ));
+                }
+                (Some(list), None) => previous_secrets("HIREGRAPH_JWT_PREVIOUS_SECRETS", list.split(','))?,
+                (None, Some(path)) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| err("HIREGRAPH_JWT_PREVIOUS_SECRETS_FILE", format!("cannot read {path}: {e}")))?;
+                    previous_secrets("HIREGRAPH_JWT_PREVIOUS_SECRETS_FILE", text.lines())?
+                }
+                (None, None) => Vec::new(),
+            };
+        let log_filter = get("HIREGRAPH_LOG").unwrap_or_else(|| "info".to_owned());
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log_filter) {
+            return Err(err(
+                "HIREGRAPH_LOG",
+                format!("`{log_filter}` is not a log filter ({e}); e.g. info or warn,hiregraph_api=debug"),
+            ));
+        }
+        let log_format = match get("HIREGRAPH_LOG_FORMAT").as_deref() {
+            None => {
+                use std::io::IsTerminal;
+                if std::io::stderr().is_terminal() { LogFormat::Text } else { LogFormat::Json }
+            }
+            Some("json") => LogFormat::Json,
+            Some("text") => LogFormat::Text,
+            Some(other) => return Err(err("HIREGRAPH_LOG_FORMAT", format!("`{other}` is not json or text"))),
         };
         let demo_data = match get("HIREGRAPH_DEMO_DATA").as_deref() {
             None | Some("auto") => DemoData::Auto,
@@ -415,8 +522,9 @@ impl Settings {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         Ok(Self {
             bind,
-            database_url: DbUrl(database_url),
+            database_url,
             redis_url,
+            redis_ca,
             db_max_connections: number("HIREGRAPH_DB_MAX_CONNECTIONS", get("HIREGRAPH_DB_MAX_CONNECTIONS"), 10, 1)?,
             db_acquire_timeout: Duration::from_millis(number(
                 "HIREGRAPH_DB_ACQUIRE_TIMEOUT_MS",
@@ -439,6 +547,7 @@ impl Settings {
             )?),
             data_dir,
             jwt_secret,
+            jwt_previous_secrets,
             access_token_ttl: Duration::from_secs(number(
                 "HIREGRAPH_ACCESS_TOKEN_TTL_SECS",
                 get("HIREGRAPH_ACCESS_TOKEN_TTL_SECS"),
@@ -456,7 +565,14 @@ impl Settings {
             cache_prefix,
             cache_enabled: boolean("HIREGRAPH_CACHE", true)?,
             workers: number("HIREGRAPH_WORKERS", get("HIREGRAPH_WORKERS"), cores, 1)?,
-            log_filter: get("HIREGRAPH_LOG").unwrap_or_else(|| "info".to_owned()),
+            log_filter,
+            log_format,
+            shutdown_grace: Duration::from_secs(number(
+                "HIREGRAPH_SHUTDOWN_GRACE_SECS",
+                get("HIREGRAPH_SHUTDOWN_GRACE_SECS"),
+                10,
+                0,
+            )?),
             event_retention: Duration::from_secs(
                 24 * 3600
                     * number::<u64>("HIREGRAPH_EVENT_RETENTION_DAYS", get("HIREGRAPH_EVENT_RETENTION_DAYS"), 30, 1)?
@@ -506,6 +622,22 @@ impl Settings {
                 100,
             )?),
             cors: cors_origins(get("HIREGRAPH_CORS_ORIGINS"))?,
+            trusted_documents: match get("HIREGRAPH_TRUSTED_DOCUMENTS") {
+                None => None,
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| err("HIREGRAPH_TRUSTED_DOCUMENTS", format!("cannot read {path}: {e}")))?;
+                    let documents = crate::persisted::TrustedDocuments::parse(&text)
+                        .map_err(|e| err("HIREGRAPH_TRUSTED_DOCUMENTS", format!("{path} is not a manifest: {e}")))?;
+                    Some(std::sync::Arc::new(documents))
+                }
+            },
+            get_max_age: Duration::from_secs(number(
+                "HIREGRAPH_GET_MAX_AGE_SECS",
+                get("HIREGRAPH_GET_MAX_AGE_SECS"),
+                60,
+                0,
+            )?),
             key_environment: match get("HIREGRAPH_KEY_ENV") {
                 None => "dev".to_owned(),
                 Some(env)
@@ -600,7 +732,48 @@ fn check_secret(name: &'static str, secret: String) -> Result<Secret, SettingsEr
     if secret.len() < 32 {
         return Err(err(name, format!("must be at least 32 bytes, was {}", secret.len())));
     }
+    // The placeholder of examples, copied as it is, would sign every token with a public key.
+    let lower = secret.to_ascii_lowercase();
+    if ["change-me", "changeme", "replace-me", "placeholder"].iter().any(|p| lower.contains(p)) {
+        return Err(err(name, "is a placeholder from an example: generate one, e.g. `openssl rand -base64 48`"));
+    }
     Ok(Secret(secret))
+}
+
+/// Earlier signing keys, empty entries skipped, each checked as the current one is.
+fn previous_secrets<'a>(
+    name: &'static str,
+    entries: impl Iterator<Item = &'a str>,
+) -> Result<Vec<Secret>, SettingsError> {
+    let keys = entries
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| check_secret(name, e.to_owned()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if keys.len() > 8 {
+        return Err(err(name, format!("at most 8 earlier keys, had {}", keys.len())));
+    }
+    Ok(keys)
+}
+
+/// `HIREGRAPH_BIND`: an address, or a host name and port resolved once (IPv4 preferred).
+fn bind_address(raw: &str) -> Result<SocketAddr, SettingsError> {
+    use std::net::ToSocketAddrs;
+    if let Ok(addr) = raw.parse() {
+        return Ok(addr);
+    }
+    let invalid = |why: String| err("HIREGRAPH_BIND", format!("`{raw}` {why}; write host:port, e.g. 127.0.0.1:8080"));
+    if raw.rsplit_once(':').is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err()) {
+        return Err(invalid("is not an address with a port".into()));
+    }
+    let addrs: Vec<SocketAddr> =
+        raw.to_socket_addrs().map_err(|e| invalid(format!("does not resolve ({e})")))?.collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| invalid("resolves to no address".into()))
 }
 
 fn redis_url_valid(url: &str) -> Result<(), SettingsError> {
@@ -611,9 +784,10 @@ fn redis_url_valid(url: &str) -> Result<(), SettingsError> {
     Ok(())
 }
 
-/// Accepts `sqlite:` and `postgres(ql)://` URLs. Postgres gets `sslmode=disable` unless the URL
-/// says otherwise: this build has no TLS client, so TLS must end before the database (a sidecar
-/// or a private network), and asking for it is refused rather than silently skipped.
+/// Accepts `sqlite:` and `postgres(ql)://` URLs. Postgres' `sslmode` is libpq's: `disable`,
+/// `allow`, `prefer` (the default), `require` (encrypted, not verified), `verify-ca` (the chain,
+/// against `sslrootcert` or the bundled Mozilla roots) and `verify-full` (the chain and the host
+/// name). A `sslrootcert` file that is not there is named now rather than at the first connection.
 fn check_database_url(url: &str) -> Result<String, SettingsError> {
     if url.starts_with("sqlite:") {
         return Ok(url.to_owned());
@@ -622,17 +796,24 @@ fn check_database_url(url: &str) -> Result<String, SettingsError> {
         return Err(err("DATABASE_URL", format!("`{}` is neither sqlite: nor postgres://", redact_url(url))));
     }
     let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
-    let sslmode = query.split('&').find_map(|kv| kv.strip_prefix("sslmode="));
-    match sslmode {
-        None => Ok(format!("{url}{}sslmode=disable", if url.contains('?') { "&" } else { "?" })),
-        Some("disable" | "allow" | "prefer") => Ok(url.to_owned()),
-        Some(other) => Err(err(
-            "DATABASE_URL",
-            format!(
-                "sslmode={other} needs TLS, which this build does not include; use sslmode=disable behind a TLS-terminating proxy"
-            ),
-        )),
+    let param = |name: &str| query.split('&').find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='));
+    match param("sslmode") {
+        None | Some("disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full") => {}
+        Some(other) => {
+            return Err(err(
+                "DATABASE_URL",
+                format!("sslmode={other} is not one of disable, allow, prefer, require, verify-ca, verify-full"),
+            ));
+        }
     }
+    if let Some(path) = param("sslrootcert") {
+        let path = form_urlencoded::parse(format!("p={path}").as_bytes()).next().map(|(_, v)| v.into_owned());
+        let path = path.unwrap_or_default();
+        if !std::path::Path::new(&path).is_file() {
+            return Err(err("DATABASE_URL", format!("sslrootcert={path}: no such file")));
+        }
+    }
+    Ok(url.to_owned())
 }
 
 #[cfg(test)]
@@ -663,6 +844,10 @@ mod tests {
             ("HIREGRAPH_MAX_DEPTH", "deep"),
             ("HIREGRAPH_MIGRATE", "maybe"),
             ("HIREGRAPH_DEMO_DATA", "sometimes"),
+            ("HIREGRAPH_LOG", "info,=x=y"),
+            ("HIREGRAPH_LOG_FORMAT", "xml"),
+            ("HIREGRAPH_SHUTDOWN_GRACE_SECS", "-1"),
+            ("HIREGRAPH_JWT_PREVIOUS_SECRETS", "short"),
         ] {
             let e = with(&[(name, value)]).unwrap_err();
             assert_eq!(e.name, name);
@@ -670,12 +855,44 @@ mod tests {
         }
     }
 
+    const KEY: &str = "0123456789abcdef0123456789abcdef-key";
+
     #[test]
-    fn postgres_gets_a_deliberate_sslmode() {
-        let s = with(&[("DATABASE_URL", "postgres://u:pw@db/x")]).unwrap();
-        assert_eq!(s.database_url.expose(), "postgres://u:pw@db/x?sslmode=disable");
-        assert_eq!(format!("{:?}", s.database_url), "postgres://u:[redacted]@db/x?sslmode=disable");
-        assert!(with(&[("DATABASE_URL", "postgres://db/x?sslmode=require")]).is_err());
+    fn postgres_takes_libpqs_ssl_modes_and_names_a_missing_ca_file() {
+        let url = |u: &str| with(&[("DATABASE_URL", u), ("HIREGRAPH_JWT_SECRET", KEY)]);
+        let s = url("postgres://u:pw@db/x?sslmode=verify-full").unwrap();
+        assert_eq!(s.database_url.expose(), "postgres://u:pw@db/x?sslmode=verify-full");
+        assert_eq!(format!("{:?}", s.database_url), "postgres://u:[redacted]@db/x?sslmode=verify-full");
+        assert!(url("postgres://db/x").is_ok());
+        let e = url("postgres://db/x?sslmode=always").unwrap_err();
+        assert!(e.message.contains("sslmode=always is not one of"), "{e}");
+        let e = url("postgres://db/x?sslmode=verify-ca&sslrootcert=/nonexistent/ca.pem").unwrap_err();
+        assert_eq!(e.message, "sslrootcert=/nonexistent/ca.pem: no such file");
+    }
+
+    #[test]
+    fn postgres_needs_a_shared_signing_key_and_placeholders_are_refused() {
+        let e = with(&[("DATABASE_URL", "postgres://db/x")]).unwrap_err();
+        assert_eq!(e.name, "HIREGRAPH_JWT_SECRET");
+        assert!(e.message.contains("required with a Postgres DATABASE_URL"), "{e}");
+        assert!(with(&[]).unwrap().jwt_secret.is_none(), "SQLite alone may generate its key");
+        let e = with(&[("HIREGRAPH_JWT_SECRET", "change-me-change-me-change-me-change-me")]).unwrap_err();
+        assert!(e.message.contains("placeholder"), "{e}");
+        let previous = format!("{KEY}1, {KEY}2,");
+        let s = with(&[("HIREGRAPH_JWT_SECRET", KEY), ("HIREGRAPH_JWT_PREVIOUS_SECRETS", &previous)]).unwrap();
+        assert_eq!(s.jwt_previous_secrets.len(), 2);
+        assert_eq!(s.jwt_previous_secrets[1].expose(), format!("{KEY}2"));
+    }
+
+    #[test]
+    fn a_bind_address_may_name_a_host_and_a_log_filter_is_checked() {
+        let s = with(&[("HIREGRAPH_BIND", "localhost:8081")]).unwrap();
+        assert_eq!(s.bind.port(), 8081);
+        assert!(s.bind.ip().is_loopback());
+        assert_eq!(with(&[("HIREGRAPH_BIND", "0.0.0.0:80")]).unwrap().bind.to_string(), "0.0.0.0:80");
+        assert!(with(&[("HIREGRAPH_BIND", "localhost:http")]).is_err());
+        assert_eq!(with(&[("HIREGRAPH_LOG_FORMAT", "text")]).unwrap().log_format, LogFormat::Text);
+        assert_eq!(with(&[("HIREGRAPH_SHUTDOWN_GRACE_SECS", "0")]).unwrap().shutdown_grace, Duration::ZERO);
     }
 
     #[test]

@@ -24,6 +24,8 @@ use crate::state::AppState;
 pub enum StartupError {
     #[error("cannot create the data folder {path}: {source}")]
     DataDir { path: String, source: std::io::Error },
+    #[error("cannot connect to the database at {addr}: {reason}")]
+    Unreachable { addr: String, reason: String },
     #[error("cannot connect to the database {url}: {source}")]
     Database { url: String, source: hiregraph_persistence::DbErr },
     #[error("migrations failed: {0}")]
@@ -92,6 +94,9 @@ fn is_upgrade(ctx: &actix_web::guard::GuardContext<'_>) -> bool {
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
 }
 
+/// After the grace period, how long requests in flight may take to finish.
+const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
+
 /// Connections of the background worker's own pool.
 const WORKER_POOL: u32 = 3;
 
@@ -108,6 +113,9 @@ pub async fn connect_pool(settings: &Settings, max_connections: u32) -> Result<D
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|source| StartupError::DataDir { path: settings.data_dir.display().to_string(), source })?;
     }
+    if !settings.database_url.is_sqlite() {
+        probe_database(settings.database_url.expose(), settings.db_acquire_timeout).await?;
+    }
     let pool = PoolSettings {
         max_connections,
         acquire_timeout: settings.db_acquire_timeout,
@@ -119,13 +127,60 @@ pub async fn connect_pool(settings: &Settings, max_connections: u32) -> Result<D
         .map_err(|source| StartupError::Database { url: format!("{:?}", settings.database_url), source })
 }
 
+/// The host and port of a `postgres://` URL (`None` for a Unix socket or a URL without a host).
+fn database_address(url: &str) -> Option<(String, u16)> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host_port.is_empty() || host_port.contains(',') {
+        return None;
+    }
+    let (host, port) = if let Some(bracketed) = host_port.strip_prefix('[') {
+        let (host, after) = bracketed.split_once(']')?;
+        (host, after.strip_prefix(':').map_or(Some(5432), |p| p.parse().ok())?)
+    } else {
+        match host_port.rsplit_once(':') {
+            Some((host, port)) => (host, port.parse().ok()?),
+            None => (host_port, 5432),
+        }
+    };
+    (!host.is_empty() && !host.starts_with('%')).then(|| (host.to_owned(), port))
+}
+
+/// Opens one TCP connection to the database's address first, so that an unreachable database is
+/// named plainly and at once ("connection refused"), not after the pool's acquire timeout as a
+/// "pool timed out".
+async fn probe_database(url: &str, wait: std::time::Duration) -> Result<(), StartupError> {
+    let Some((host, port)) = database_address(url) else { return Ok(()) };
+    let addr = format!("{host}:{port}");
+    let unreachable = |reason: String| StartupError::Unreachable { addr: addr.clone(), reason };
+    match tokio::time::timeout(wait, tokio::net::TcpStream::connect((host.as_str(), port))).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(unreachable(match e.kind() {
+            std::io::ErrorKind::ConnectionRefused => {
+                "connection refused (is Postgres running, on that port?)".to_owned()
+            }
+            _ if e.to_string().contains("lookup") || e.to_string().contains("resolve") => {
+                format!("the host name does not resolve ({e})")
+            }
+            _ => e.to_string(),
+        })),
+        Err(_) => Err(unreachable(format!("no answer within {} ms", wait.as_millis()))),
+    }
+}
+
+/// A client for the configured Redis, with `HIREGRAPH_REDIS_CA_FILE`'s roots for `rediss://`.
+fn redis_client(settings: &Settings, url: &crate::settings::DbUrl) -> Result<redis::Client, StartupError> {
+    hiregraph_persistence::redis_client(url.expose(), settings.redis_ca.as_deref())
+        .map_err(|e| StartupError::Redis(e.to_string()))
+}
+
 /// The configured cache: Redis, in-process, or none.
 pub fn cache_for(settings: &Settings) -> Result<Cache, StartupError> {
     Ok(match &settings.redis_url {
         _ if !settings.cache_enabled => Cache::off(),
-        Some(url) => {
-            Cache::redis(url.expose(), &settings.cache_prefix).map_err(|e| StartupError::Redis(e.to_string()))?
-        }
+        Some(url) => Cache::redis_with(redis_client(settings, url)?, &settings.cache_prefix)
+            .map_err(|e| StartupError::Redis(e.to_string()))?,
         None => Cache::in_memory(&settings.cache_prefix, 50_000),
     })
 }
@@ -134,9 +189,8 @@ pub fn cache_for(settings: &Settings) -> Result<Cache, StartupError> {
 /// process.
 pub fn bus_for(settings: &Settings) -> Result<Bus, StartupError> {
     Ok(match &settings.redis_url {
-        Some(url) => {
-            Bus::redis(url.expose(), &settings.cache_prefix).map_err(|e| StartupError::Redis(e.to_string()))?
-        }
+        Some(url) => Bus::redis_with(redis_client(settings, url)?, &settings.cache_prefix)
+            .map_err(|e| StartupError::Redis(e.to_string()))?,
         None => Bus::local(),
     })
 }
@@ -227,12 +281,13 @@ impl Application {
         }
         let cache = cache_for(&settings)?;
         let limiter = match &settings.redis_url {
-            Some(url) => {
-                Limiter::redis(url.expose(), &settings.cache_prefix).map_err(|e| StartupError::Redis(e.to_string()))?
-            }
+            Some(url) => Limiter::redis_with(redis_client(&settings, url)?, &settings.cache_prefix)
+                .map_err(|e| StartupError::Redis(e.to_string()))?,
             None => Limiter::local(&settings.cache_prefix),
         };
-        let jwt = JwtKeys::new(jwt_secret(&settings)?.as_bytes(), settings.access_token_ttl);
+        let secret = jwt_secret(&settings)?;
+        let previous: Vec<&[u8]> = settings.jwt_previous_secrets.iter().map(|s| s.expose().as_bytes()).collect();
+        let jwt = JwtKeys::rotating(secret.as_bytes(), &previous, settings.access_token_ttl);
         let seed = match settings.demo_data {
             DemoData::Off => false,
             DemoData::On => true,
@@ -282,12 +337,18 @@ impl Application {
                         .route(web::post().to(crate::oauth::token))
                         .default_service(web::to(crate::oauth::method_not_allowed)),
                 )
+                .route("/postings/{slug}.jsonld", web::get().to(crate::jsonld::posting))
                 .route("/healthz", web::get().to(http::healthz))
                 .route("/livez", web::get().to(http::healthz))
                 .route("/readyz", web::get().to(http::readyz))
                 .route("/metrics", web::get().to(http::metrics))
+                // Outermost: every answer, refusals and preflights included, is logged and counted.
+                .wrap(actix_web::middleware::from_fn(crate::access::log))
         })
         .workers(workers)
+        // SIGTERM and Ctrl-C are `drain_on_signal`'s: actix's own handling would stop at once.
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         // Close at once after a refused body instead of lingering to read (and discard) the rest.
         .client_disconnect_timeout(std::time::Duration::ZERO)
         .listen(listener)
@@ -311,11 +372,49 @@ impl Application {
         self.server.handle()
     }
 
+    /// Serves until SIGTERM or Ctrl-C, then drains: `/readyz` answers 503 at once (so the load
+    /// balancer stops sending), requests are still served for the grace period (while it
+    /// notices), then no new connection is taken, requests in flight finish and this returns.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let handle = self.handle();
+        let state = self.state.clone();
+        let _drain = AbortOnDrop(tokio::spawn(async move {
+            shutdown_signal().await;
+            state.draining.store(true, std::sync::atomic::Ordering::SeqCst);
+            let grace = state.settings.shutdown_grace;
+            tracing::info!(
+                grace_secs = grace.as_secs(),
+                "stopping: /readyz answers 503; serving through the grace period"
+            );
+            tokio::time::sleep(grace).await;
+            tracing::info!("grace period over: finishing requests in flight");
+            handle.stop(true).await;
+        }));
+        let result = self.run_until_stopped().await;
+        tracing::info!("stopped");
+        result
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         if let Some(worker) = self.worker {
             worker.stop(self.state.settings.webhook_timeout + std::time::Duration::from_secs(1)).await;
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::database_address;
+
+    #[test]
+    fn the_database_address_is_read_from_its_url() {
+        let at = |url: &str| database_address(url);
+        assert_eq!(at("postgres://u:p@db.example:6543/x?sslmode=require"), Some(("db.example".into(), 6543)));
+        assert_eq!(at("postgres://db/x"), Some(("db".into(), 5432)));
+        assert_eq!(at("postgresql://u@[::1]:5433/x"), Some(("::1".into(), 5433)));
+        assert_eq!(at("postgres://u@[::1]/x"), Some(("::1".into(), 5432)));
+        assert_eq!(at("postgres:///x?host=/var/run/postgresql"), None);
     }
 }

@@ -34,6 +34,8 @@ pub struct AppState {
     pub relay_wake: Arc<tokio::sync::Notify>,
     /// Committed events broadcast to this replica's subscriptions.
     pub live: Arc<crate::services::live::Live>,
+    /// Set on SIGTERM: `/readyz` answers 503 while requests are still served.
+    pub draining: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
             wake: Arc::new(tokio::sync::Notify::new()),
             relay_wake: Arc::new(tokio::sync::Notify::new()),
             live: Default::default(),
+            draining: Default::default(),
         }
     }
 

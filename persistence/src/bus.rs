@@ -23,7 +23,7 @@ const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
 
 pub enum Bus {
     Local(broadcast::Sender<Arc<[Event]>>),
-    Redis { client: redis::Client, publisher: ConnectionManager, channel: String },
+    Redis { client: Box<redis::Client>, publisher: ConnectionManager, channel: String },
 }
 
 /// One replica's subscription to the bus.
@@ -49,13 +49,17 @@ impl Bus {
     /// Redis pub/sub on `<prefix>:events`. Connects lazily: a Redis that is down at start-up is
     /// waited for, not fatal.
     pub fn redis(url: &str, prefix: &str) -> Result<Self, redis::RedisError> {
-        let client = redis::Client::open(url)?;
+        Self::redis_with(redis::Client::open(url)?, prefix)
+    }
+
+    /// Redis pub/sub on a client of the caller's (TLS roots of its own).
+    pub fn redis_with(client: redis::Client, prefix: &str) -> Result<Self, redis::RedisError> {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(REDIS_TIMEOUT))
             .set_response_timeout(Some(REDIS_TIMEOUT))
             .set_number_of_retries(1);
         let publisher = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
-        Ok(Self::Redis { client, publisher, channel: format!("{prefix}:events") })
+        Ok(Self::Redis { client: Box::new(client), publisher, channel: format!("{prefix}:events") })
     }
 
     pub fn is_shared(&self) -> bool {

@@ -39,6 +39,9 @@ pub enum CacheKey {
     FeedCount(u64, u64),
     /// The feed's facet counts: (feed generation, hash of the filter).
     FeedFacets(u64, u64),
+    /// A GraphQL document registered by automatic persisted queries, under the first 128 bits of
+    /// its SHA-256; the entry holds the full hash, checked when read.
+    PersistedQuery(u128),
 }
 
 /// How cached values are written. Entries are postcard: for a page of 100 cached postings it
@@ -77,7 +80,7 @@ pub enum Generation {
 }
 
 /// The kinds metrics report on.
-pub const KINDS: [&str; 6] = ["posting", "company", "candidate", "user", "partner", "feed"];
+pub const KINDS: [&str; 7] = ["posting", "company", "candidate", "user", "partner", "feed", "persisted_query"];
 
 impl CacheKey {
     /// The entry of the API key stored under this SHA-256 (64 hex digits).
@@ -97,6 +100,8 @@ impl CacheKey {
             // As short, for what a lost invalidation of a revoked key could cost.
             CacheKey::PartnerApp(_) | CacheKey::ApiKey(_) => Duration::from_secs(30),
             CacheKey::FeedPage(..) | CacheKey::FeedCount(..) | CacheKey::FeedFacets(..) => Duration::from_secs(30),
+            // A document never changes under its hash; a forgotten one is registered again.
+            CacheKey::PersistedQuery(_) => Duration::from_secs(7 * 24 * 3600),
         }
     }
 
@@ -109,6 +114,7 @@ impl CacheKey {
             CacheKey::User(_) => "user",
             CacheKey::PartnerApp(_) | CacheKey::ApiKey(_) => "partner",
             CacheKey::FeedPage(..) | CacheKey::FeedCount(..) | CacheKey::FeedFacets(..) => "feed",
+            CacheKey::PersistedQuery(_) => "persisted_query",
         }
     }
 
@@ -126,6 +132,7 @@ impl CacheKey {
             CacheKey::FeedCount(generation, hash) => {
                 format!("{prefix}:v{LAYOUT_VERSION}:feed:{generation}:count:{hash:x}")
             }
+            CacheKey::PersistedQuery(hash) => format!("{prefix}:v{LAYOUT_VERSION}:apq:{hash:032x}"),
             CacheKey::FeedFacets(generation, hash) => {
                 format!("{prefix}:v{LAYOUT_VERSION}:feed:{generation}:facets:{hash:x}")
             }
@@ -265,7 +272,11 @@ impl Cache {
 
     /// A Redis cache. Connects lazily, so start-up does not depend on Redis answering.
     pub fn redis(url: &str, prefix: &str) -> Result<Self, redis::RedisError> {
-        let client = redis::Client::open(url)?;
+        Self::redis_with(redis::Client::open(url)?, prefix)
+    }
+
+    /// A Redis cache on a client of the caller's (TLS roots of its own).
+    pub fn redis_with(client: redis::Client, prefix: &str) -> Result<Self, redis::RedisError> {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_millis(500)))
             .set_response_timeout(Some(Duration::from_millis(250)))
@@ -288,6 +299,14 @@ impl Cache {
             stats: CacheStats::default(),
             flights: Mutex::new(HashMap::new()),
             local_generations: AtomicU64::new(0),
+        }
+    }
+
+    /// Whether Redis answered the cache's last call (`None` without Redis).
+    pub fn shared_healthy(&self) -> Option<bool> {
+        match &self.store {
+            Store::Redis(r) => Some(r.breaker.healthy()),
+            _ => None,
         }
     }
 

@@ -102,6 +102,20 @@ impl SqlStats {
 }
 
 impl Database {
+    /// The pool's open connections and how many of them are idle.
+    pub fn pool_usage(&self) -> (u32, usize) {
+        match self.backend {
+            Backend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            Backend::Sqlite => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        }
+    }
+
     /// Connects with settings fit for the backend: SQLite gets WAL, a busy timeout and foreign keys
     /// on every pooled connection; Postgres gets a bounded pool.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {

@@ -24,6 +24,18 @@ pub mod users;
 pub mod webhooks;
 
 pub use db::{Backend, Database, PoolSettings};
+
+/// A Redis client for `url`. `rediss://` is verified against `root_cert` (PEM) when given, else
+/// against the system's roots.
+pub fn redis_client(url: &str, root_cert: Option<&[u8]>) -> redis::RedisResult<redis::Client> {
+    match root_cert {
+        Some(pem) => redis::Client::build_with_tls(
+            url,
+            redis::TlsCertificates { client_tls: None, root_cert: Some(pem.to_vec()) },
+        ),
+        None => redis::Client::open(url),
+    }
+}
 pub use error::{Fault, StoreError};
 pub use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement, TransactionTrait,

@@ -275,7 +275,11 @@ impl Limiter {
 
     /// Shared through Redis, with the local fallback. Connects lazily.
     pub fn redis(url: &str, prefix: &str) -> Result<Self, redis::RedisError> {
-        let client = redis::Client::open(url)?;
+        Self::redis_with(redis::Client::open(url)?, prefix)
+    }
+
+    /// Shared through Redis on a client of the caller's (TLS roots of its own).
+    pub fn redis_with(client: redis::Client, prefix: &str) -> Result<Self, redis::RedisError> {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_millis(500)))
             .set_response_timeout(Some(REDIS_TIMEOUT))

@@ -320,3 +320,63 @@ async fn without_configured_origins_no_cors_headers_are_sent_and_a_bad_origin_li
     assert_eq!(refused.name, "HIREGRAPH_CORS_ORIGINS");
     assert!(refused.message.contains("scheme://host"), "{}", refused.message);
 }
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id_and_refusals_are_counted_by_reason() {
+    let app = spawn_app_with(&[("HIREGRAPH_MAX_BODY_BYTES", "4096")]).await;
+    let id_of = |response: &reqwest::Response| {
+        response.headers().get("x-request-id").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+    };
+    let graphql = format!("{}/graphql", app.address);
+    let refused = app
+        .client
+        .post(&graphql)
+        .header("authorization", "Bearer not-a-token")
+        .header("x-request-id", "req-401")
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((refused.status().as_u16(), id_of(&refused)), (401, "req-401".to_owned()));
+    let too_large = app.client.post(&graphql).header("content-type", "application/json").body("x".repeat(5000));
+    let too_large = too_large.send().await.unwrap();
+    assert_eq!(too_large.status(), 413);
+    assert_eq!(id_of(&too_large).len(), 36, "a new UUID when the caller sent none");
+    let hostile = app.client.get(format!("{}/nowhere", app.address)).header("x-request-id", "a b c").send();
+    let hostile = hostile.await.unwrap();
+    assert_eq!(hostile.status(), 404);
+    assert_eq!(id_of(&hostile).len(), 36, "an id with spaces is replaced");
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        let response = app.client.get(format!("{}{path}", app.address)).send().await.unwrap();
+        assert_eq!(id_of(&response).len(), 36, "{path}");
+    }
+
+    let text = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
+    for expected in [
+        "hiregraph_http_refused_total{reason=\"UNAUTHENTICATED\"} 1",
+        "hiregraph_http_refused_total{reason=\"PAYLOAD_TOO_LARGE\"} 1",
+        "hiregraph_http_refused_total{reason=\"NOT_FOUND\"} 1",
+        "hiregraph_http_responses_total{status=\"401\"} 1",
+        "hiregraph_http_responses_total{status=\"200\"}",
+        "hiregraph_db_pool_connections{state=\"idle\"}",
+        "hiregraph_db_pool_max_connections 5",
+        "hiregraph_draining 0",
+        "process_resident_memory_bytes ",
+        "process_cpu_seconds_total ",
+        "process_open_fds ",
+        &format!("hiregraph_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION")),
+    ] {
+        assert!(text.contains(expected), "missing {expected}:\n{text}");
+    }
+    // Prometheus text format: every sample belongs to a family with HELP and TYPE, and is a number.
+    let typed: std::collections::HashSet<&str> =
+        text.lines().filter_map(|l| l.strip_prefix("# TYPE ")).filter_map(|l| l.split(' ').next()).collect();
+    for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+        let (series, value) = line.rsplit_once(' ').unwrap();
+        assert!(value.parse::<f64>().is_ok(), "{line}");
+        let name = series.split('{').next().unwrap();
+        let family = ["_bucket", "_sum", "_count"].iter().find_map(|s| name.strip_suffix(s)).unwrap_or(name);
+        assert!(typed.contains(name) || typed.contains(family), "no TYPE for {line}");
+    }
+    assert!(text.contains("le=\"10\""), "latency buckets reach 10 s");
+}

@@ -61,9 +61,14 @@ pub enum Bearer {
     Partner(PartnerToken),
 }
 
+/// The signing keys: the current one signs, with its `kid` in the header; it and the previous
+/// ones verify. A key's id is derived from the key (the first 8 bytes of its SHA-256, hex), so
+/// every replica names a key alike without configuring ids.
 pub struct JwtKeys {
+    kid: String,
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// The current key first, then the previous ones.
+    decoding: Vec<(String, DecodingKey)>,
     validation: Validation,
     partner_validation: Validation,
     pub ttl: Duration,
@@ -72,8 +77,19 @@ pub struct JwtKeys {
 /// How long a partner access token lives (RFC 6749 `expires_in`).
 pub const PARTNER_TOKEN_TTL: Duration = Duration::from_secs(3600);
 
+/// The id of a signing key.
+pub fn key_id(secret: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(secret)[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 impl JwtKeys {
     pub fn new(secret: &[u8], ttl: Duration) -> Self {
+        Self::rotating(secret, &[], ttl)
+    }
+
+    /// `secret` signs; `previous` keys still verify the tokens they signed.
+    pub fn rotating(secret: &[u8], previous: &[&[u8]], ttl: Duration) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
@@ -83,9 +99,14 @@ impl JwtKeys {
         validation.leeway = LEEWAY_SECS;
         let mut partner_validation = validation.clone();
         partner_validation.set_audience(&[PARTNER_AUDIENCE]);
+        let decoding = std::iter::once(secret)
+            .chain(previous.iter().copied())
+            .map(|key| (key_id(key), DecodingKey::from_secret(key)))
+            .collect();
         Self {
+            kid: key_id(secret),
             encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            decoding,
             validation,
             partner_validation,
             ttl,
@@ -111,7 +132,31 @@ impl JwtKeys {
             nbf: now.timestamp(),
             exp: now.timestamp() + PARTNER_TOKEN_TTL.as_secs() as i64,
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        jsonwebtoken::encode(&self.header(), &claims, &self.encoding)
+    }
+
+    fn header(&self) -> Header {
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        header
+    }
+
+    /// Verifies with the key the header's `kid` names; a token without one (signed before key
+    /// ids) is tried with each key. An unknown `kid` is refused without trying any.
+    fn decode<T: serde::de::DeserializeOwned>(&self, token: &str, validation: &Validation) -> Result<T, String> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
+        let mut last = None;
+        for (kid, key) in &self.decoding {
+            if header.kid.as_ref().is_some_and(|named| named != kid) {
+                continue;
+            }
+            match jsonwebtoken::decode::<T>(token, key, validation) {
+                Ok(data) => return Ok(data.claims),
+                Err(e) => last = Some(e.to_string()),
+            }
+        }
+        Err(last
+            .unwrap_or_else(|| "the token was signed with a key this server does not hold (unknown kid)".to_owned()))
     }
 
     /// A user's or a partner's access token, or why it is refused.
@@ -119,9 +164,7 @@ impl JwtKeys {
         match self.verify_until(token) {
             Ok((id, _)) => Ok(Bearer::User(id)),
             Err(_) if looks_partner(token) => {
-                let data = jsonwebtoken::decode::<PartnerClaims>(token, &self.decoding, &self.partner_validation)
-                    .map_err(|e| e.to_string())?;
-                let c = data.claims;
+                let c: PartnerClaims = self.decode(token, &self.partner_validation)?;
                 let uuid =
                     |raw: &str, what: &str| uuid::Uuid::parse_str(raw).map_err(|_| format!("{what} is not an id"));
                 Ok(Bearer::Partner(PartnerToken {
@@ -146,7 +189,7 @@ impl JwtKeys {
             nbf: now.timestamp(),
             exp: now.timestamp() + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        jsonwebtoken::encode(&self.header(), &claims, &self.encoding)
     }
 
     /// The user a token names, or why it is refused. The `role` claim is informational: the
@@ -157,10 +200,9 @@ impl JwtKeys {
 
     /// The user a token names and when it expires (Unix seconds), or why it is refused.
     pub fn verify_until(&self, token: &str) -> Result<(UserId, i64), String> {
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| e.to_string())?;
-        let id = uuid::Uuid::parse_str(&data.claims.sub).map_err(|_| "sub is not a user id".to_owned())?;
-        Ok((UserId(id), data.claims.exp))
+        let claims: Claims = self.decode(token, &self.validation)?;
+        let id = uuid::Uuid::parse_str(&claims.sub).map_err(|_| "sub is not a user id".to_owned())?;
+        Ok((UserId(id), claims.exp))
     }
 }
 
@@ -223,6 +265,37 @@ mod tests {
         assert!(keys.verify(&future).is_err(), "a token whose nbf lies ahead must be refused");
         let other = JwtKeys::new(&[8; 32], Duration::from_secs(60)).issue(&user, Utc::now()).unwrap();
         assert!(keys.verify(&other).is_err());
+    }
+
+    #[test]
+    fn a_rotated_key_still_verifies_until_it_is_dropped() {
+        let (old, new) = ([7; 32], [9; 32]);
+        let user = user();
+        let before = JwtKeys::new(&old, Duration::from_secs(60)).issue(&user, Utc::now()).unwrap();
+        let header = jsonwebtoken::decode_header(&before).unwrap();
+        assert_eq!(header.kid.as_deref(), Some(key_id(&old).as_str()));
+        let rotating = JwtKeys::rotating(&new, &[&old], Duration::from_secs(60));
+        assert_eq!(rotating.verify(&before), Ok(user.id), "a token of the previous key still verifies");
+        let after = rotating.issue(&user, Utc::now()).unwrap();
+        assert_eq!(jsonwebtoken::decode_header(&after).unwrap().kid, Some(key_id(&new)));
+        assert_eq!(rotating.verify(&after), Ok(user.id));
+        let rotated = JwtKeys::new(&new, Duration::from_secs(60));
+        assert!(
+            rotated.verify(&before).unwrap_err().contains("unknown kid"),
+            "once dropped, the old key verifies nothing"
+        );
+        assert_eq!(rotated.verify(&after), Ok(user.id));
+        // A token from before key ids (no kid) is tried with every key.
+        let claims = serde_json::json!({ "sub": user.id.to_string(), "role": "MEMBER", "iss": ISSUER, "aud": AUDIENCE,
+            "iat": Utc::now().timestamp(), "nbf": Utc::now().timestamp(), "exp": Utc::now().timestamp() + 60 });
+        let plain =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&old)).unwrap();
+        assert_eq!(rotating.verify(&plain), Ok(user.id));
+        // A kid naming the current key does not let another key's signature through.
+        let mut forged = Header::new(Algorithm::HS256);
+        forged.kid = Some(key_id(&new));
+        let forged = jsonwebtoken::encode(&forged, &claims, &EncodingKey::from_secret(&[1; 32])).unwrap();
+        assert!(rotating.verify(&forged).is_err());
     }
 
     #[test]

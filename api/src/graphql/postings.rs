@@ -193,6 +193,16 @@ impl Posting {
         let company = loader(ctx).load_one(self.0.company_id).await?;
         company.map(Company).ok_or_else(|| AppError::Internal("posting without company".into()).into())
     }
+    /// The posting as schema.org `JobPosting` structured data (JSON-LD), as Google for Jobs and
+    /// other job boards read it: put it in a `<script type="application/ld+json">` of the
+    /// posting's page. `GET /postings/{slug}.jsonld` serves the same for published postings.
+    async fn json_ld(&self, ctx: &Context<'_>) -> Result<async_graphql::Json<serde_json::Value>> {
+        let company = loader(ctx)
+            .load_one(self.0.company_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("posting without company".into()))?;
+        Ok(async_graphql::Json(crate::jsonld::job_posting(&self.0, &company)))
+    }
 }
 
 /// Which applications to list.
