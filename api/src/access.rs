@@ -1,12 +1,13 @@
 //! Around every request: the request id every response carries (the caller's `x-request-id`
-//! when it is sensible, else a new one), one access-log line, and the HTTP counters of
-//! `/metrics` (responses by status, refusals by reason).
+//! when it is sensible, else a new one), one access-log line, the HTTP counters of `/metrics`
+//! (responses by status, refusals by reason), and compression (gzip or brotli, as the client
+//! asks, for answers over 1 KiB).
 
 use std::time::Instant;
 
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{CONTENT_ENCODING, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, web};
 
@@ -60,6 +61,36 @@ fn reason_of_status(status: u16) -> String {
         503 => "SERVICE_UNAVAILABLE".into(),
         other => format!("HTTP_{other}"),
     }
+}
+
+/// Answers this size or smaller are sent as they are: compressing them saves less than it costs.
+pub const COMPRESS_ABOVE_BYTES: u64 = 1024;
+
+/// Inside `Compress`: marks answers that should not be compressed (small ones, and streamed
+/// ones such as a 413 that must not wait for its body) with `content-encoding: identity`, which
+/// `Compress` leaves alone.
+pub async fn small_as_is(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let large = matches!(res.response().body().size(), BodySize::Sized(n) if n > COMPRESS_ABOVE_BYTES);
+    if !large && !res.headers().contains_key(CONTENT_ENCODING) {
+        res.headers_mut().insert(CONTENT_ENCODING, HeaderValue::from_static("identity"));
+    }
+    Ok(res)
+}
+
+/// Outside `Compress`: takes the `identity` mark off again; it is no coding a client needs told.
+pub async fn unmark(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    if res.headers().get(CONTENT_ENCODING).is_some_and(|v| v.as_bytes() == b"identity") {
+        res.headers_mut().remove(CONTENT_ENCODING);
+    }
+    Ok(res)
 }
 
 /// The middleware (`actix_web::middleware::from_fn`).

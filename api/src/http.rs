@@ -258,7 +258,15 @@ async fn execute(ctx: &HttpContext, viewer: &Arc<Viewer>, mut request: Request, 
     if let Some(costing) = &costing {
         request = request.data(CostReport { requested: costing.requested, throttle });
     }
+    // Kept to complete failed fields with `null` afterwards (`graphql::nulls`); a copy of the text
+    // is cheaper than of the parsed document, and only a response with errors parses it again.
+    let (document, operation_name) = (request.query.clone(), request.operation_name.clone());
     let mut response = ctx.schema.execute(request).await;
+    if !response.errors.is_empty()
+        && let Ok(doc) = async_graphql::parser::parse_query(&document)
+    {
+        crate::graphql::nulls::complete(&ctx.registry, &doc, operation_name.as_deref(), &mut response);
+    }
     let never_executed = limits::code_request_errors(&mut response);
     let only_input_errors = code_errors(&mut response.errors, request_id);
     let failed_whole = never_executed || (only_input_errors && response.data == Value::Null);
@@ -819,7 +827,8 @@ fn http_caching(req: &HttpRequest, state: &AppState, response: HttpResponse) -> 
     use sha2::Digest;
     let digest = sha2::Sha256::digest(&bytes);
     let tag: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    let etag = format!("\"{tag}\"");
+    // Weak: the same answer is sent gzip, brotli or as it is, byte for byte different.
+    let etag = format!("W/\"{tag}\"");
     let max_age = state.settings.get_max_age.as_secs();
     let control = if max_age == 0 { "public, no-cache".to_owned() } else { format!("public, max-age={max_age}") };
     if let Ok(value) = HeaderValue::from_str(&control) {
@@ -829,9 +838,11 @@ fn http_caching(req: &HttpRequest, state: &AppState, response: HttpResponse) -> 
         headers.insert(header::ETAG, value);
     }
     headers.insert(header::VARY, HeaderValue::from_static("accept, authorization"));
-    let matches = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-        v.split(',').map(str::trim).any(|t| t == etag || t == "*" || t.strip_prefix("W/") == Some(&etag))
-    });
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == &etag[2..]));
     if matches {
         let mut not_modified = HttpResponse::NotModified();
         for (name, value) in response.headers() {

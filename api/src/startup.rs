@@ -316,11 +316,7 @@ impl Application {
             App::new()
                 .app_data(context.clone())
                 .route("/", web::get().to(crate::graphiql::page))
-                .service(
-                    web::resource("/graphiql/{file}")
-                        .wrap(actix_web::middleware::Compress::default())
-                        .route(web::get().to(crate::graphiql::asset)),
-                )
+                .route("/graphiql/{file}", web::get().to(crate::graphiql::asset))
                 .service(
                     web::resource("/graphql")
                         .wrap(actix_web::middleware::Condition::new(
@@ -342,8 +338,13 @@ impl Application {
                 .route("/livez", web::get().to(http::healthz))
                 .route("/readyz", web::get().to(http::readyz))
                 .route("/metrics", web::get().to(http::metrics))
-                // Outermost: every answer, refusals and preflights included, is logged and counted.
+                // From the inside out: small answers are marked to go uncompressed; every answer,
+                // refusals and preflights included, is logged and counted (with its size before
+                // compression); gzip or brotli as the client accepts; the mark comes off.
+                .wrap(actix_web::middleware::from_fn(crate::access::small_as_is))
                 .wrap(actix_web::middleware::from_fn(crate::access::log))
+                .wrap(actix_web::middleware::Compress::default())
+                .wrap(actix_web::middleware::from_fn(crate::access::unmark))
         })
         .workers(workers)
         // SIGTERM and Ctrl-C are `drain_on_signal`'s: actix's own handling would stop at once.

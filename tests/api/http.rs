@@ -380,3 +380,33 @@ async fn every_answer_carries_a_request_id_and_refusals_are_counted_by_reason() 
     }
     assert!(text.contains("le=\"10\""), "latency buckets reach 10 s");
 }
+
+#[tokio::test]
+async fn answers_over_a_kibibyte_are_compressed_as_the_client_asks_and_small_ones_never() {
+    let app = spawn_app().await;
+    let post = |query: &'static str, encoding: Option<&'static str>| {
+        let mut request = app.client.post(format!("{}/graphql", app.address)).json(&json!({ "query": query }));
+        if let Some(encoding) = encoding {
+            request = request.header("accept-encoding", encoding);
+        }
+        request.send()
+    };
+    let large = "{ __schema { types { name description } } }";
+    let plain = post(large, None).await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain_len = plain.bytes().await.unwrap().len();
+    assert!(plain_len > 10_000, "{plain_len}");
+    for (asked, expected) in [("gzip", "gzip"), ("br", "br"), ("gzip;q=0.5, br", "br")] {
+        let response = post(large, Some(asked)).await.unwrap();
+        assert_eq!(response.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some(expected), "{asked}");
+        assert!(response.headers().contains_key("x-request-id"));
+        let bytes = response.bytes().await.unwrap();
+        assert!(bytes.len() * 2 < plain_len, "{asked}: {} of {plain_len} bytes", bytes.len());
+        if expected == "gzip" {
+            assert_eq!(&bytes[..2], &[0x1f, 0x8b], "a gzip stream");
+        }
+    }
+    let small = post("{ __typename }", Some("gzip, br")).await.unwrap();
+    assert!(small.headers().get("content-encoding").is_none(), "a small answer goes as it is, unmarked");
+    assert_eq!(small.json::<Value>().await.unwrap()["data"]["__typename"], "Query");
+}

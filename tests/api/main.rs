@@ -25,6 +25,7 @@ mod import;
 mod jsonld;
 mod matching;
 mod migrations;
+mod nulls;
 mod partners;
 mod persisted;
 mod postings;

@@ -13,6 +13,7 @@ pub mod input_text;
 pub mod limits;
 pub mod matching;
 pub mod node;
+pub mod nulls;
 pub mod partners;
 pub mod postings;
 pub mod subscriptions;
