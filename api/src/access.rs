@@ -98,10 +98,22 @@ pub async fn log(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    use tracing::Instrument;
     let started = Instant::now();
     let id = incoming_id(&req);
     req.extensions_mut().insert(RequestId(id.clone()));
-    let mut res = next.call(req).await?;
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %crate::telemetry::route_name(req.method().as_str(), req.path()),
+        otel.kind = "server",
+        http.request.method = %req.method(),
+        url.path = req.path(),
+        http.response.status_code = tracing::field::Empty,
+        request_id = %id,
+    );
+    crate::telemetry::continue_trace(&span, req.headers());
+    let mut res = next.call(req).instrument(span.clone()).await?;
+    span.record("http.response.status_code", res.status().as_u16());
     if !res.headers().contains_key(&REQUEST_ID)
         && let Ok(value) = HeaderValue::from_str(&id)
     {

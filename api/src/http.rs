@@ -198,6 +198,18 @@ fn operation_name_of(query: &str) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
+/// The span of a GraphQL request, named after its operation (a trace's readers search by it).
+fn operation_span(batch: &BatchRequest, request_id: &str, method: &'static str) -> tracing::Span {
+    let name = operation_names(batch);
+    tracing::info_span!(
+        "graphql",
+        otel.name = %format!("graphql {}", name.as_deref().unwrap_or("anonymous")),
+        graphql.operation.name = name.as_deref(),
+        request_id,
+        method,
+    )
+}
+
 /// The operation names of a request, for its access-log line (a batch's joined by commas).
 fn operation_names(batch: &BatchRequest) -> Option<String> {
     let name = |r: &Request| r.operation_name.clone().or_else(|| operation_name_of(&r.query));
@@ -421,8 +433,9 @@ async fn respond(
     let client = client_addr(req, &ctx.state);
     let viewer = match principal(req, &ctx.state).await {
         Ok(p) => {
+            let name = operation_names(&batch);
             actix_web::HttpMessage::extensions_mut(req)
-                .insert(crate::access::Operation { name: operation_names(&batch), principal: kind_of(&p) });
+                .insert(crate::access::Operation { name, principal: kind_of(&p) });
             Viewer::from_client(p, Some(client))
         }
         Err(Refused::Credentials(why)) => {
@@ -708,7 +721,7 @@ pub async fn graphql_post(req: HttpRequest, mut payload: web::Payload, ctx: web:
         }
     }
     let id = request_id(&req);
-    let span = tracing::info_span!("graphql", request_id = %id, method = "POST");
+    let span = operation_span(&batch, &id, "POST");
     respond(&req, &ctx, batch, id, body_hash).instrument(span).await
 }
 
@@ -797,8 +810,9 @@ pub async fn graphql_get(req: HttpRequest, ctx: web::Data<HttpContext>) -> HttpR
         }
     }
     let id = request_id(&req);
-    let span = tracing::info_span!("graphql", request_id = %id, method = "GET");
-    let response = respond(&req, &ctx, BatchRequest::Single(request), id, None).instrument(span).await;
+    let batch = BatchRequest::Single(request);
+    let span = operation_span(&batch, &id, "GET");
+    let response = respond(&req, &ctx, batch, id, None).instrument(span).await;
     http_caching(&req, &ctx.state, response)
 }
 

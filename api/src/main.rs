@@ -21,10 +21,17 @@ async fn main() -> std::process::ExitCode {
         }
         Ok(command) => match Settings::from_env() {
             Err(invalid) => Err(invalid.to_string()),
-            Ok(settings) => {
-                init_tracing(&settings);
-                cli::run(command, settings).await
-            }
+            Ok(settings) => match init_tracing(&settings) {
+                Err(e) => Err(e),
+                Ok(telemetry) => {
+                    let result = cli::run(command, settings).await;
+                    if let Some(telemetry) = telemetry {
+                        // The exporter's client blocks: off the async workers.
+                        let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
+                    }
+                    result
+                }
+            },
         },
     };
     match result {

@@ -145,6 +145,8 @@ pub struct Settings {
     pub workers: usize,
     pub log_filter: String,
     pub log_format: LogFormat,
+    /// OpenTelemetry export; `None` (no endpoint set) turns traces off.
+    pub otlp: Option<Otlp>,
     /// After SIGTERM: how long `/readyz` answers 503 while requests are still served, before the
     /// server stops taking new ones and finishes those in flight.
     pub shutdown_grace: Duration,
@@ -172,6 +174,14 @@ pub struct Settings {
     pub trusted_documents: Option<std::sync::Arc<crate::persisted::TrustedDocuments>>,
     /// `max-age` of anonymous GET answers (`Cache-Control: public`); 0 makes caches revalidate.
     pub get_max_age: Duration,
+}
+
+/// Where traces go (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Otlp {
+    /// The full URL spans are POSTed to (`…/v1/traces`).
+    pub traces_url: String,
+    pub service_name: String,
 }
 
 /// `HIREGRAPH_LOG_FORMAT`: how log lines are written.
@@ -289,6 +299,13 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "json when stderr is not a terminal, else text",
         "json (one object a line) or text; never colours into a file",
     ),
+    (
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "(none: no traces)",
+        "OTLP/HTTP collector base URL (http://collector:4318); traces go to its /v1/traces as JSON",
+    ),
+    ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "(none)", "the full traces URL, instead of the base one"),
+    ("OTEL_SERVICE_NAME", "hiregraph", "service.name of the exported spans"),
     (
         "HIREGRAPH_SHUTDOWN_GRACE_SECS",
         "10",
@@ -567,6 +584,11 @@ impl Settings {
             workers: number("HIREGRAPH_WORKERS", get("HIREGRAPH_WORKERS"), cores, 1)?,
             log_filter,
             log_format,
+            otlp: otlp(
+                get("OTEL_EXPORTER_OTLP_ENDPOINT"),
+                get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+                get("OTEL_SERVICE_NAME"),
+            )?,
             shutdown_grace: Duration::from_secs(number(
                 "HIREGRAPH_SHUTDOWN_GRACE_SECS",
                 get("HIREGRAPH_SHUTDOWN_GRACE_SECS"),
@@ -738,6 +760,20 @@ fn check_secret(name: &'static str, secret: String) -> Result<Secret, SettingsEr
         return Err(err(name, "is a placeholder from an example: generate one, e.g. `openssl rand -base64 48`"));
     }
     Ok(Secret(secret))
+}
+
+/// The OTLP/HTTP traces URL: the traces endpoint as given, or the base endpoint + `/v1/traces`
+/// (the OpenTelemetry specification's rule).
+fn otlp(base: Option<String>, traces: Option<String>, service: Option<String>) -> Result<Option<Otlp>, SettingsError> {
+    let (name, url) = match (traces, base) {
+        (Some(url), _) => ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url),
+        (None, Some(base)) => ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("{}/v1/traces", base.trim_end_matches('/'))),
+        (None, None) => return Ok(None),
+    };
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+        return Err(err(name, format!("`{url}` is not an http:// or https:// URL (OTLP over HTTP)")));
+    }
+    Ok(Some(Otlp { traces_url: url, service_name: service.unwrap_or_else(|| "hiregraph".to_owned()) }))
 }
 
 /// Earlier signing keys, empty entries skipped, each checked as the current one is.

@@ -249,3 +249,231 @@ fn the_usual_mistakes_name_their_variable_and_help_needs_no_configuration() {
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).starts_with("usage: hiregraph import-posting FILE --company SLUG"));
 }
+
+/// A small HTTP receiver (OTLP/HTTP, webhooks): every request POSTed to it, its head (lower-cased)
+/// and its body parsed as JSON.
+struct Receiver {
+    port: u16,
+    bodies: std::sync::Arc<std::sync::Mutex<Vec<(String, serde_json::Value)>>>,
+}
+
+fn otlp_receiver() -> Receiver {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the receiver");
+    let port = listener.local_addr().expect("address").port();
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = bodies.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let store = store.clone();
+            std::thread::spawn(move || serve_otlp(stream, &store));
+        }
+    });
+    Receiver { port, bodies }
+}
+
+/// Requests on one keep-alive connection: headers, a Content-Length body, a 200 answer.
+fn serve_otlp(mut stream: TcpStream, store: &std::sync::Mutex<Vec<(String, serde_json::Value)>>) {
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else {
+            match stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+            continue;
+        };
+        let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+            .unwrap_or(0);
+        while buffer.len() < end + 4 + length {
+            match stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let body: Vec<u8> = buffer.drain(..end + 4 + length).skip(end + 4).collect();
+        if let Ok(json) = serde_json::from_slice(&body) {
+            store.lock().expect("lock").push((head, json));
+        }
+        let reply = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+        if stream.write_all(reply.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+#[test]
+fn traces_are_exported_over_otlp_continuing_the_callers_traceparent() {
+    let receiver = otlp_receiver();
+    let data = Scratch::new();
+    let port = free_port();
+    let endpoint = format!("http://127.0.0.1:{}", receiver.port);
+    let mut command = hiregraph(
+        &data,
+        port,
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            ("HIREGRAPH_SHUTDOWN_GRACE_SECS", "0"),
+            ("HIREGRAPH_DEMO_DATA", "on"),
+            ("HIREGRAPH_WEBHOOK_ALLOW_PRIVATE", "true"),
+            ("HIREGRAPH_WORKER_POLL_MS", "100"),
+            ("HIREGRAPH_REGISTRATIONS_PER_HOUR", "100"),
+        ],
+    );
+    let mut server = Server(command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start hiregraph"));
+    wait_ready(port, &mut server);
+
+    let (trace, caller) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
+    let body = serde_json::json!({ "query": "query Feed { postings(first: 2) { totalCount edges { node { title company { name } } } } }" })
+        .to_string();
+    let (status, answer) = http(
+        port,
+        &format!(
+            "POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ntraceparent: 00-{trace}-{caller}-01\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .expect("query");
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains("\"totalCount\""), "{answer}");
+
+    // A webhook continues the trace of the request whose write it reports.
+    let hooks = otlp_receiver();
+    let gql = |query: &str, variables: serde_json::Value, token: Option<&str>, traceparent: Option<&str>| {
+        let body = serde_json::json!({ "query": query, "variables": variables }).to_string();
+        let mut head =
+            "POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\nconnection: close\r\n"
+                .to_owned();
+        if let Some(token) = token {
+            head.push_str(&format!("authorization: Bearer {token}\r\n"));
+        }
+        if let Some(traceparent) = traceparent {
+            head.push_str(&format!("traceparent: {traceparent}\r\n"));
+        }
+        let (status, answer) =
+            http(port, &format!("{head}content-length: {}\r\n\r\n{body}", body.len())).expect("graphql");
+        let answer: serde_json::Value = serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{e}: {answer}"));
+        assert!(status == 200 && answer.get("errors").is_none(), "{status} {answer}");
+        answer["data"].clone()
+    };
+    let owner = gql(
+        "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
+        serde_json::json!({ "i": { "email": "owner@traced.example", "password": "a long enough password" } }),
+        None,
+        None,
+    )["register"]["accessToken"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    let company = gql(
+        "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { company { id } } }",
+        serde_json::json!({ "i": { "name": "Traced", "slug": "traced" } }),
+        Some(&owner),
+        None,
+    )["createCompany"]["company"]["id"]
+        .as_str()
+        .expect("a company")
+        .to_owned();
+    gql(
+        "mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }",
+        serde_json::json!({ "i": { "companyId": company, "url": format!("http://127.0.0.1:{}/hook", hooks.port),
+            "eventTypes": ["posting.published"] } }),
+        Some(&owner),
+        None,
+    );
+    let posting = gql(
+        "mutation($i: CreatePostingInput!) { createPosting(input: $i) { posting { id } } }",
+        serde_json::json!({ "i": { "companyId": company, "title": "Traced engineer",
+            "summary": "Follow the trace.", "description": "You will follow requests from the edge to the database and back.",
+            "employmentType": "FULL_TIME", "seniority": "SENIOR", "workplace": "REMOTE",
+            "locations": [{ "country": "DE", "remote": true }], "skills": [{ "name": "Rust", "required": true }] } }),
+        Some(&owner),
+        None,
+    )["createPosting"]["posting"]["id"]
+        .as_str()
+        .expect("a posting")
+        .to_owned();
+    let (publish_trace, publish_caller) = ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331");
+    gql(
+        "mutation($i: PostingStatusInput!) { publishPosting(input: $i) { posting { status } } }",
+        serde_json::json!({ "i": { "id": posting } }),
+        Some(&owner),
+        Some(&format!("00-{publish_trace}-{publish_caller}-01")),
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let hook_head = loop {
+        if let Some((head, _)) = hooks.bodies.lock().expect("lock").first().cloned() {
+            break head;
+        }
+        assert!(Instant::now() < deadline, "no webhook arrived");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let traceparent = hook_head
+        .lines()
+        .find_map(|l| l.strip_prefix("traceparent:").map(|v| v.trim().to_owned()))
+        .unwrap_or_else(|| panic!("the webhook has no traceparent: {hook_head}"));
+    let parts: Vec<&str> = traceparent.split('-').collect();
+    assert_eq!(parts.len(), 4, "{traceparent}");
+    assert_eq!(parts[1], publish_trace, "the webhook is in the publishing request's trace");
+    assert_ne!(parts[2], publish_caller, "its parent is the delivery span, not the caller");
+    std::thread::sleep(Duration::from_millis(300));
+
+    sigterm(&server.0);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.0.try_wait().expect("wait").is_none() {
+        assert!(Instant::now() < deadline, "the server did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let bodies: Vec<serde_json::Value> = receiver.bodies.lock().expect("lock").iter().map(|(_, b)| b.clone()).collect();
+    let all_spans: Vec<serde_json::Value> = bodies
+        .iter()
+        .flat_map(|b| b["resourceSpans"].as_array().cloned().unwrap_or_default())
+        .inspect(|rs| {
+            let service = rs["resource"]["attributes"].as_array().and_then(|a| {
+                a.iter().find(|kv| kv["key"] == "service.name").map(|kv| kv["value"]["stringValue"].clone())
+            });
+            assert_eq!(service, Some(serde_json::json!("hiregraph")), "{rs}");
+        })
+        .flat_map(|rs| rs["scopeSpans"].as_array().cloned().unwrap_or_default())
+        .flat_map(|ss| ss["spans"].as_array().cloned().unwrap_or_default())
+        .collect();
+    let spans: Vec<serde_json::Value> = all_spans.iter().filter(|s| s["traceId"] == trace).cloned().collect();
+    let named = |name: &str| spans.iter().find(|s| s["name"] == name).cloned();
+    let request = named("POST /graphql").unwrap_or_else(|| panic!("no request span in {bodies:?}"));
+    assert_eq!(request["parentSpanId"], caller, "the caller's span is the parent");
+    assert_eq!(request["kind"], 2, "a server span");
+    let operation = named("graphql Feed").unwrap_or_else(|| panic!("no operation span in {spans:?}"));
+    assert_eq!(operation["parentSpanId"], request["spanId"]);
+    let statements: Vec<&serde_json::Value> =
+        spans.iter().filter(|s| s["name"].as_str().is_some_and(|n| n.starts_with("SELECT "))).collect();
+    assert!(!statements.is_empty(), "no SQL spans in {spans:?}");
+    let ids: Vec<&serde_json::Value> = spans.iter().map(|s| &s["spanId"]).collect();
+    for statement in &statements {
+        assert_eq!(statement["kind"], 3, "a client span");
+        assert!(ids.contains(&&statement["parentSpanId"]), "a statement belongs to the request's spans: {statement}");
+        let system = statement["attributes"]
+            .as_array()
+            .and_then(|a| a.iter().find(|kv| kv["key"] == "db.system.name"))
+            .map(|kv| kv["value"]["stringValue"].clone());
+        assert_eq!(system, Some(serde_json::json!("sqlite")));
+    }
+    assert!(statements.iter().any(|s| s["name"] == "SELECT postings"), "{statements:?}");
+
+    let delivery = all_spans
+        .iter()
+        .find(|s| s["name"] == "POST webhook")
+        .unwrap_or_else(|| panic!("no delivery span in {all_spans:?}"));
+    assert_eq!(delivery["traceId"], publish_trace);
+    assert_eq!(delivery["spanId"], parts[2], "the receiver's parent is the delivery span");
+    assert_eq!(delivery["kind"], 3, "a client span");
+    let publishing: Vec<&serde_json::Value> = all_spans.iter().filter(|s| s["traceId"] == publish_trace).collect();
+    assert!(
+        publishing.iter().any(|s| s["spanId"] == delivery["parentSpanId"]),
+        "the delivery's parent is a span of the publishing request: {publishing:?}"
+    );
+}

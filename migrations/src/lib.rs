@@ -18,6 +18,7 @@ mod m20261206_000002_idempotency;
 mod m20261206_000003_external_ids;
 mod m20261207_000001_partner_applicants;
 mod m20261207_000002_partner_cost_budgets;
+mod m20261208_000001_outbox_trace_context;
 
 pub use m20261202_000001_posting_children::fill_children_sql;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000003_external_ids::Migration),
             Box::new(m20261207_000001_partner_applicants::Migration),
             Box::new(m20261207_000002_partner_cost_budgets::Migration),
+            Box::new(m20261208_000001_outbox_trace_context::Migration),
         ]
     }
 }

@@ -80,6 +80,7 @@ impl SqlStats {
         if let Ok(mut map) = self.by_table.lock() {
             *map.entry(table.to_owned()).or_default() += 1;
         }
+        crate::telemetry::statement(info, table);
     }
 
     /// Statements so far, in total.

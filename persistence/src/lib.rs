@@ -23,6 +23,7 @@ pub mod tokens;
 pub mod users;
 pub mod webhooks;
 
+pub mod telemetry;
 pub use db::{Backend, Database, PoolSettings};
 
 /// A Redis client for `url`. `rediss://` is verified against `root_cert` (PEM) when given, else

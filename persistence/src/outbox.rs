@@ -167,6 +167,7 @@ pub(crate) fn to_row(e: &Event) -> outbox::Model {
         actor_id: e.actor.id(),
         subject_id: e.subject,
         payload: e.payload.clone(),
+        trace_context: crate::telemetry::traceparent(),
     }
 }
 
@@ -225,6 +226,23 @@ pub async fn find_by_ids(ids: &[Uuid], conn: &impl ConnectionTrait) -> Result<Ve
     }
     let rows = outbox::Entity::find().filter(outbox::Column::Id.is_in(ids.iter().copied())).all(conn).await?;
     rows.into_iter().map(from_row).collect()
+}
+
+/// Events by id, each with the trace context of the request that committed it.
+pub async fn find_traced_by_ids(
+    ids: &[Uuid],
+    conn: &impl ConnectionTrait,
+) -> Result<Vec<(Event, Option<String>)>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = outbox::Entity::find().filter(outbox::Column::Id.is_in(ids.iter().copied())).all(conn).await?;
+    rows.into_iter()
+        .map(|row| {
+            let trace = row.trace_context.clone();
+            from_row(row).map(|event| (event, trace))
+        })
+        .collect()
 }
 
 /// Deletes the events that occurred before `before`; returns how many.

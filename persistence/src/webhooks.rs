@@ -245,6 +245,8 @@ pub struct Claimed {
     pub secrets: Secrets,
     /// `None` when the event was pruned meanwhile.
     pub event: Option<Event>,
+    /// The `traceparent` of the request that committed the event, when traces are exported.
+    pub trace_context: Option<String>,
 }
 
 /// Claims up to `limit` due deliveries until `lease_until`: pending, due, not claimed by a live
@@ -314,13 +316,14 @@ pub async fn claim(
         let (endpoint, secrets) = endpoint_from(row)?;
         targets.insert(endpoint.id, (endpoint, secrets));
     }
-    let events = outbox::find_by_ids(&rows.iter().map(|r| r.event_id).collect::<Vec<_>>(), conn).await?;
+    let events = outbox::find_traced_by_ids(&rows.iter().map(|r| r.event_id).collect::<Vec<_>>(), conn).await?;
     let mut claimed = Vec::new();
     for row in rows {
         let delivery = delivery_from(row)?;
         let Some((endpoint, secrets)) = targets.get(&delivery.endpoint_id).cloned() else { continue };
-        let event = events.iter().find(|e| e.id == delivery.event_id).cloned();
-        claimed.push(Claimed { delivery, endpoint, secrets, event });
+        let found = events.iter().find(|(e, _)| e.id == delivery.event_id).cloned();
+        let (event, trace_context) = found.map_or((None, None), |(e, t)| (Some(e), t));
+        claimed.push(Claimed { delivery, endpoint, secrets, event, trace_context });
     }
     claimed.sort_by_key(|c| c.delivery.position);
     Ok(claimed)

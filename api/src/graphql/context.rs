@@ -255,13 +255,24 @@ pub fn viewer_loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<ViewerLoader, Hash
     ctx.data_unchecked::<DataLoader<ViewerLoader, HashMapCache>>()
 }
 
+/// Batches run as tasks of their own, in the span of the field that started them, so their SQL
+/// statements belong to the request's trace.
+fn spawn_in_span<F>(batch: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    use tracing::Instrument;
+    tokio::spawn(batch.in_current_span())
+}
+
 pub fn new_loader(state: Arc<AppState>, remember: bool) -> DataLoader<EntityLoader, HashMapCache> {
     let entities = EntityLoader { state, remember, companies: Default::default() };
-    let loader = DataLoader::with_cache(entities, tokio::spawn, HashMapCache::default());
+    let loader = DataLoader::with_cache(entities, spawn_in_span, HashMapCache::default());
     loader.enable_all_cache(remember);
     loader
 }
 
 pub fn new_viewer_loader(state: Arc<AppState>, viewer: Arc<Viewer>) -> DataLoader<ViewerLoader, HashMapCache> {
-    DataLoader::with_cache(ViewerLoader { state, viewer }, tokio::spawn, HashMapCache::default())
+    DataLoader::with_cache(ViewerLoader { state, viewer }, spawn_in_span, HashMapCache::default())
 }

@@ -94,7 +94,14 @@ impl Sender {
     }
 
     /// POSTs `body` signed with every secret in `secrets`; never fails, the attempt says how it went.
-    pub async fn send(&self, url: &str, secrets: &[&str], id: &str, body: Vec<u8>) -> Attempt {
+    pub async fn send(
+        &self,
+        url: &str,
+        secrets: &[&str],
+        id: &str,
+        body: Vec<u8>,
+        traceparent: Option<&str>,
+    ) -> Attempt {
         let at = now();
         let started = Instant::now();
         let finish = |response_status: Option<i32>, excerpt: Option<String>, error: Option<String>| Attempt {
@@ -109,7 +116,7 @@ impl Sender {
         }
         let timestamp = at.timestamp();
         let signatures: Vec<String> = secrets.iter().filter_map(|s| sign(s, id, timestamp, &body)).collect();
-        let request = self
+        let mut request = self
             .client
             .post(url)
             .header("content-type", "application/json")
@@ -117,6 +124,9 @@ impl Sender {
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signatures.join(" "))
             .body(body);
+        if let Some(traceparent) = traceparent {
+            request = request.header("traceparent", traceparent);
+        }
         let mut response = match request.send().await {
             Ok(response) => response,
             Err(err) => return finish(None, None, Some(describe(&err))),
@@ -392,7 +402,11 @@ pub async fn send_test(state: &AppState, viewer: &Viewer, id: EndpointId) -> App
         "data": { "webhookEndpoint": { "id": encode(Kind::WebhookEndpoint, endpoint.id).0, "url": endpoint.url } },
     });
     let signing = secrets.signing(now());
-    Ok(state.outbound.send(&endpoint.url, &signing, &message, body.to_string().into_bytes()).await)
+    let traceparent = hiregraph_persistence::telemetry::traceparent();
+    Ok(state
+        .outbound
+        .send(&endpoint.url, &signing, &message, body.to_string().into_bytes(), traceparent.as_deref())
+        .await)
 }
 
 /// A company's endpoints (the caller holds the company, so only the viewer's role is checked).
@@ -474,11 +488,28 @@ fn unit_random() -> f64 {
 }
 
 async fn attempt(state: &AppState, claimed: Claimed) {
-    let Claimed { delivery, endpoint, secrets, event } = claimed;
+    use tracing::Instrument;
+    let Claimed { delivery, endpoint, secrets, event, trace_context } = claimed;
+    // A client span in the trace of the request that committed the event; the receiver gets it
+    // as its parent in `traceparent`.
+    let span = tracing::info_span!(
+        "webhook delivery",
+        otel.name = "POST webhook",
+        otel.kind = "client",
+        delivery = %delivery.id,
+        attempt = delivery.attempts + 1,
+    );
+    hiregraph_persistence::telemetry::continue_from(&span, trace_context.as_deref());
     let attempt = match &event {
         Some(event) => {
             let signing = secrets.signing(now());
-            state.outbound.send(&endpoint.url, &signing, &event.id.to_string(), body_of(event)).await
+            let id = event.id.to_string();
+            async {
+                let traceparent = hiregraph_persistence::telemetry::traceparent();
+                state.outbound.send(&endpoint.url, &signing, &id, body_of(event), traceparent.as_deref()).await
+            }
+            .instrument(span)
+            .await
         }
         None => Attempt {
             at: now(),

@@ -16,6 +16,8 @@ pub struct Model {
     pub actor_id: Option<Uuid>,
     pub subject_id: Uuid,
     pub payload: String,
+    /// The committing request's `traceparent`, when traces are exported.
+    pub trace_context: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
