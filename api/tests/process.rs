@@ -449,10 +449,14 @@ fn traces_are_exported_over_otlp_continuing_the_callers_traceparent() {
     assert_eq!(request["kind"], 2, "a server span");
     let operation = named("graphql Feed").unwrap_or_else(|| panic!("no operation span in {spans:?}"));
     assert_eq!(operation["parentSpanId"], request["spanId"]);
+    // The feed's companies come through a data-loader batch, a span of its own below the operation.
+    let batches: Vec<&serde_json::Value> = spans.iter().filter(|s| s["name"] == "dataloader batch").collect();
+    assert!(!batches.is_empty(), "no batch span in {spans:?}");
+    let ids: Vec<&serde_json::Value> = spans.iter().map(|s| &s["spanId"]).collect();
+    assert!(batches.iter().all(|b| ids.contains(&&b["parentSpanId"])), "{batches:?}");
     let statements: Vec<&serde_json::Value> =
         spans.iter().filter(|s| s["name"].as_str().is_some_and(|n| n.starts_with("SELECT "))).collect();
     assert!(!statements.is_empty(), "no SQL spans in {spans:?}");
-    let ids: Vec<&serde_json::Value> = spans.iter().map(|s| &s["spanId"]).collect();
     for statement in &statements {
         assert_eq!(statement["kind"], 3, "a client span");
         assert!(ids.contains(&&statement["parentSpanId"]), "a statement belongs to the request's spans: {statement}");

@@ -255,15 +255,15 @@ pub fn viewer_loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<ViewerLoader, Hash
     ctx.data_unchecked::<DataLoader<ViewerLoader, HashMapCache>>()
 }
 
-/// Batches run as tasks of their own, in the span of the field that started them, so their SQL
-/// statements belong to the request's trace.
+/// Batches run as tasks of their own, each in a span of its own below the field that started it,
+/// so a trace shows the batched loads and their SQL statements inside the request.
 fn spawn_in_span<F>(batch: F) -> tokio::task::JoinHandle<F::Output>
 where
     F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
     use tracing::Instrument;
-    tokio::spawn(batch.in_current_span())
+    tokio::spawn(batch.instrument(tracing::info_span!("dataloader batch")))
 }
 
 pub fn new_loader(state: Arc<AppState>, remember: bool) -> DataLoader<EntityLoader, HashMapCache> {
