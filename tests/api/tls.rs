@@ -175,6 +175,20 @@ async fn build(url: &str, data_dir: &Path) -> Result<Application, String> {
     Application::build(settings(url, data_dir)?).await.map_err(|e| e.to_string())
 }
 
+/// The server on `port` answers a query that reads the database.
+async fn assert_answers(port: u16) {
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/graphql"))
+        .json(&json!({ "query": "{ postings(first: 1) { totalCount } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["data"]["postings"]["totalCount"], 0, "{body}");
+}
+
 #[tokio::test]
 async fn verify_full_connects_with_the_right_ca_and_refuses_a_wrong_host_or_ca() {
     let Some(pg) = TlsPostgres::start() else { return };
@@ -186,16 +200,7 @@ async fn verify_full_connects_with_the_right_ca_and_refuses_a_wrong_host_or_ca()
     let (port, handle) = (app.port(), app.handle());
     let state = app.state();
     let serving = tokio::spawn(app.run_until_stopped());
-    let body: serde_json::Value = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/graphql"))
-        .json(&json!({ "query": "{ postings(first: 1) { totalCount } }" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(body["data"]["postings"]["totalCount"], 0, "{body}");
+    assert_answers(port).await;
     let ssl = state
         .db
         .conn
@@ -293,16 +298,7 @@ async fn rediss_is_verified_against_the_configured_ca() {
         let serving = tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::new();
         // The API answers either way: an untrusted Redis degrades the cache, it stops nothing.
-        let body: serde_json::Value = client
-            .post(format!("http://127.0.0.1:{port}/graphql"))
-            .json(&json!({ "query": "{ postings(first: 1) { totalCount } }" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(body["data"]["postings"]["totalCount"], 0, "{body}");
+        assert_answers(port).await;
         let ready: serde_json::Value =
             client.get(format!("http://127.0.0.1:{port}/readyz")).send().await.unwrap().json().await.unwrap();
         assert_eq!(ready["cacheBackend"], "redis", "{ready}");
