@@ -820,10 +820,11 @@ fn redis_url_valid(url: &str) -> Result<(), SettingsError> {
     Ok(())
 }
 
-/// Accepts `sqlite:` and `postgres(ql)://` URLs. Postgres' `sslmode` is libpq's: `disable`,
-/// `allow`, `prefer` (the default), `require` (encrypted, not verified), `verify-ca` (the chain,
-/// against `sslrootcert` or the bundled Mozilla roots) and `verify-full` (the chain and the host
-/// name). A `sslrootcert` file that is not there is named now rather than at the first connection.
+/// Accepts `sqlite:` and `postgres(ql)://` URLs. Postgres' `sslmode` is libpq's: `disable` (the
+/// default here, written into the URL when it names none), `allow`, `prefer`, `require`
+/// (encrypted, not verified), `verify-ca` (the chain, against `sslrootcert` or the bundled Mozilla
+/// roots) and `verify-full` (the chain and the host name). A `sslrootcert` file that is not there
+/// is named now rather than at the first connection.
 fn check_database_url(url: &str) -> Result<String, SettingsError> {
     if url.starts_with("sqlite:") {
         return Ok(url.to_owned());
@@ -833,8 +834,13 @@ fn check_database_url(url: &str) -> Result<String, SettingsError> {
     }
     let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
     let param = |name: &str| query.split('&').find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='));
+    let mut url = url.to_owned();
     match param("sslmode") {
-        None | Some("disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full") => {}
+        // Said, not guessed: libpq's `prefer` would encrypt a loopback connection to a server
+        // that happens to have TLS on (Debian's has), for a fifth more database CPU per
+        // statement (bench/README.md), and verify nothing on any other.
+        None => url.push_str(if url.contains('?') { "&sslmode=disable" } else { "?sslmode=disable" }),
+        Some("disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full") => {}
         Some(other) => {
             return Err(err(
                 "DATABASE_URL",
@@ -849,7 +855,7 @@ fn check_database_url(url: &str) -> Result<String, SettingsError> {
             return Err(err("DATABASE_URL", format!("sslrootcert={path}: no such file")));
         }
     }
-    Ok(url.to_owned())
+    Ok(url)
 }
 
 #[cfg(test)]
@@ -899,7 +905,7 @@ mod tests {
         let s = url("postgres://u:pw@db/x?sslmode=verify-full").unwrap();
         assert_eq!(s.database_url.expose(), "postgres://u:pw@db/x?sslmode=verify-full");
         assert_eq!(format!("{:?}", s.database_url), "postgres://u:[redacted]@db/x?sslmode=verify-full");
-        assert!(url("postgres://db/x").is_ok());
+        assert_eq!(url("postgres://db/x").unwrap().database_url.expose(), "postgres://db/x?sslmode=disable");
         let e = url("postgres://db/x?sslmode=always").unwrap_err();
         assert!(e.message.contains("sslmode=always is not one of"), "{e}");
         let e = url("postgres://db/x?sslmode=verify-ca&sslrootcert=/nonexistent/ca.pem").unwrap_err();
