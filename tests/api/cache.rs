@@ -519,6 +519,8 @@ async fn every_query_shape_reads_with_a_pinned_number_of_statements() {
             json!({ "s": posting_slug }), anonymous.clone(), 2),
         ("feed, first 10, with companies", format!("{{ postings(first: 10) {{ edges {{ node {{ {posting_fields} company {{ name }} }} }} }} }}"),
             json!({}), anonymous.clone(), 1),
+        ("feed, first 10, as JSON-LD for job boards", "{ postings(first: 10) { edges { node { jsonLd } } } }".into(),
+            json!({}), anonymous.clone(), 1),
         ("search with count and facets", "query($q: String!) { postings(first: 10, filter: { query: $q, workplaces: [REMOTE, HYBRID, ONSITE] }) {
             totalCount edges { relevance node { title company { name } } } facets { workplaces { value count }
             employmentTypes { value count } seniorities { value count } countries { value count } skills { value count } } } }".into(),
