@@ -38,5 +38,9 @@ for member in $(sed -n 's/^members = \[\(.*\)\]/\1/p' Cargo.toml | tr -d '",'); 
   mkdir -p "$stub/$member" && cp "$member/Cargo.toml" "$stub/$member/"
   grep -q "COPY $member/Cargo.toml $member/" docker/Dockerfile || { echo "docker/Dockerfile does not copy $member/Cargo.toml"; exit 1; }
 done
-(cd "$stub" && sh "$OLDPWD/docker/stub-workspace.sh" && cargo metadata --locked --offline --format-version 1 >/dev/null)
+# Resolved for this machine's platform only: offline, cargo has just the crates a build here
+# downloaded, not those other targets would need (android_system_properties and the like).
+host=$(rustc -vV | sed -n 's/^host: //p')
+(cd "$stub" && sh "$OLDPWD/docker/stub-workspace.sh" \
+  && cargo metadata --locked --offline --format-version 1 --filter-platform "$host" >/dev/null)
 echo "Dockerfile: the dependency layer's stand-in workspace loads with the lock file"
