@@ -447,6 +447,7 @@ pub async fn load_if_empty(db: &Database) -> AppResult<bool> {
             name: c.name.to_owned(),
             description: Some(c.description.to_owned()),
             website: Some(WebUrl::parse(&format!("https://{}.example", c.slug)).map_err(err)?),
+            logo: Some(WebUrl::parse_image("logoUrl", &format!("https://{}.example/logo.png", c.slug)).map_err(err)?),
             industry: Some(c.industry.to_owned()),
             size: Some(c.size),
             headquarters: Some(Location::new(Some(c.city), c.region, c.country, false).map_err(err)?),

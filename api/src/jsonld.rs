@@ -115,6 +115,9 @@ pub fn job_posting(posting: &Posting, company: &Company) -> Value {
         organization.insert("sameAs".into(), json!(website.as_str()));
         organization.insert("url".into(), json!(website.as_str()));
     }
+    if let Some(logo) = &company.profile.logo {
+        organization.insert("logo".into(), json!(logo.as_str()));
+    }
     ld.insert("hiringOrganization".into(), Value::Object(organization));
 
     let remote = c.workplace == Some(Workplace::Remote);

@@ -167,6 +167,8 @@ pub struct CompanyProfile {
     pub name: String,
     pub description: Option<String>,
     pub website: Option<WebUrl>,
+    /// An https image URL, shown by job boards beside the company's postings.
+    pub logo: Option<WebUrl>,
     pub industry: Option<String>,
     pub size: Option<SizeBand>,
     pub headquarters: Option<Location>,
@@ -198,6 +200,7 @@ pub struct CompanyProfileInput {
     pub name: String,
     pub description: Option<String>,
     pub website: Option<String>,
+    pub logo_url: Option<String>,
     pub industry: Option<String>,
     pub size: Option<SizeBand>,
     pub headquarters: Option<LocationInput>,
@@ -228,6 +231,8 @@ impl TryFrom<CompanyProfileInput> for CompanyProfile {
         let description = errors.take(description).flatten().filter(|d| !d.is_empty());
         let website =
             errors.take(input.website.filter(|w| !w.trim().is_empty()).map(|w| WebUrl::parse(&w)).transpose());
+        let logo = input.logo_url.filter(|l| !l.trim().is_empty()).map(|l| WebUrl::parse_image("logoUrl", &l));
+        let logo = errors.take(logo.transpose());
         let industry = input.industry.map(|i| bounded_text("industry", &i, 0, 80)).transpose();
         let industry = errors.take(industry).flatten().filter(|i| !i.is_empty());
         let headquarters = match input.headquarters.as_ref().map(LocationInput::parse).transpose() {
@@ -237,9 +242,9 @@ impl TryFrom<CompanyProfileInput> for CompanyProfile {
                 None
             }
         };
-        match (name, website) {
-            (Some(name), Some(website)) if errors.is_empty() => {
-                Ok(Self { name, description, website, industry, size: input.size, headquarters })
+        match (name, website, logo) {
+            (Some(name), Some(website), Some(logo)) if errors.is_empty() => {
+                Ok(Self { name, description, website, logo, industry, size: input.size, headquarters })
             }
             _ => Err(errors),
         }
@@ -331,12 +336,13 @@ mod tests {
         let input = CompanyProfileInput {
             name: " ".into(),
             website: Some("acme".into()),
+            logo_url: Some("http://acme.example/logo.png".into()),
             headquarters: Some(LocationInput { country: "XX".into(), ..Default::default() }),
             ..Default::default()
         };
         let errors = CompanyProfile::try_from(input).unwrap_err();
         let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["name", "website", "headquarters.city", "headquarters.country"]);
+        assert_eq!(fields, ["name", "website", "logoUrl", "headquarters.city", "headquarters.country"]);
     }
 
     #[test]

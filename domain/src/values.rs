@@ -261,6 +261,11 @@ pub struct WebUrl(String);
 
 impl WebUrl {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        Self::parse_field("website", raw)
+    }
+
+    /// As `parse`, with errors naming `field`.
+    pub fn parse_field(field: &str, raw: &str) -> Result<Self, FieldError> {
         let value = raw.trim();
         let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
         match rest {
@@ -269,10 +274,20 @@ impl WebUrl {
                 if host.contains('.') || host.starts_with("localhost") {
                     return Ok(Self(value.to_owned()));
                 }
-                Err(FieldError::new("website", "must name a host, as in https://example.com"))
+                Err(FieldError::new(field, "must name a host, as in https://example.com"))
             }
-            _ => Err(FieldError::new("website", "must be an http:// or https:// URL without spaces")),
+            _ => Err(FieldError::new(field, "must be an http:// or https:// URL without spaces")),
         }
+    }
+
+    /// An image URL for others to fetch and show: https only, since a page that embeds it over
+    /// https would block or warn on plain http.
+    pub fn parse_image(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let url = Self::parse_field(field, raw)?;
+        if !url.0.starts_with("https://") {
+            return Err(FieldError::new(field, "must be an https:// URL"));
+        }
+        Ok(url)
     }
 
     pub fn as_str(&self) -> &str {
@@ -381,6 +396,9 @@ mod tests {
         assert!(WebUrl::parse("ftp://acme.example").is_err());
         assert!(WebUrl::parse("https://").is_err());
         assert!(WebUrl::parse("https://acme").is_err());
+        assert!(WebUrl::parse_image("logoUrl", "https://acme.example/logo.png").is_ok());
+        let plain = WebUrl::parse_image("logoUrl", "http://acme.example/logo.png").unwrap_err();
+        assert_eq!((plain.field.as_str(), plain.message.as_str()), ("logoUrl", "must be an https:// URL"));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// Bumped whenever a cached type's layout changes, so old entries are never read as new ones.
-const LAYOUT_VERSION: u32 = 4;
+const LAYOUT_VERSION: u32 = 5;
 
 /// What can be cached. Shared entries hold only what every caller may see once authorized:
 /// candidate profiles are cached only when public, and never with their contact fields.

@@ -34,6 +34,7 @@ fn to_domain(row: companies::Model) -> Result<Company, StoreError> {
             name: row.name,
             description: row.description,
             website: row.website.as_deref().map(WebUrl::parse).transpose().map_err(StoreError::corrupt)?,
+            logo: row.logo_url.as_deref().map(WebUrl::parse).transpose().map_err(StoreError::corrupt)?,
             industry: row.industry,
             size: row.size_band.as_deref().and_then(SizeBand::parse),
             headquarters,
@@ -49,6 +50,7 @@ fn profile_columns(row: &mut companies::ActiveModel, profile: &CompanyProfile) {
     row.name = Set(profile.name.clone());
     row.description = Set(profile.description.clone());
     row.website = Set(profile.website.as_ref().map(|w| w.as_str().to_owned()));
+    row.logo_url = Set(profile.logo.as_ref().map(|w| w.as_str().to_owned()));
     row.industry = Set(profile.industry.clone());
     row.size_band = Set(profile.size.map(|s| s.as_str().to_owned()));
     row.hq_city = Set(hq.and_then(|l| l.city().map(str::to_owned)));

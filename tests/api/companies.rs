@@ -228,3 +228,37 @@ async fn viewers_read_drafts_but_only_recruiters_and_up_change_postings() {
     assert_eq!(error_code(&app.transition(&viewer, "publishPosting", &draft).await), Some("FORBIDDEN"));
     app.publish(&recruiter, &draft).await;
 }
+
+#[tokio::test]
+async fn a_company_logo_is_an_https_image_url_and_reaches_job_boards_through_json_ld() {
+    let app = spawn_app().await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Logo Works").await;
+    let set = "mutation($i: UpdateCompanyInput!) { updateCompany(input: $i) { company { logoUrl website } } }";
+
+    let plain = app
+        .graphql(set, json!({ "i": { "id": company, "logoUrl": "http://logo.example/a.png" } }), Some(&owner.access))
+        .await;
+    assert_eq!(error_code(&plain), Some("BAD_USER_INPUT"));
+    assert_eq!(error_fields(&plain), ["input.logoUrl"]);
+    assert!(plain["errors"][0]["message"].as_str().unwrap().contains("https://"), "{plain}");
+
+    let logo = "https://logo.example/a.png";
+    let data = app.ok(set, json!({ "i": { "id": company, "logoUrl": logo } }), Some(&owner.access)).await;
+    assert_eq!(data["updateCompany"]["company"]["logoUrl"], logo);
+    let id = app.create_posting(&owner, complete_posting(&company, "Logo Engineer")).await;
+    app.publish(&owner, &id).await;
+    let read = "query($id: ID!) { posting(id: $id) { jsonLd company { logoUrl } } }";
+    let seen = app.ok(read, json!({ "id": id }), None).await;
+    assert_eq!(seen["posting"]["company"]["logoUrl"], logo);
+    assert_eq!(seen["posting"]["jsonLd"]["hiringOrganization"]["logo"], logo);
+
+    // Omitted, the logo stays; null clears it, and the JSON-LD drops it with the next read.
+    let data =
+        app.ok(set, json!({ "i": { "id": company, "website": "https://logo.example" } }), Some(&owner.access)).await;
+    assert_eq!(data["updateCompany"]["company"]["logoUrl"], logo);
+    app.ok(set, json!({ "i": { "id": company, "logoUrl": null } }), Some(&owner.access)).await;
+    let seen = app.ok(read, json!({ "id": id }), None).await;
+    assert_eq!(seen["posting"]["company"]["logoUrl"], serde_json::Value::Null);
+    assert!(seen["posting"]["jsonLd"]["hiringOrganization"].get("logo").is_none(), "{seen}");
+}

@@ -95,6 +95,9 @@ async fn every_published_demo_posting_is_a_valid_job_posting_for_google_for_jobs
     assert!(docs.iter().any(|(_, d)| d["jobLocation"].is_array()));
     assert!(docs.iter().any(|(_, d)| d["jobLocationType"] == "TELECOMMUTE"));
     assert!(docs.iter().any(|(_, d)| d["baseSalary"].is_object()));
+    let mut organizations = docs.iter().map(|(_, d)| &d["hiringOrganization"]);
+    assert!(organizations.clone().all(|o| o["logo"].as_str().is_some_and(|l| l.starts_with("https://"))));
+    assert!(organizations.all(|o| o["sameAs"].is_string()), "every demo company has a website");
     validate(&docs);
 }
 

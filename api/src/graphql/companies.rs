@@ -40,6 +40,12 @@ impl Company {
     async fn website(&self) -> Option<&str> {
         self.0.profile.website.as_ref().map(|w| w.as_str())
     }
+
+    /// An https image URL job boards show beside the company's postings (`logo` in a posting's
+    /// JSON-LD).
+    async fn logo_url(&self) -> Option<&str> {
+        self.0.profile.logo.as_ref().map(|w| w.as_str())
+    }
     async fn industry(&self) -> Option<&str> {
         self.0.profile.industry.as_deref()
     }
@@ -164,6 +170,8 @@ pub struct CreateCompanyInput {
     name: String,
     description: Option<String>,
     website: Option<String>,
+    /// An https image URL: square, at least 112×112 pixels, as job boards ask.
+    logo_url: Option<String>,
     industry: Option<String>,
     size: Option<CompanySize>,
     headquarters: Option<LocationInput>,
@@ -176,6 +184,7 @@ pub struct UpdateCompanyInput {
     name: Option<String>,
     description: MaybeUndefined<String>,
     website: MaybeUndefined<String>,
+    logo_url: MaybeUndefined<String>,
     industry: MaybeUndefined<String>,
     size: MaybeUndefined<CompanySize>,
     headquarters: MaybeUndefined<LocationInput>,
@@ -280,6 +289,7 @@ impl CompanyMutation {
             name: input.name,
             description: input.description,
             website: input.website,
+            logo_url: input.logo_url,
             industry: input.industry,
             size: input.size.map(Into::into),
             headquarters: input.headquarters.map(Into::into),
@@ -295,6 +305,7 @@ impl CompanyMutation {
             name: input.name,
             description: patch(input.description, |v| v),
             website: patch(input.website, |v| v),
+            logo_url: patch(input.logo_url, |v| v),
             industry: patch(input.industry, |v| v),
             size: patch(input.size, Into::into),
             headquarters: patch(input.headquarters, Into::into),

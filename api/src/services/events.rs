@@ -122,6 +122,7 @@ fn company(c: &Company) -> Value {
         "name": p.name,
         "description": p.description,
         "website": p.website.as_ref().map(|w| w.as_str()),
+        "logoUrl": p.logo.as_ref().map(|w| w.as_str()),
         "industry": p.industry,
         "size": p.size.map(|s| s.as_str()),
         "headquarters": p.headquarters.as_ref().map(location),

@@ -11,6 +11,7 @@ pub struct Model {
     pub name: String,
     pub description: Option<String>,
     pub website: Option<String>,
+    pub logo_url: Option<String>,
     pub industry: Option<String>,
     pub size_band: Option<String>,
     pub hq_city: Option<String>,
