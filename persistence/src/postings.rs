@@ -585,30 +585,88 @@ pub struct FeedHit {
 const SEARCH_IDS: &str = "posting_search_ids";
 const FTS: &str = "posting_fts";
 
-/// The Postgres tsquery of a text query: terms AND-ed, each term's spellings OR-ed; its values
-/// are numbered `$1…` within the expression.
-fn pg_tsquery(text: &TextQuery) -> (String, Vec<sea_orm::Value>) {
-    let mut values = Vec::new();
-    let groups: Vec<String> = text
-        .terms
-        .iter()
-        .map(|term| {
-            let alternatives: Vec<String> = term
-                .spellings
-                .iter()
-                .map(|s| {
-                    values.push(sea_orm::Value::from(s.clone()));
-                    format!("plainto_tsquery('english', ${})", values.len())
-                })
-                .collect();
-            format!("({})", alternatives.join(" || "))
-        })
-        .collect();
-    (groups.join(" && "), values)
+/// How the words of a query combine into a match: a search takes every posting that shares a
+/// term with the query and ranks them; a live alert fires only for postings with every term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Words {
+    Any,
+    All,
 }
 
-/// The FTS5 query of a text query: each spelling a quoted string, so no word is read as syntax.
-fn fts5_query(text: &TextQuery) -> String {
+/// A term's tsquery: its spellings OR-ed, each through the English stemmer; values numbered on
+/// from `values`.
+fn pg_term(term: &hiregraph_domain::search::Term, values: &mut Vec<sea_orm::Value>) -> String {
+    let alternatives: Vec<String> = term
+        .spellings
+        .iter()
+        .map(|s| {
+            values.push(sea_orm::Value::from(s.clone()));
+            format!("plainto_tsquery('english', ${})", values.len())
+        })
+        .collect();
+    format!("({})", alternatives.join(" || "))
+}
+
+/// The Postgres tsquery of a text query: the terms OR-ed (`Any`) or AND-ed (`All`); its values
+/// are numbered `$1…` within the expression.
+fn pg_tsquery(text: &TextQuery, words: Words) -> (String, Vec<sea_orm::Value>) {
+    let mut values = Vec::new();
+    let groups: Vec<String> = text.terms.iter().map(|term| pg_term(term, &mut values)).collect();
+    let joiner = if words == Words::All { " && " } else { " || " };
+    (groups.join(joiner), values)
+}
+
+/// Postgres: a one-row table `idf` with each term's inverse document frequency (`i1`, `i2`…),
+/// BM25's `ln(1 + (N - df + 0.5) / (df + 0.5))` over all postings, joined once so every use of
+/// the score reads it. `df` is an index count; `N` the planner's row estimate, counted exactly
+/// while the table is small (an estimate of a table never analysed is no estimate).
+fn pg_idf(text: &TextQuery) -> sea_orm::sea_query::SelectStatement {
+    let mut select = Query::select();
+    for (i, term) in text.terms.iter().enumerate() {
+        let mut values = Vec::new();
+        let q = pg_term(term, &mut values);
+        let idf = format!(
+            "(SELECT ln(1 + (greatest(n.c, d.c) - d.c + 0.5) / (d.c + 0.5)) \
+             FROM (SELECT count(*)::float8 AS c FROM postings WHERE search_vector @@ {q}) d, \
+             (SELECT CASE WHEN reltuples >= 1000 THEN reltuples::float8 \
+                ELSE (SELECT count(*)::float8 FROM postings) END AS c \
+              FROM pg_class WHERE oid = 'postings'::regclass) n)"
+        );
+        select.expr_as(Expr::cust_with_values(idf, values), Alias::new(format!("i{}", i + 1)));
+    }
+    select
+}
+
+/// Postgres' score of a posting for a text query, BM25-shaped: for each term it contains, the
+/// term's IDF times one plus its field-weighted frequency (`ts_rank` with title and skills 1.0,
+/// company 0.4, summary 0.2, description 0.1, which saturates); doubled when it contains every
+/// term, and half again when its title and skills alone do. Needs `pg_idf` joined as `idf`.
+fn pg_score(text: &TextQuery) -> (String, Vec<sea_orm::Value>) {
+    let mut values = Vec::new();
+    let terms: Vec<String> = text.terms.iter().map(|term| pg_term(term, &mut values)).collect();
+    let all = terms.join(" && ");
+    let sum: Vec<String> = terms
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            format!(
+                "CASE WHEN postings.search_vector @@ {q} THEN idf.i{n} * \
+                 (1 + ts_rank('{{0.1, 0.2, 0.4, 1.0}}', postings.search_vector, {q})) ELSE 0 END",
+                n = i + 1
+            )
+        })
+        .collect();
+    let score = format!(
+        "(({sum}) * (CASE WHEN postings.search_vector @@ ({all}) THEN 2 ELSE 1 END) \
+         * (CASE WHEN ts_filter(postings.search_vector, '{{a}}') @@ ({all}) THEN 1.5 ELSE 1 END))::float8",
+        sum = sum.join(" + ")
+    );
+    (score, values)
+}
+
+/// The FTS5 query of a text query: each spelling a quoted string, so no word is read as syntax;
+/// the terms OR-ed or AND-ed.
+fn fts5_query(text: &TextQuery, words: Words) -> String {
     let groups: Vec<String> = text
         .terms
         .iter()
@@ -618,11 +676,27 @@ fn fts5_query(text: &TextQuery) -> String {
             format!("({})", alternatives.join(" OR "))
         })
         .collect();
-    groups.join(" AND ")
+    groups.join(if words == Words::All { " AND " } else { " OR " })
+}
+
+/// SQLite's score of a posting for a text query: FTS5's BM25 over the terms it contains (column
+/// weights title 10, skills 8, company 4, summary 2, description 1), doubled when it contains
+/// every term, and half again when its title and skills alone do, as on Postgres.
+fn fts5_score(text: &TextQuery) -> Expr {
+    let all = fts5_query(text, Words::All);
+    let titled = format!("{{title skills}} : ({all})");
+    Expr::cust_with_values(
+        format!(
+            "((-{FTS}.rank) \
+             * (CASE WHEN {FTS}.rowid IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH ?) THEN 2 ELSE 1 END) \
+             * (CASE WHEN {FTS}.rowid IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH ?) THEN 1.5 ELSE 1 END))"
+        ),
+        [all, titled],
+    )
 }
 
 /// The ids of postings whose search text matches (SQLite), as a subquery.
-fn fts5_matches(text: &TextQuery) -> sea_orm::sea_query::SelectStatement {
+fn fts5_matches(text: &TextQuery, words: Words) -> sea_orm::sea_query::SelectStatement {
     Query::select()
         .column((Alias::new(SEARCH_IDS), Alias::new("posting_id")))
         .from(Alias::new(SEARCH_IDS))
@@ -631,7 +705,7 @@ fn fts5_matches(text: &TextQuery) -> sea_orm::sea_query::SelectStatement {
             Alias::new(FTS),
             Expr::col((Alias::new(FTS), Alias::new("rowid"))).equals((Alias::new(SEARCH_IDS), Alias::new("id"))),
         )
-        .and_where(Expr::cust_with_values(format!("{FTS} MATCH ?"), [fts5_query(text)]))
+        .and_where(Expr::cust_with_values(format!("{FTS} MATCH ?"), [fts5_query(text, words)]))
         .to_owned()
 }
 
@@ -682,17 +756,22 @@ fn filtered(filter: &FeedFilter, now: DateTime<Utc>) -> Select<postings::Entity>
 }
 
 /// The feed's postings matching `filter`, the text search included.
-fn feed_select(filter: &FeedFilter, now: DateTime<Utc>, backend: DatabaseBackend) -> Select<postings::Entity> {
+fn feed_select(
+    filter: &FeedFilter,
+    words: Words,
+    now: DateTime<Utc>,
+    backend: DatabaseBackend,
+) -> Select<postings::Entity> {
     let select = filtered(filter, now);
     if filter.text.is_empty() {
         return select;
     }
     match backend {
         DatabaseBackend::Postgres => {
-            let (tsquery, values) = pg_tsquery(&filter.text);
+            let (tsquery, values) = pg_tsquery(&filter.text, words);
             select.filter(Expr::cust_with_values(format!("postings.search_vector @@ ({tsquery})"), values))
         }
-        _ => select.filter(postings::Column::Id.in_subquery(fts5_matches(&filter.text))),
+        _ => select.filter(postings::Column::Id.in_subquery(fts5_matches(&filter.text, words))),
     }
 }
 
@@ -719,13 +798,15 @@ pub async fn feed(
     let order = if order == FeedOrder::Relevance && !searching { FeedOrder::Newest } else { order };
     let mut select = filtered(filter, now).into_query();
     join_companies(&mut select);
-    // The score: raw BM25 (negated: FTS5 ranks best lowest) or Postgres' cover density.
+    // Every posting sharing a term with the query is a candidate; the score ranks them.
     let score = if !searching {
         None
     } else if backend == DatabaseBackend::Postgres {
-        let (tsquery, values) = pg_tsquery(&filter.text);
-        select.and_where(Expr::cust_with_values(format!("postings.search_vector @@ ({tsquery})"), values.clone()));
-        Some(Expr::cust_with_values(format!("ts_rank_cd(postings.search_vector, {tsquery})::float8"), values))
+        let (tsquery, values) = pg_tsquery(&filter.text, Words::Any);
+        select.and_where(Expr::cust_with_values(format!("postings.search_vector @@ ({tsquery})"), values));
+        select.join_subquery(JoinType::InnerJoin, pg_idf(&filter.text), Alias::new("idf"), Expr::cust("TRUE"));
+        let (score, values) = pg_score(&filter.text);
+        Some(Expr::cust_with_values(score, values))
     } else {
         select
             .join(
@@ -739,8 +820,8 @@ pub async fn feed(
                 Alias::new(FTS),
                 Expr::col((Alias::new(FTS), Alias::new("rowid"))).equals((Alias::new(SEARCH_IDS), Alias::new("id"))),
             )
-            .and_where(Expr::cust_with_values(format!("{FTS} MATCH ?"), [fts5_query(&filter.text)]));
-        Some(Expr::cust(format!("(-{FTS}.rank)")))
+            .and_where(Expr::cust_with_values(format!("{FTS} MATCH ?"), [fts5_query(&filter.text, Words::Any)]));
+        Some(fts5_score(&filter.text))
     };
     let (sort, ascending) = match order {
         FeedOrder::Newest => (Expr::col((postings::Entity, postings::Column::PublishedAt)), false),
@@ -790,7 +871,16 @@ pub async fn feed_count(
     now: DateTime<Utc>,
     conn: &impl ConnectionTrait,
 ) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
-    let row: Option<(i64, Option<DateTime<Utc>>)> = feed_select(filter, now, conn.get_database_backend())
+    count_matching(filter, Words::Any, now, conn).await
+}
+
+async fn count_matching(
+    filter: &FeedFilter,
+    words: Words,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
+    let row: Option<(i64, Option<DateTime<Utc>>)> = feed_select(filter, words, now, conn.get_database_backend())
         .select_only()
         .column_as(postings::Column::Id.count(), "n")
         .column_as(postings::Column::ExpiresAt.min(), "next")
@@ -801,8 +891,9 @@ pub async fn feed_count(
     Ok((u64::try_from(n).unwrap_or(0), next))
 }
 
-/// Whether a posting is in the feed under `filter` now (words, filters, published, unexpired): the
-/// feed's own query restricted to it, so a live alert matches exactly as a search would.
+/// Whether a posting is in the feed under `filter` now (filters, published, unexpired) and has
+/// every word of its query: the feed's own query restricted to it, so a live alert fires for what
+/// a search ranks in its top tier, not for every posting that shares one word.
 pub async fn in_feed(
     filter: &FeedFilter,
     id: PostingId,
@@ -810,7 +901,7 @@ pub async fn in_feed(
     conn: &impl ConnectionTrait,
 ) -> Result<bool, StoreError> {
     let only = FeedFilter { ids: vec![id], ..filter.clone() };
-    Ok(feed_count(&only, now, conn).await?.0 > 0)
+    Ok(count_matching(&only, Words::All, now, conn).await?.0 > 0)
 }
 
 /// Counts of the feed's postings per value of each facet, for the current filter: what a filter
@@ -833,7 +924,7 @@ pub async fn feed_facets(
 ) -> Result<(Facets, Option<DateTime<Utc>>), StoreError> {
     use postings::Column as C;
     let backend = conn.get_database_backend();
-    let hits = feed_select(filter, now, backend)
+    let hits = feed_select(filter, Words::Any, now, backend)
         .select_only()
         .columns([C::Id, C::Workplace, C::EmploymentType, C::Seniority, C::ExpiresAt])
         .into_query();

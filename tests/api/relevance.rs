@@ -321,10 +321,12 @@ const QUERIES: &[(&str, &[&str])] = &[
 
 /// The mean precision@5 must stay at or above this. Precision@5 of a query is the share of its
 /// expected postings found in the top five (out of at most five). First measured: 0.944 on SQLite
-/// and on Postgres (27 queries, three at 0.50: every search word must be found, so "react
-/// frontend" misses the full-stack posting that never says "frontend"). The floor leaves room for
-/// one more such miss, not for a real drop.
-const FLOOR: f64 = 0.92;
+/// and on Postgres when every search word had to be found ("react frontend" missed the
+/// full-stack posting that never says "frontend"). With ranked retrieval (every posting sharing a
+/// term is a candidate, those with every term first): 0.981 on both backends, 27 queries, one at
+/// 0.50 ("infrastructure engineers": one posting says neither word in its title). The floor leaves
+/// room for one more such miss, not for a real drop.
+const FLOOR: f64 = 0.96;
 
 #[tokio::test]
 async fn precision_at_5_stays_above_the_floor() {
