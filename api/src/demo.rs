@@ -433,11 +433,12 @@ pub async fn load_if_empty(db: &Database) -> AppResult<bool> {
     // One hash for every demo account: they share the documented password anyway.
     let hash = password::hash(DEMO_PASSWORD.to_owned()).await?;
     let start = now();
-    let txn = db.write().await.map_err(AppError::internal)?;
+    let write = db.write().await.map_err(AppError::internal)?;
+    let txn = write.conn();
     let user = |email: &str| Email::parse(email).map_err(err);
     let admin = UserId::generate();
-    users::insert(admin, &user("admin@hiregraph.example")?, &hash, PlatformRole::Admin, start, &txn).await?;
-    users::insert(UserId::generate(), &user("candidate@hiregraph.example")?, &hash, PlatformRole::Member, start, &txn)
+    users::insert(admin, &user("admin@hiregraph.example")?, &hash, PlatformRole::Admin, start, txn).await?;
+    users::insert(UserId::generate(), &user("candidate@hiregraph.example")?, &hash, PlatformRole::Member, start, txn)
         .await?;
     let mut company_ids = Vec::new();
     let mut recruiters = std::collections::HashMap::new();
@@ -452,15 +453,15 @@ pub async fn load_if_empty(db: &Database) -> AppResult<bool> {
             size: Some(c.size),
             headquarters: Some(Location::new(Some(c.city), c.region, c.country, false).map_err(err)?),
         };
-        companies::insert(id, &Slug::parse(c.slug).map_err(err)?, &profile, start, &txn).await?;
+        companies::insert(id, &Slug::parse(c.slug).map_err(err)?, &profile, start, txn).await?;
         if n % 2 == 0 {
-            companies::set_verified(id, true, start, &txn).await?;
+            companies::set_verified(id, true, start, txn).await?;
         }
         for role in [CompanyRole::Owner, CompanyRole::Recruiter, CompanyRole::Viewer] {
             let member = UserId::generate();
             let email = format!("{}@{}.example", role.as_str().to_lowercase(), c.slug);
-            users::insert(member, &user(&email)?, &hash, PlatformRole::Member, start, &txn).await?;
-            companies::insert_member(&Membership { company_id: id, user_id: member, role, created_at: start }, &txn)
+            users::insert(member, &user(&email)?, &hash, PlatformRole::Member, start, txn).await?;
+            companies::insert_member(&Membership { company_id: id, user_id: member, role, created_at: start }, txn)
                 .await?;
             if role == CompanyRole::Recruiter {
                 recruiters.insert(id, member);
@@ -501,9 +502,9 @@ pub async fn load_if_empty(db: &Database) -> AppResult<bool> {
         };
         all.push(insert(generated_posting(i, &COMPANIES[company])?, company_ids[company], status, 2 + i as i64 * 7));
     }
-    postings::insert_many(&all, &txn).await?;
-    let candidates = load_candidates(&all, &recruiters, &hash, start, &txn).await?;
-    txn.commit().await.map_err(AppError::internal)?;
+    postings::insert_many(&all, txn).await?;
+    let candidates = load_candidates(&all, &recruiters, &hash, start, txn).await?;
+    write.commit().await.map_err(AppError::internal)?;
     tracing::info!(
         companies = COMPANIES.len(),
         postings = all.len(),

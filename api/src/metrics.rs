@@ -284,11 +284,17 @@ fn render_http(out: &mut String, state: &AppState) {
             let _ = writeln!(out, "hiregraph_http_refused_total{{reason=\"{}\"}} {n}", label(reason));
         }
     }
-    let (open, idle) = state.db.pool_usage();
+    let pool = state.db.pool_usage();
     let _ = writeln!(out, "# HELP hiregraph_db_pool_connections Connections of the request pool, by state.");
     let _ = writeln!(out, "# TYPE hiregraph_db_pool_connections gauge");
-    let _ = writeln!(out, "hiregraph_db_pool_connections{{state=\"in_use\"}} {}", (open as usize).saturating_sub(idle));
-    let _ = writeln!(out, "hiregraph_db_pool_connections{{state=\"idle\"}} {idle}");
+    let _ = writeln!(out, "hiregraph_db_pool_connections{{state=\"in_use\"}} {}", pool.in_use);
+    let _ = writeln!(out, "hiregraph_db_pool_connections{{state=\"idle\"}} {}", pool.idle);
+    let _ = writeln!(
+        out,
+        "# HELP hiregraph_db_pool_waiting Statements and transactions waiting for a connection of the request pool."
+    );
+    let _ = writeln!(out, "# TYPE hiregraph_db_pool_waiting gauge");
+    let _ = writeln!(out, "hiregraph_db_pool_waiting {}", pool.waiting);
     let _ = writeln!(out, "# HELP hiregraph_db_pool_max_connections The request pool's bound.");
     let _ = writeln!(out, "# TYPE hiregraph_db_pool_max_connections gauge");
     let _ = writeln!(out, "hiregraph_db_pool_max_connections {}", state.settings.db_max_connections);

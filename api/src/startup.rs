@@ -239,7 +239,7 @@ async fn shutdown_signal() {
 }
 
 pub async fn migrate(db: &Database) -> Result<(), StartupError> {
-    Migrator::up(&db.conn, None).await.map_err(StartupError::Migrate)
+    Migrator::up(db.conn.sea_orm(), None).await.map_err(StartupError::Migrate)
 }
 
 /// The configured signing key, or one generated once and kept in the data folder.

@@ -97,7 +97,7 @@ async fn generate(flags: &HashMap<String, String>) -> Result<(), String> {
     if db.backend != hiregraph_persistence::Backend::Postgres {
         return Err("the generator fills Postgres; give a postgres:// URL".into());
     }
-    Migrator::up(&db.conn, None).await.map_err(|e| format!("migrations: {e}"))?;
+    Migrator::up(db.conn.sea_orm(), None).await.map_err(|e| format!("migrations: {e}"))?;
     let present = db
         .conn
         .query_one_raw(sea_orm_stmt("SELECT count(*)::bigint AS n FROM companies WHERE slug LIKE 'bench-co-%'"))

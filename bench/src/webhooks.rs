@@ -254,7 +254,10 @@ pub async fn report(flags: &HashMap<String, String>) -> Result<(), String> {
     let sql = format!("SELECT id::text FROM outbox WHERE company_id = '{uuid}' AND event_type = 'posting.created'");
     let rows = hiregraph_persistence::ConnectionTrait::query_all_raw(
         &db.conn,
-        hiregraph_persistence::Statement::from_string(db.conn.get_database_backend(), sql),
+        hiregraph_persistence::Statement::from_string(
+            hiregraph_persistence::ConnectionTrait::get_database_backend(&db.conn),
+            sql,
+        ),
     )
     .await
     .map_err(|e| e.to_string())?;

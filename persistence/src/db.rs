@@ -1,14 +1,14 @@
 //! Connecting to SQLite (embedded default) or Postgres, and applying migrations.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
+    QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 /// Which engine a connection speaks to.
@@ -48,7 +48,7 @@ impl Default for PoolSettings {
 /// The connection pool plus what it is connected to.
 #[derive(Debug, Clone)]
 pub struct Database {
-    pub conn: DatabaseConnection,
+    pub conn: Pool,
     pub backend: Backend,
     /// Every statement this pool ran, counted (for `/metrics` and the tests that pin query counts).
     pub stats: Arc<SqlStats>,
@@ -102,19 +102,144 @@ impl SqlStats {
     }
 }
 
+/// The pool's connections as `/metrics` reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Connections checked out: running a statement or holding a transaction.
+    pub in_use: usize,
+    pub idle: usize,
+    /// Statements and transactions waiting for a connection.
+    pub waiting: usize,
+}
+
+/// The connection pool, counting who holds or waits for one of its connections.
+///
+/// sqlx keeps its waiters private, so they are counted here: every statement run on the pool and
+/// every transaction (`Database::write`) is a holder from the moment it asks for a connection
+/// until it gives it back. Each holder either has a connection or waits for one, so the waiting
+/// are the holders less the connections in use. Transactions exist only through
+/// `Database::write`, which is why this type has no `TransactionTrait`.
+#[derive(Debug, Clone)]
+pub struct Pool {
+    inner: DatabaseConnection,
+    holders: Arc<AtomicUsize>,
+}
+
+/// One holder of the pool, counted while it lives.
+struct Held<'a>(&'a AtomicUsize);
+
+impl<'a> Held<'a> {
+    fn new(holders: &'a AtomicUsize) -> Self {
+        holders.fetch_add(1, Ordering::Relaxed);
+        Self(holders)
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Pool {
+    /// sea-orm's own connection, for the migrator (which only runs at start, before any request).
+    pub fn sea_orm(&self) -> &DatabaseConnection {
+        &self.inner
+    }
+
+    /// The backend, without `ConnectionTrait` in scope (as sea-orm's own connection offers it).
+    pub fn get_database_backend(&self) -> DbBackend {
+        self.inner.get_database_backend()
+    }
+
+    fn usage(&self) -> PoolUsage {
+        let (open, idle) = match self.inner.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = self.inner.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => {
+                let pool = self.inner.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        };
+        let in_use = (open as usize).saturating_sub(idle);
+        // A connection on its way back to the pool still counts as in use for a moment after its
+        // holder left; the difference is then negative and nobody waits.
+        let waiting = self.holders.load(Ordering::Relaxed).saturating_sub(in_use);
+        PoolUsage { in_use, idle, waiting }
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Pool {
+    fn get_database_backend(&self) -> DbBackend {
+        self.inner.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        let _held = Held::new(&self.holders);
+        self.inner.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        let _held = Held::new(&self.holders);
+        self.inner.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        let _held = Held::new(&self.holders);
+        self.inner.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let _held = Held::new(&self.holders);
+        self.inner.query_all_raw(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.inner.support_returning()
+    }
+}
+
+/// A holder that outlives a borrow: a transaction's.
+struct HeldOwned(Arc<AtomicUsize>);
+
+impl HeldOwned {
+    fn new(holders: &Arc<AtomicUsize>) -> Self {
+        holders.fetch_add(1, Ordering::Relaxed);
+        Self(holders.clone())
+    }
+}
+
+impl Drop for HeldOwned {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A transaction begun by `Database::write`, counted as a holder of the pool until it ends
+/// (committed, or rolled back as it drops).
+pub struct Transaction {
+    txn: DatabaseTransaction,
+    _held: HeldOwned,
+}
+
+impl Transaction {
+    /// The transaction, for repository calls.
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+}
+
 impl Database {
-    /// The pool's open connections and how many of them are idle.
-    pub fn pool_usage(&self) -> (u32, usize) {
-        match self.backend {
-            Backend::Postgres => {
-                let pool = self.conn.get_postgres_connection_pool();
-                (pool.size(), pool.num_idle())
-            }
-            Backend::Sqlite => {
-                let pool = self.conn.get_sqlite_connection_pool();
-                (pool.size(), pool.num_idle())
-            }
-        }
+    /// The pool's connections: in use, idle, and how many callers wait for one.
+    pub fn pool_usage(&self) -> PoolUsage {
+        self.conn.usage()
     }
 
     /// Connects with settings fit for the backend: SQLite gets WAL, a busy timeout and foreign keys
@@ -163,23 +288,28 @@ impl Database {
             DbBackend::Sqlite => Backend::Sqlite,
             other => return Err(DbErr::Custom(format!("unsupported database backend {other:?}"))),
         };
-        Ok(Self { conn, backend, stats })
+        Ok(Self { conn: Pool { inner: conn, holders: Arc::default() }, backend, stats })
     }
 
     /// Begins a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
     /// IMMEDIATE`), so concurrent writers queue on the busy timeout instead of failing when a
     /// read inside the transaction (the search index's triggers read) would need upgrading.
-    pub async fn write(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.conn
+    pub async fn write(&self) -> Result<Transaction, DbErr> {
+        let held = HeldOwned::new(&self.conn.holders);
+        let txn = self
+            .conn
+            .inner
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..Default::default()
             })
-            .await
+            .await?;
+        Ok(Transaction { txn, _held: held })
     }
 
     /// Answers when the database does (for `/readyz`).
     pub async fn ping(&self) -> Result<(), DbErr> {
-        self.conn.ping().await
+        let _held = Held::new(&self.conn.holders);
+        self.conn.inner.ping().await
     }
 }

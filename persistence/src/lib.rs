@@ -24,7 +24,7 @@ pub mod users;
 pub mod webhooks;
 
 pub mod telemetry;
-pub use db::{Backend, Database, PoolSettings};
+pub use db::{Backend, Database, Pool, PoolSettings, PoolUsage, Transaction};
 
 /// A Redis client for `url`. `rediss://` is verified against `root_cert` (PEM) when given, else
 /// against the system's roots.

@@ -14,13 +14,13 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::cache::{Cache, CacheKey, Generation};
-use crate::db::Database;
+use crate::db::{Database, Transaction};
 use crate::entities::outbox;
 use crate::error::StoreError;
 
 /// One write use case: a transaction and the changes it made.
 pub struct UnitOfWork {
-    txn: DatabaseTransaction,
+    txn: Transaction,
     actor: Actor,
     changes: Vec<Change>,
 }
@@ -33,7 +33,7 @@ impl UnitOfWork {
 
     /// The transaction, for repository calls.
     pub fn conn(&self) -> &DatabaseTransaction {
-        &self.txn
+        self.txn.conn()
     }
 
     /// Records what the write changed, with the object as it is after the change.
@@ -56,7 +56,7 @@ impl UnitOfWork {
         if !pending.is_empty() {
             // Last statement before COMMIT: the head row stays locked only for the commit itself,
             // and the next writer takes its positions after this one is visible.
-            let last = take_positions(pending.len() as i64, &txn).await?;
+            let last = take_positions(pending.len() as i64, txn.conn()).await?;
             let first = last - pending.len() as i64 + 1;
             for (offset, (change, event_type)) in pending.into_iter().enumerate() {
                 events.push(Event {
@@ -71,7 +71,7 @@ impl UnitOfWork {
                     payload: payload(change).to_string(),
                 });
             }
-            insert(&events, &txn).await?;
+            insert(&events, txn.conn()).await?;
         }
         txn.commit().await?;
         invalidate(cache, &changes).await;

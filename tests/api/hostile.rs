@@ -286,7 +286,7 @@ async fn an_exhausted_pool_is_a_fast_503_with_retry_after_and_recovers_by_itself
     .await;
     app.ok(FEED, json!({}), None).await;
     // Someone holds the only connection.
-    let held = hiregraph_persistence::TransactionTrait::begin(&app.app.db.conn).await.unwrap();
+    let held = app.app.db.write().await.unwrap();
     let started = Instant::now();
     let response =
         app.client.post(format!("{}/graphql", app.address)).json(&json!({ "query": FEED })).send().await.unwrap();
@@ -301,6 +301,54 @@ async fn an_exhausted_pool_is_a_fast_503_with_retry_after_and_recovers_by_itself
     app.ok(FEED, json!({}), None).await;
 }
 
+/// `/metrics` tells how many wait for a connection of the request pool, not only how many are
+/// taken: an operator sees saturation before it turns into 503s.
+#[tokio::test]
+async fn requests_waiting_for_a_database_connection_show_in_the_pool_gauge() {
+    let app = spawn_app_with(&[
+        ("HIREGRAPH_DB_MAX_CONNECTIONS", "1"),
+        ("HIREGRAPH_DB_ACQUIRE_TIMEOUT_MS", "10000"),
+        ("HIREGRAPH_CACHE", "off"),
+    ])
+    .await;
+    let gauge = |text: &str, series: &str| -> u64 {
+        let line = text.lines().find(|l| l.starts_with(series)).unwrap_or_else(|| panic!("no {series}:\n{text}"));
+        line.rsplit_once(' ').unwrap().1.parse().unwrap()
+    };
+    let metrics =
+        || async { app.client.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap() };
+    app.ok(FEED, json!({}), None).await;
+    let idle = metrics().await;
+    assert_eq!(gauge(&idle, "hiregraph_db_pool_waiting "), 0, "{idle}");
+
+    // Someone holds the only connection; two requests queue behind it.
+    let held = app.app.db.write().await.unwrap();
+    let waiting: Vec<_> = (0..2)
+        .map(|_| {
+            let request = app.client.post(format!("{}/graphql", app.address)).json(&json!({ "query": FEED }));
+            tokio::spawn(async move { request.send().await.unwrap().status().as_u16() })
+        })
+        .collect();
+    let started = Instant::now();
+    let saturated = loop {
+        let text = metrics().await;
+        if gauge(&text, "hiregraph_db_pool_waiting ") == 2 {
+            break text;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "the two requests never showed as waiting:\n{text}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(gauge(&saturated, "hiregraph_db_pool_connections{state=\"in_use\"}"), 1, "{saturated}");
+    assert_eq!(gauge(&saturated, "hiregraph_db_pool_connections{state=\"idle\"}"), 0, "{saturated}");
+
+    drop(held);
+    for request in waiting {
+        assert_eq!(request.await.unwrap(), 200);
+    }
+    let after = metrics().await;
+    assert_eq!(gauge(&after, "hiregraph_db_pool_waiting "), 0, "{after}");
+}
+
 #[tokio::test]
 async fn a_request_over_its_time_limit_is_stopped_with_a_clear_code() {
     let app = spawn_app_with(&[
@@ -309,7 +357,7 @@ async fn a_request_over_its_time_limit_is_stopped_with_a_clear_code() {
         ("HIREGRAPH_CACHE", "off"),
     ])
     .await;
-    let held = hiregraph_persistence::TransactionTrait::begin(&app.app.db.conn).await.unwrap();
+    let held = app.app.db.write().await.unwrap();
     let (status, body) = app.post(FEED, json!({}), None).await;
     assert_eq!((status, error_code(&body)), (503, Some("TIMEOUT")), "{body}");
     drop(held);

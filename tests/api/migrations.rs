@@ -6,7 +6,7 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn migrations_run_up_down_and_up_again() {
     let app = spawn_app().await;
-    let conn = &app.app.db.conn;
+    let conn = app.app.db.conn.sea_orm();
     assert!(Migrator::get_pending_migrations(conn).await.unwrap().is_empty());
     Migrator::down(conn, None).await.unwrap();
     assert_eq!(Migrator::get_pending_migrations(conn).await.unwrap().len(), Migrator::migrations().len());
