@@ -5,6 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=target/pytools
+# Tests that need the tools run in parallel: one installs while the others wait, instead of each
+# deleting the folder another is installing into.
+mkdir -p target
+exec 9>target/pytools.lock
+flock 9
 if ! [ -x "$venv/bin/kubernetes-validate" ] || ! [ -x "$venv/bin/check-jsonschema" ] || ! [ -x "$venv/bin/hadolint" ]; then
   rm -rf "$venv"
   python3 -m venv "$venv" >&2

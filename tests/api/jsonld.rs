@@ -30,8 +30,16 @@ fn validator() -> Option<PathBuf> {
     }
 }
 
-/// Every document in `docs`, written to files, validated in one run of check-jsonschema.
-fn validate(docs: &[(String, Value)]) {
+/// Every document in `docs`, written to files, validated in one run of check-jsonschema. It runs
+/// off the test's runtime, which also runs the server: a first run installs the validator, and a
+/// server that stood still meanwhile would drop the test client's kept-alive connections.
+async fn validate(docs: Vec<(String, Value)>) {
+    if let Err(failed) = tokio::task::spawn_blocking(move || validate_now(&docs)).await {
+        std::panic::resume_unwind(failed.into_panic());
+    }
+}
+
+fn validate_now(docs: &[(String, Value)]) {
     let Some(bin) = validator() else { return };
     let dir = std::env::temp_dir().join(format!("hiregraph-jsonld-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -98,7 +106,7 @@ async fn every_published_demo_posting_is_a_valid_job_posting_for_google_for_jobs
     let mut organizations = docs.iter().map(|(_, d)| &d["hiringOrganization"]);
     assert!(organizations.clone().all(|o| o["logo"].as_str().is_some_and(|l| l.starts_with("https://"))));
     assert!(organizations.all(|o| o["sameAs"].is_string()), "every demo company has a website");
-    validate(&docs);
+    validate(docs).await;
 }
 
 #[tokio::test]
@@ -133,7 +141,7 @@ async fn markdown_becomes_html_raw_html_is_escaped_and_only_published_postings_a
     assert!(served.get("jobLocationType").is_none(), "a hybrid job has an office");
     assert_eq!(served["baseSalary"]["value"]["unitText"], "YEAR");
     assert_eq!(served["experienceRequirements"]["monthsOfExperience"], 60);
-    validate(&[(slug.clone(), served)]);
+    validate(vec![(slug.clone(), served)]).await;
 
     let closed = app.transition(&owner, "closePosting", &id).await;
     assert_eq!(closed["data"]["closePosting"]["posting"]["status"], "CLOSED", "{closed}");
