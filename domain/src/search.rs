@@ -5,7 +5,7 @@
 //! left to the database's English stemmer.
 
 use crate::error::FieldError;
-use crate::skills::{VOCABULARY, equivalent_keys};
+use crate::skills::{equivalent_keys, vocabulary};
 
 /// The longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -121,9 +121,12 @@ fn correction(word: &str) -> Option<&'static str> {
     if word.chars().count() < 4 || !word.chars().all(char::is_alphabetic) {
         return None;
     }
-    let known = VOCABULARY
+    // Skill spellings of five letters or more: shorter ones ("bash", "dart") sit one edit away
+    // from too many ordinary words.
+    let known = vocabulary()
         .iter()
-        .flat_map(|(name, aliases)| aliases.iter().copied().chain(std::iter::once(*name)))
+        .flat_map(|skill| skill.aliases.iter().map(|a| a.text.as_str()).chain(std::iter::once(skill.name)))
+        .filter(|w| w.chars().count() >= 5)
         .chain(COMMON_WORDS.split_whitespace())
         .filter(|w| w.chars().count() >= 4 && w.chars().all(char::is_alphabetic));
     let limit = if word.chars().count() >= 8 { 2 } else { 1 };
@@ -178,21 +181,24 @@ mod tests {
         assert_eq!(spellings("the senior engineer over $180k, 5+ years"), [["senior"], ["engineer"], ["years"]]);
         assert!(parse_query("the and of").unwrap_or_default().is_empty());
         assert!(parse_query("  ").unwrap_or_default().is_empty());
-        assert_eq!(spellings("Rust rust RUST jobs"), [["rust"]]);
+        assert_eq!(spellings("Rust rust RUST jobs"), [["rust", "rustlang"]]);
     }
 
     #[test]
     fn skill_words_stand_for_their_aliases() {
-        assert_eq!(spellings("k8s"), [["k8s", "kubernetes"]]);
-        assert_eq!(spellings("Postgres"), [["postgres", "postgresql"]]);
+        assert_eq!(spellings("k8s"), [["k8s", "kubernetes", "kubectl"]]);
+        assert_eq!(spellings("Postgres"), [["postgres", "postgresql", "psql"]]);
         assert_eq!(spellings("golang"), [["golang", "go"]]);
-        assert_eq!(spellings("node.js c++"), [vec!["node.js", "nodejs"], vec!["c++"]]);
+        assert_eq!(
+            spellings("node.js c++"),
+            [vec!["node.js", "nodejs", "node"], vec!["c++", "cpp", "c++11", "c++14", "c++17", "c++20"]]
+        );
     }
 
     #[test]
     fn likely_typos_also_search_for_the_known_word() {
-        assert_eq!(spellings("kubernetse"), [["kubernetse", "kubernetes", "k8s"]]);
-        assert_eq!(spellings("pyhton"), [["pyhton", "python"]]);
+        assert_eq!(spellings("kubernetse"), [["kubernetse", "kubernetes", "k8s", "kubectl"]]);
+        assert_eq!(spellings("pyhton"), [["pyhton", "python", "python3"]]);
         assert_eq!(spellings("enginer"), [["enginer", "engineer"]]);
         // Known and short words stay as they are.
         assert_eq!(spellings("engineer"), [["engineer"]]);
