@@ -307,6 +307,16 @@ fn render_http(out: &mut String, state: &AppState) {
             let _ = writeln!(out, "hiregraph_redis_up{{client=\"{client}\"}} {}", u8::from(healthy));
         }
     }
+    let _ = writeln!(
+        out,
+        "# HELP hiregraph_redis_breaker_open Whether a client's Redis breaker is open: calls skip Redis for a cool-down (absent without Redis)."
+    );
+    let _ = writeln!(out, "# TYPE hiregraph_redis_breaker_open gauge");
+    for (client, open) in [("cache", state.cache.breaker_open()), ("rate_limiter", state.limiter.breaker_open())] {
+        if let Some(open) = open {
+            let _ = writeln!(out, "hiregraph_redis_breaker_open{{client=\"{client}\"}} {}", u8::from(open));
+        }
+    }
     let _ = writeln!(out, "# HELP hiregraph_build_info The running build.");
     let _ = writeln!(out, "# TYPE hiregraph_build_info gauge");
     let _ = writeln!(out, "hiregraph_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));

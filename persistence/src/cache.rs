@@ -310,6 +310,15 @@ impl Cache {
         }
     }
 
+    /// Whether the Redis breaker is open now, so calls go straight to the database (`None`
+    /// without Redis).
+    pub fn breaker_open(&self) -> Option<bool> {
+        match &self.store {
+            Store::Redis(r) => Some(!r.breaker.allows()),
+            _ => None,
+        }
+    }
+
     /// How often the Redis breaker opened (0 without Redis).
     pub fn breaker_openings(&self) -> u64 {
         match &self.store {

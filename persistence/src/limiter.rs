@@ -383,6 +383,11 @@ impl Limiter {
         self.redis.as_ref().map_or(0, |(_, breaker)| breaker.openings.load(Ordering::Relaxed))
     }
 
+    /// Whether the Redis breaker is open now, so limits are decided locally (`None` without Redis).
+    pub fn breaker_open(&self) -> Option<bool> {
+        self.redis.as_ref().map(|(_, breaker)| !breaker.allows())
+    }
+
     /// Whether the shared store answers (`None` without Redis).
     pub fn shared_healthy(&self) -> Option<bool> {
         self.redis.as_ref().map(|(_, breaker)| breaker.healthy())

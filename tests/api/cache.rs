@@ -152,6 +152,8 @@ async fn reads_and_writes_go_on_while_redis_dies_pauses_and_returns() {
     let before = hits();
     app.ok(read, vars.clone(), None).await;
     assert!(hits() > before, "Redis serves reads while it is up");
+    let metrics = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("hiregraph_redis_breaker_open{client=\"cache\"} 0\n"), "{metrics}");
 
     // Killed: every request still answers, quickly, from the database; writes still commit.
     redis.kill();
@@ -173,6 +175,18 @@ async fn reads_and_writes_go_on_while_redis_dies_pauses_and_returns() {
     let metrics = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
     let opened = metrics.lines().find(|l| l.starts_with("hiregraph_redis_breaker_openings_total{client=\"cache\"}"));
     assert!(opened.is_some_and(|l| !l.ends_with(" 0")), "the breaker's openings are counted: {opened:?}");
+    // The breaker's state is shown too: open, unless its cool-down just ended, in which case the
+    // next read tries Redis, fails and opens it again.
+    let mut open = false;
+    for _ in 0..3 {
+        let metrics = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
+        open = metrics.lines().any(|l| l == "hiregraph_redis_breaker_open{client=\"cache\"} 1");
+        if open {
+            break;
+        }
+        app.ok(read, vars.clone(), None).await;
+    }
+    assert!(open, "the cache's breaker shows as open while Redis is dead");
 
     // Back again: caching resumes (after the breaker's cool-down).
     assert!(redis.restart());
