@@ -156,6 +156,8 @@ pub struct Settings {
     pub event_retention: Duration,
     /// `false`: this process runs no background work (event relay, webhook delivery, pruning).
     pub run_worker: bool,
+    /// `false`: search matches words only; no semantic index is built or kept.
+    pub semantic_search: bool,
     /// How often an idle worker looks for new events and due deliveries.
     pub worker_poll: Duration,
     /// Webhooks may target loopback and private addresses, over plain http (tests, local work).
@@ -601,6 +603,7 @@ impl Settings {
                         .min(36_500),
             ),
             run_worker: boolean("HIREGRAPH_WORKER", true)?,
+            semantic_search: boolean("HIREGRAPH_SEMANTIC_SEARCH", true)?,
             worker_poll: Duration::from_millis(number(
                 "HIREGRAPH_WORKER_POLL_MS",
                 get("HIREGRAPH_WORKER_POLL_MS"),

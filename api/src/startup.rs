@@ -46,6 +46,7 @@ pub struct Application {
     state: Arc<AppState>,
     worker: Option<crate::worker::Worker>,
     _tail: AbortOnDrop,
+    _semantic: Option<AbortOnDrop>,
 }
 
 /// A background task that ends with its owner (a killed server's tail must not outlive it).
@@ -357,7 +358,11 @@ impl Application {
         .run();
         let worker = state.settings.run_worker.then(|| crate::worker::Worker::spawn(state.clone()));
         let tail = crate::services::live::spawn_tail(state.clone());
-        Ok(Self { port, server, state, worker, _tail: AbortOnDrop(tail) })
+        let semantic = state
+            .settings
+            .semantic_search
+            .then(|| AbortOnDrop(crate::services::semantic::spawn_refresher(state.clone())));
+        Ok(Self { port, server, state, worker, _tail: AbortOnDrop(tail), _semantic: semantic })
     }
 
     pub fn port(&self) -> u16 {

@@ -36,6 +36,10 @@ pub struct AppState {
     pub live: Arc<crate::services::live::Live>,
     /// Set on SIGTERM: `/readyz` answers 503 while requests are still served.
     pub draining: std::sync::atomic::AtomicBool,
+    /// This replica's semantic search index (`services::semantic`).
+    pub semantic: Arc<hiregraph_persistence::semantic::SemanticIndex>,
+    /// Woken when this process commits a posting change, so the index reads it at once.
+    pub search_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -54,6 +58,8 @@ impl AppState {
             relay_wake: Arc::new(tokio::sync::Notify::new()),
             live: Default::default(),
             draining: Default::default(),
+            semantic: Default::default(),
+            search_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 

@@ -12,6 +12,7 @@ mod codec;
 mod live;
 mod partners;
 mod peer;
+mod semantic;
 mod webhooks;
 
 const USAGE: &str = "usage:
@@ -19,6 +20,7 @@ const USAGE: &str = "usage:
   hiregraph-bench load --url http://127.0.0.1:8080 [--scenario by-id|feed|company|search|recommend|candidates] [--auth none|user|key] [--seconds N] [--concurrency N] [--label TEXT]
   hiregraph-bench upsert-batch --url URL [--rounds 20] [--size 100]
   hiregraph-bench codec --database-url URL [--postings 100] [--rounds 300]
+  hiregraph-bench semantic --database-url URL [--rounds 2000]
   hiregraph-bench peer-check --url HIREGRAPH --peer-url POSTGRAPHILE --database-url URL
   hiregraph-bench peer-load --url URL --server hiregraph|postgraphile --query by-id|first-20|first-100|company-counts|company-pipeline|typename
       --database-url URL [--server-pid PID] [--clock-ticks N] [--seconds N] [--concurrency N] [--label TEXT]
@@ -61,6 +63,7 @@ async fn main() -> std::process::ExitCode {
         "move-latency" => webhooks::move_latency(&flags).await,
         "subscribers" => live::subscribers(&flags).await,
         "upsert-batch" => partners::batch(&flags).await,
+        "semantic" => semantic::run(&flags).await,
         _ => Err(USAGE.to_owned()),
     };
     match result {

@@ -34,6 +34,7 @@ pub mod events;
 pub mod ids;
 pub mod import;
 pub mod matching;
+pub mod occupations;
 pub mod partners;
 pub mod postings;
 pub mod principal;

@@ -80,6 +80,13 @@ pub fn parse_query(raw: &str) -> Result<TextQuery, FieldError> {
                 }
             }
         }
+        // An abbreviation also finds its full form ("sre": "site reliability engineer"), as a
+        // phrase: both engines match a spelling of several words only with all of them.
+        if let Some(full) = crate::occupations::full_form(&word)
+            && !spellings.iter().any(|s| s == full)
+        {
+            spellings.push(full.to_owned());
+        }
         terms.push(Term { spellings });
     }
     if terms.len() > MAX_TERMS {

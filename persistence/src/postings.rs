@@ -21,6 +21,7 @@ use uuid::Uuid;
 use crate::entities::{companies, posting_benefits, posting_items, posting_locations, posting_skills, postings};
 use crate::error::StoreError;
 use crate::page::{Cursor, Keyset, Page, PageRequest, SortKey};
+use crate::semantic::Near;
 
 const RESPONSIBILITY: &str = "RESPONSIBILITY";
 const REQUIRED: &str = "REQUIRED";
@@ -709,6 +710,50 @@ fn fts5_matches(text: &TextQuery, words: Words) -> sea_orm::sea_query::SelectSta
         .to_owned()
 }
 
+/// SQLite: the search's candidates as a table `(pid, lex)`: the postings whose text matches a
+/// term, with their lexical score, and the postings near the query with 0.
+fn fts5_hits(text: &TextQuery, near: &[Near]) -> sea_orm::sea_query::SelectStatement {
+    let mut lexical = fts5_matches(text, Words::Any);
+    lexical.clear_selects();
+    lexical
+        .expr_as(Expr::col((Alias::new(SEARCH_IDS), Alias::new("posting_id"))), Alias::new("pid"))
+        .expr_as(fts5_score(text), Alias::new("lex"));
+    if !near.is_empty() {
+        let semantic = Query::select()
+            .expr(Expr::col((postings::Entity, postings::Column::Id)))
+            .expr(Expr::value(0.0))
+            .from(postings::Entity)
+            .and_where(Expr::col((postings::Entity, postings::Column::Id)).is_in(near.iter().map(|n| n.id.0)))
+            .to_owned();
+        lexical.union(sea_orm::sea_query::UnionType::All, semantic);
+    }
+    Query::select()
+        .column(Alias::new("pid"))
+        .expr_as(Expr::cust("max(lex)"), Alias::new("lex"))
+        .from_subquery(lexical, Alias::new("u"))
+        .group_by_col(Alias::new("pid"))
+        .to_owned()
+}
+
+/// The fused relevance, 0..1, of a lexical score `x` and a semantic closeness `c` (see `feed`).
+/// Both engines' BM25 can dip below 0 for a term in most postings; that counts as 0.
+fn fuse(x: Expr, closeness: Option<Expr>, backend: DatabaseBackend) -> Expr {
+    // sea-query's placeholders for other expressions: numbered on Postgres, in order on SQLite.
+    let (first, second, greatest) =
+        if backend == DatabaseBackend::Postgres { ("$1", "$2", "greatest") } else { ("?", "?", "max") };
+    let semantic = match closeness {
+        Some(c) => Expr::cust_with_exprs(format!("(1.0 - {SEMANTIC_WEIGHT:.3} * {first})"), [c]),
+        None => Expr::cust("1.0"),
+    };
+    Expr::cust_with_exprs(
+        format!("CAST((1.0 - {first} / (1.0 + {greatest}({second}, 0.0))) AS DOUBLE PRECISION)"),
+        [semantic, x],
+    )
+}
+
+/// How much a perfect semantic match counts against a perfect lexical one (which reaches 1).
+const SEMANTIC_WEIGHT: f64 = 0.7;
+
 /// The feed's postings matching `filter`, without the text search.
 fn filtered(filter: &FeedFilter, now: DateTime<Utc>) -> Select<postings::Entity> {
     use postings::Column as C;
@@ -755,10 +800,12 @@ fn filtered(filter: &FeedFilter, now: DateTime<Utc>) -> Select<postings::Entity>
     select
 }
 
-/// The feed's postings matching `filter`, the text search included.
+/// The feed's postings matching `filter`, the text search included: with `Words::Any`, the
+/// postings that share a term with the query or that the semantic index found near it.
 fn feed_select(
     filter: &FeedFilter,
     words: Words,
+    near: &[Near],
     now: DateTime<Utc>,
     backend: DatabaseBackend,
 ) -> Select<postings::Entity> {
@@ -766,13 +813,33 @@ fn feed_select(
     if filter.text.is_empty() {
         return select;
     }
-    match backend {
+    let lexical = match backend {
         DatabaseBackend::Postgres => {
             let (tsquery, values) = pg_tsquery(&filter.text, words);
-            select.filter(Expr::cust_with_values(format!("postings.search_vector @@ ({tsquery})"), values))
+            Expr::cust_with_values(format!("postings.search_vector @@ ({tsquery})"), values)
         }
-        _ => select.filter(postings::Column::Id.in_subquery(fts5_matches(&filter.text, words))),
+        _ => postings::Column::Id.in_subquery(fts5_matches(&filter.text, words)),
+    };
+    if near.is_empty() || words == Words::All {
+        return select.filter(lexical);
     }
+    select.filter(Condition::any().add(lexical).add(postings::Column::Id.is_in(near.iter().map(|n| n.id.0))))
+}
+
+/// How close the semantic index found each posting (0 for the others), as an SQL expression.
+/// Closeness values are the index's own numbers, written as literals; ids are bound.
+fn closeness(near: &[Near], backend: DatabaseBackend) -> Option<Expr> {
+    if near.is_empty() {
+        return None;
+    }
+    let mut values = Vec::with_capacity(near.len());
+    let mut arms = String::new();
+    for (i, n) in near.iter().enumerate() {
+        values.push(sea_orm::Value::from(n.id.0));
+        let placeholder = if backend == DatabaseBackend::Postgres { format!("${}", i + 1) } else { "?".to_owned() };
+        arms.push_str(&format!(" WHEN {placeholder} THEN {:.6}", n.closeness.clamp(0.0, 1.0)));
+    }
+    Some(Expr::cust_with_values(format!("(CASE postings.id{arms} ELSE 0.0 END)"), values))
 }
 
 /// A yearly amount from a posting's maximum salary, -1 without one: the `SALARY_HIGH` key.
@@ -788,6 +855,7 @@ fn yearly_salary() -> Expr {
 /// companies, in one statement. Ordered by `order` then id, by keyset.
 pub async fn feed(
     filter: &FeedFilter,
+    near: &[Near],
     order: FeedOrder,
     request: &PageRequest,
     now: DateTime<Utc>,
@@ -798,30 +866,35 @@ pub async fn feed(
     let order = if order == FeedOrder::Relevance && !searching { FeedOrder::Newest } else { order };
     let mut select = filtered(filter, now).into_query();
     join_companies(&mut select);
-    // Every posting sharing a term with the query is a candidate; the score ranks them.
+    // Every posting sharing a term with the query, or near it by meaning, is a candidate. The
+    // lexical score x (BM25-shaped, 0 without a shared term) and the semantic closeness c
+    // (0..1) fuse as 1 - (1 - W c) / (1 + x): x / (1 + x) alone without c, W c alone without x,
+    // more than either with both.
+    let near_closeness = closeness(near, backend);
     let score = if !searching {
         None
     } else if backend == DatabaseBackend::Postgres {
         let (tsquery, values) = pg_tsquery(&filter.text, Words::Any);
-        select.and_where(Expr::cust_with_values(format!("postings.search_vector @@ ({tsquery})"), values));
+        let lexical = Expr::cust_with_values(format!("postings.search_vector @@ ({tsquery})"), values);
+        match near {
+            [] => select.and_where(lexical),
+            _ => select.cond_where(
+                Condition::any()
+                    .add(lexical)
+                    .add(Expr::col((postings::Entity, postings::Column::Id)).is_in(near.iter().map(|n| n.id.0))),
+            ),
+        };
         select.join_subquery(JoinType::InnerJoin, pg_idf(&filter.text), Alias::new("idf"), Expr::cust("TRUE"));
         let (score, values) = pg_score(&filter.text);
-        Some(Expr::cust_with_values(score, values))
+        Some(fuse(Expr::cust_with_values(score, values), near_closeness, backend))
     } else {
-        select
-            .join(
-                JoinType::InnerJoin,
-                Alias::new(SEARCH_IDS),
-                Expr::col((Alias::new(SEARCH_IDS), Alias::new("posting_id")))
-                    .equals((postings::Entity, postings::Column::Id)),
-            )
-            .join(
-                JoinType::InnerJoin,
-                Alias::new(FTS),
-                Expr::col((Alias::new(FTS), Alias::new("rowid"))).equals((Alias::new(SEARCH_IDS), Alias::new("id"))),
-            )
-            .and_where(Expr::cust_with_values(format!("{FTS} MATCH ?"), [fts5_query(&filter.text, Words::Any)]));
-        Some(fts5_score(&filter.text))
+        select.join_subquery(
+            JoinType::InnerJoin,
+            fts5_hits(&filter.text, near),
+            Alias::new("hit"),
+            Expr::col((Alias::new("hit"), Alias::new("pid"))).equals((postings::Entity, postings::Column::Id)),
+        );
+        Some(fuse(Expr::col((Alias::new("hit"), Alias::new("lex"))), near_closeness, backend))
     };
     let (sort, ascending) = match order {
         FeedOrder::Newest => (Expr::col((postings::Entity, postings::Column::PublishedAt)), false),
@@ -854,8 +927,7 @@ pub async fn feed(
             FeedOrder::SalaryHigh => SortKey::Amount(row.try_get("", "sort_key")?),
         };
         let relevance = match score {
-            // Both engines' scores grow without bound; x / (1 + x) maps them onto 0..1.
-            Some(_) => Some(row.try_get::<f64>("", "score")?).map(|x| x.max(0.0) / (1.0 + x.max(0.0))),
+            Some(_) => Some(row.try_get::<f64>("", "score")?.clamp(0.0, 1.0)),
             None => None,
         };
         items.push((FeedHit { id: PostingId(posting), relevance }, Cursor { key, id: posting }));
@@ -868,19 +940,21 @@ pub async fn feed(
 /// moment a cached count goes stale), in one statement. Run only when a client asks.
 pub async fn feed_count(
     filter: &FeedFilter,
+    near: &[Near],
     now: DateTime<Utc>,
     conn: &impl ConnectionTrait,
 ) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
-    count_matching(filter, Words::Any, now, conn).await
+    count_matching(filter, Words::Any, near, now, conn).await
 }
 
 async fn count_matching(
     filter: &FeedFilter,
     words: Words,
+    near: &[Near],
     now: DateTime<Utc>,
     conn: &impl ConnectionTrait,
 ) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
-    let row: Option<(i64, Option<DateTime<Utc>>)> = feed_select(filter, words, now, conn.get_database_backend())
+    let row: Option<(i64, Option<DateTime<Utc>>)> = feed_select(filter, words, near, now, conn.get_database_backend())
         .select_only()
         .column_as(postings::Column::Id.count(), "n")
         .column_as(postings::Column::ExpiresAt.min(), "next")
@@ -901,7 +975,7 @@ pub async fn in_feed(
     conn: &impl ConnectionTrait,
 ) -> Result<bool, StoreError> {
     let only = FeedFilter { ids: vec![id], ..filter.clone() };
-    Ok(count_matching(&only, Words::All, now, conn).await?.0 > 0)
+    Ok(count_matching(&only, Words::All, &[], now, conn).await?.0 > 0)
 }
 
 /// Counts of the feed's postings per value of each facet, for the current filter: what a filter
@@ -919,12 +993,13 @@ pub struct Facets {
 /// postings are found once (a materialized CTE) and grouped five ways.
 pub async fn feed_facets(
     filter: &FeedFilter,
+    near: &[Near],
     now: DateTime<Utc>,
     conn: &impl ConnectionTrait,
 ) -> Result<(Facets, Option<DateTime<Utc>>), StoreError> {
     use postings::Column as C;
     let backend = conn.get_database_backend();
-    let hits = feed_select(filter, Words::Any, now, backend)
+    let hits = feed_select(filter, Words::Any, near, now, backend)
         .select_only()
         .columns([C::Id, C::Workplace, C::EmploymentType, C::Seniority, C::ExpiresAt])
         .into_query();
@@ -986,6 +1061,56 @@ pub async fn feed_facets(
     }
     facets.skills.truncate(20);
     Ok((facets, next))
+}
+
+/// What the semantic index embeds of a posting (`semantic::SemanticIndex::refresh`).
+#[derive(Debug, Clone)]
+pub struct SearchText {
+    pub id: Uuid,
+    pub updated_at: DateTime<Utc>,
+    /// Only published postings are searched; the others leave the index.
+    pub published: bool,
+    pub title: String,
+    pub summary: Option<String>,
+    pub skills: Vec<String>,
+}
+
+/// (id, updated_at, status, title, summary, children)
+type SearchTextRow = (Uuid, DateTime<Utc>, String, String, Option<String>, Option<String>);
+
+/// Postings changed after `after` (by `updated_at`, then id), oldest first, at most `limit`:
+/// one indexed statement. `None` reads from the start.
+pub async fn search_texts_after(
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u64,
+    conn: &impl ConnectionTrait,
+) -> Result<Vec<SearchText>, StoreError> {
+    use postings::Column as C;
+    let mut select = postings::Entity::find()
+        .select_only()
+        .columns([C::Id, C::UpdatedAt, C::Status, C::Title, C::Summary, C::Children])
+        .order_by_asc(C::UpdatedAt)
+        .order_by_asc(C::Id)
+        .limit(limit);
+    if let Some((at, id)) = after {
+        select = select.filter(Condition::any().add(C::UpdatedAt.gt(at)).add(C::UpdatedAt.eq(at).and(C::Id.gt(id))));
+    }
+    let rows: Vec<SearchTextRow> = select.into_tuple().all(conn).await?;
+    rows.into_iter()
+        .map(|(id, updated_at, status, title, summary, children)| {
+            let skills = match children.as_deref() {
+                Some(json) => serde_json::from_str::<Children>(json)
+                    .map_err(|e| StoreError::corrupt(format!("posting {id} children: {e}")))?
+                    .skills
+                    .into_iter()
+                    .map(|(_, name, _)| name)
+                    .collect(),
+                None => Vec::new(),
+            };
+            let published = status == PostingStatus::Published.as_str();
+            Ok(SearchText { id, updated_at, published, title, summary, skills })
+        })
+        .collect()
 }
 
 /// Which postings of one company a caller may list.

@@ -518,6 +518,18 @@ impl TestApp {
         .await
     }
 
+    /// Waits until this replica's semantic search index holds at least `n` postings (it reads
+    /// them off the request path, moments after each commit).
+    pub async fn wait_for_semantic_index(&self, n: usize) {
+        for _ in 0..400 {
+            if self.app.semantic.size().0 >= n {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the semantic index holds {:?}, not {n}", self.app.semantic.size());
+    }
+
     pub async fn publish(&self, token: &Session, id: &str) {
         let body = self.transition(token, "publishPosting", id).await;
         assert_eq!(body["data"]["publishPosting"]["posting"]["status"], "PUBLISHED", "{body}");

@@ -34,6 +34,7 @@ mod schema;
 mod search;
 mod submissions;
 mod subscriptions;
+mod titles;
 mod tls;
 mod upserts;
 mod webhooks;

@@ -1,9 +1,11 @@
 //! Full-text search of the public feed: what it finds, how it orders and pages, and that the
 //! database keeps the search text in step with every edit. Same tests on SQLite and Postgres.
+//! The word-matching tests turn semantic search off, so they see exactly what words find; the
+//! last tests turn it on and check what meaning adds.
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Session, TestApp, complete_posting, error_code, error_fields, spawn_app};
+use crate::helpers::{Session, TestApp, complete_posting, error_code, error_fields, spawn_app, spawn_app_with};
 
 const SEARCH: &str = "query($f: PostingFilter, $o: PostingOrder, $first: Int, $after: String) {
   postings(filter: $f, orderBy: $o, first: $first, after: $after) {
@@ -54,7 +56,11 @@ const SPECS: &[Spec] = &[
 ];
 
 async fn setup() -> (TestApp, Session, String, Vec<String>) {
-    let app = spawn_app().await;
+    setup_with(false).await
+}
+
+async fn setup_with(semantic: bool) -> (TestApp, Session, String, Vec<String>) {
+    let app = spawn_app_with(&[("HIREGRAPH_SEMANTIC_SEARCH", if semantic { "true" } else { "false" })]).await;
     let owner = app.register("owner").await;
     let company = app.create_company(&owner, "Zephyrine Logistics").await;
     let mut ids = Vec::new();
@@ -215,4 +221,39 @@ async fn a_bad_query_is_refused_with_the_field_named() {
     // Quotes and operators are words, not syntax.
     let data = app.ok(SEARCH, json!({ "f": { "query": "\"rust\" OR (NOT go) * : ^ -" } }), None).await;
     assert_eq!(data["postings"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn meaning_adds_related_postings_below_those_that_share_the_words() {
+    let (app, owner, company, _) = setup_with(true).await;
+    let mut input = complete_posting(&company, "Nanny");
+    input["summary"] = json!("Look after two children after school and in the holidays.");
+    input["description"] =
+        json!("A family in Berlin looks for a warm, reliable person to care for their two children.");
+    input["skills"] = json!([{ "name": "First aid", "required": true }]);
+    let nanny = app.create_posting(&owner, input).await;
+    app.publish(&owner, &nanny).await;
+    app.wait_for_semantic_index(SPECS.len() + 1).await;
+    // Words first: the two engineers share the word; whatever meaning adds ranks below them.
+    let data = app.ok(SEARCH, json!({ "f": { "query": "engineers" }, "first": 10 }), None).await;
+    let found = titles(&data);
+    let mut top = found[..2].to_vec();
+    top.sort();
+    assert_eq!(top, ["Frontend Engineer", "Site Reliability Engineer"], "{found:?}");
+    let scores: Vec<f64> =
+        data["postings"]["edges"].as_array().unwrap().iter().map(|e| e["relevance"].as_f64().unwrap()).collect();
+    assert!(scores[2..].iter().all(|s| *s < scores[1]), "related postings rank below: {scores:?}");
+    assert!(!found.contains(&"Nanny".to_owned()), "unrelated postings stay out: {found:?}");
+    assert_eq!(data["postings"]["totalCount"], found.len(), "totalCount counts the related ones too");
+    // No shared word at all: found by meaning alone.
+    let babysitter = app.ok(SEARCH, json!({ "f": { "query": "babysitter" } }), None).await;
+    assert_eq!(titles(&babysitter), ["Nanny"], "{babysitter}");
+    let relevance = babysitter["postings"]["edges"][0]["relevance"].as_f64().unwrap();
+    assert!(relevance > 0.0 && relevance < 0.7, "meaning alone scores below words: {relevance}");
+    // An abbreviation finds its full form by words and by meaning.
+    assert_eq!(search(&app, "sre").await[0], "Site Reliability Engineer");
+    // A closed posting leaves the semantic results as it leaves the others.
+    let closed = app.transition(&owner, "closePosting", &nanny).await;
+    assert_eq!(closed["data"]["closePosting"]["posting"]["status"], "CLOSED", "{closed}");
+    assert!(search(&app, "babysitter").await.is_empty());
 }

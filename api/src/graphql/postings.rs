@@ -271,8 +271,9 @@ fn facet_values(list: Vec<(String, u64)>) -> Vec<FacetValue> {
 /// What an edge of a posting list adds to its node.
 #[derive(SimpleObject)]
 pub struct PostingEdgeFields {
-    /// How well the posting matches the search words, from 0 to 1 (higher is better); comparable
-    /// within one result list only. Null when no words were searched for.
+    /// How well the posting matches the search, by its words and by meaning, from 0 to 1 (higher
+    /// is better; a posting found by meaning alone scores at most 0.7); comparable within one
+    /// result list only. Null when no words were searched for.
     relevance: Option<f64>,
 }
 
@@ -336,10 +337,12 @@ pub struct PostingFilter {
     min_salary: Option<MinSalaryInput>,
     /// Skill names, case-insensitive; each must be listed by the posting.
     skills: Option<Vec<String>>,
-    /// Words to find in the title, skills, company name, summary and description. Every word must
-    /// be found (in any form: "engineers" finds "engineer"); a skill's aliases count ("k8s" finds
-    /// Kubernetes), a likely typo also searches for the word it resembles, and stop words and bare
-    /// numbers are left out. At most 200 characters.
+    /// Words to find in the title, skills, company name, summary and description: a posting with
+    /// any of them (in any form: "engineers" finds "engineer") or close to them in meaning
+    /// ("babysitter" finds "Nanny") is found, those with every word first. A skill's aliases count
+    /// ("k8s" finds Kubernetes), so does a job title's abbreviation ("sre"), a likely typo also
+    /// searches for the word it resembles, and stop words and bare numbers are left out. At most 200
+    /// characters.
     query: Option<String>,
 }
 

@@ -70,6 +70,9 @@ impl Unit<'_> {
             self.state.metrics.events_written(events.len() as u64);
             self.state.relay_wake.notify_one();
         }
+        if events.iter().any(|e| e.event_type.as_str().starts_with("posting.")) {
+            self.state.search_wake.notify_one();
+        }
         Ok(events)
     }
 }

@@ -302,7 +302,11 @@ pub async fn feed(
     order: postings::FeedOrder,
     request: &PageRequest,
 ) -> AppResult<(Page<FeedHit>, WithCompanies)> {
-    feed_page(state, shape, postings::feed(filter, order, request, now(), &state.db.conn)).await
+    let read = async {
+        let near = crate::services::semantic::near(state, &filter.text);
+        postings::feed(filter, &near, order, request, now(), &state.db.conn).await
+    };
+    feed_page(state, shape, read).await
 }
 
 /// The feed's `totalCount`, cached until the next counted posting expires.
@@ -312,7 +316,10 @@ pub async fn feed_count(state: &AppState, filter: &postings::FeedFilter) -> AppR
         state,
         |g| CacheKey::FeedCount(g, shape),
         |(_, next): &(u64, Option<chrono::DateTime<chrono::Utc>>)| next.is_none_or(|at| at > now()),
-        || postings::feed_count(filter, now(), &state.db.conn),
+        || async {
+            let near = crate::services::semantic::near(state, &filter.text);
+            postings::feed_count(filter, &near, now(), &state.db.conn).await
+        },
     )
     .await?;
     Ok(count)
@@ -325,7 +332,10 @@ pub async fn feed_facets(state: &AppState, filter: &postings::FeedFilter) -> App
         state,
         |g| CacheKey::FeedFacets(g, shape),
         |(_, next): &(postings::Facets, Option<chrono::DateTime<chrono::Utc>>)| next.is_none_or(|at| at > now()),
-        || postings::feed_facets(filter, now(), &state.db.conn),
+        || async {
+            let near = crate::services::semantic::near(state, &filter.text);
+            postings::feed_facets(filter, &near, now(), &state.db.conn).await
+        },
     )
     .await?;
     Ok(facets)

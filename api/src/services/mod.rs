@@ -13,4 +13,5 @@ pub mod loading;
 pub mod matching;
 pub mod partners;
 pub mod postings;
+pub mod semantic;
 pub mod webhooks;

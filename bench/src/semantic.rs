@@ -1,0 +1,76 @@
+//! `hiregraph-bench semantic`: the semantic index as one replica builds and asks it, without the
+//! HTTP server around it: how long reading every posting takes, the memory its vectors hold, and
+//! the time to embed a query and to find its nearest postings.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use hiregraph_domain::search::parse_query;
+use hiregraph_persistence::Database;
+use hiregraph_persistence::embedding::embed;
+use hiregraph_persistence::semantic::SemanticIndex;
+
+const QUERIES: &[&str] = &[
+    "backend",
+    "frontend",
+    "data engineer",
+    "platform",
+    "mobile",
+    "security",
+    "ml engineer",
+    "site reliability",
+    "senior rust developer berlin",
+    "nanny",
+    "sre",
+    "registered nurse",
+];
+
+fn percentiles(mut micros: Vec<f64>) -> (f64, f64) {
+    micros.sort_by(f64::total_cmp);
+    let at = |p: f64| micros[((micros.len() as f64 * p) as usize).min(micros.len() - 1)];
+    (at(0.5), at(0.99))
+}
+
+pub async fn run(flags: &HashMap<String, String>) -> Result<(), String> {
+    let url = flags.get("database-url").ok_or("--database-url is required")?;
+    let rounds = crate::number(flags, "rounds", 2_000)? as usize;
+    let db = Database::connect(url, 2).await.map_err(|e| format!("cannot connect: {e}"))?;
+    let index = SemanticIndex::default();
+    let started = Instant::now();
+    let read = index.refresh(&db.conn).await.map_err(|e| e.to_string())?;
+    let build = started.elapsed();
+    let (postings, bytes) = index.size();
+    println!(
+        "| build | {read} postings read, {postings} published indexed in {:.0} ms; vectors {:.1} MiB |",
+        build.as_secs_f64() * 1000.0,
+        bytes as f64 / (1024.0 * 1024.0)
+    );
+    let started = Instant::now();
+    let again = index.refresh(&db.conn).await.map_err(|e| e.to_string())?;
+    println!(
+        "| refresh, nothing new | {again} rows re-read (the 30 s overlap) in {:.2} ms |",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    let parsed: Vec<_> =
+        QUERIES.iter().map(|q| parse_query(q).map_err(|e| format!("{q}: {e:?}"))).collect::<Result<_, _>>()?;
+    let (mut embedding, mut nearest, mut found) = (Vec::new(), Vec::new(), 0usize);
+    for n in 0..rounds {
+        let text = QUERIES[n % QUERIES.len()];
+        let started = Instant::now();
+        std::hint::black_box(embed(text));
+        embedding.push(started.elapsed().as_secs_f64() * 1e6);
+        let started = Instant::now();
+        found += std::hint::black_box(index.nearest(&parsed[n % parsed.len()])).len();
+        nearest.push(started.elapsed().as_secs_f64() * 1e6);
+    }
+    let (e50, e99) = percentiles(embedding);
+    let (n50, n99) = percentiles(nearest);
+    println!("| embed a query | p50 {e50:.1} µs | p99 {e99:.1} µs |");
+    println!(
+        "| embed and find the nearest among {postings} | p50 {:.2} ms | p99 {:.2} ms | {:.0} candidates on average |",
+        n50 / 1000.0,
+        n99 / 1000.0,
+        found as f64 / rounds as f64
+    );
+    Ok(())
+}
