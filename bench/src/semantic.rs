@@ -48,7 +48,7 @@ pub async fn run(flags: &HashMap<String, String>) -> Result<(), String> {
     let started = Instant::now();
     let again = index.refresh(&db.conn).await.map_err(|e| e.to_string())?;
     println!(
-        "| refresh, nothing new | {again} rows re-read (the 30 s overlap) in {:.2} ms |",
+        "| refresh, nothing new | {again} postings read again, in {:.2} ms (one outbox read) |",
         started.elapsed().as_secs_f64() * 1000.0
     );
     let parsed: Vec<_> =

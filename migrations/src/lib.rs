@@ -20,7 +20,6 @@ mod m20261207_000001_partner_applicants;
 mod m20261207_000002_partner_cost_budgets;
 mod m20261208_000001_outbox_trace_context;
 mod m20261209_000001_company_logo;
-mod m20261210_000001_postings_by_update;
 
 pub use m20261202_000001_posting_children::fill_children_sql;
 
@@ -45,7 +44,6 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000002_partner_cost_budgets::Migration),
             Box::new(m20261208_000001_outbox_trace_context::Migration),
             Box::new(m20261209_000001_company_logo::Migration),
-            Box::new(m20261210_000001_postings_by_update::Migration),
         ]
     }
 }

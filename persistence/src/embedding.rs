@@ -14,6 +14,8 @@ pub const DIMS: usize = 160;
 
 struct Table {
     index: HashMap<&'static str, usize>,
+    /// The words in the table's order: the most frequent English words first.
+    words: Vec<&'static str>,
     scales: Vec<f32>,
     /// `count × DIMS` signed bytes, read in place from `DATA`.
     vectors: &'static [u8],
@@ -24,7 +26,7 @@ struct Table {
 static TABLE: LazyLock<Table> = LazyLock::new(|| {
     parse(DATA).unwrap_or_else(|why| {
         tracing::error!(why, "the word embedding table is malformed; semantic search is off");
-        Table { index: HashMap::new(), scales: Vec::new(), vectors: &[] }
+        Table { index: HashMap::new(), words: Vec::new(), scales: Vec::new(), vectors: &[] }
     })
 });
 
@@ -42,11 +44,13 @@ fn parse(data: &'static [u8]) -> Result<Table, &'static str> {
     let count = u32_at(12)?;
     let mut at = 16;
     let mut index = HashMap::with_capacity(count);
+    let mut words = Vec::with_capacity(count);
     for i in 0..count {
         let len = *data.get(at).ok_or("truncated words")? as usize;
         let word = data.get(at + 1..at + 1 + len).ok_or("truncated words")?;
         let word = std::str::from_utf8(word).map_err(|_| "a word is not UTF-8")?;
         index.entry(word).or_insert(i);
+        words.push(word);
         at += 1 + len;
     }
     let scales = data
@@ -60,7 +64,7 @@ fn parse(data: &'static [u8]) -> Result<Table, &'static str> {
     if at + DIMS * count != data.len() {
         return Err("trailing bytes after the vectors");
     }
-    Ok(Table { index, scales, vectors })
+    Ok(Table { index, words, scales, vectors })
 }
 
 /// The words of a text as the table knows them: lower case, letters and digits with `+ # / . &`
@@ -70,6 +74,35 @@ pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
         .map(|w| w.trim_end_matches('.'))
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
+}
+
+/// Whether the table knows a word (lower case).
+pub fn knows(word: &str) -> bool {
+    TABLE.index.contains_key(word)
+}
+
+/// The known words closest to an unknown one, for "did you mean": within one edit for words of
+/// up to five letters, two for longer ones (swaps of neighbours count one), nearest first and
+/// then the more common; at most `max`. Empty for a known word.
+pub fn closest_known(word: &str, max: usize) -> Vec<&'static str> {
+    let table = &*TABLE;
+    if table.index.contains_key(word) {
+        return Vec::new();
+    }
+    let len = word.chars().count();
+    let limit = if len <= 5 { 1 } else { 2 };
+    let mut found: Vec<(usize, usize, &'static str)> = table
+        .words
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.len().abs_diff(word.len()) <= limit && w.chars().all(char::is_alphanumeric))
+        .filter_map(|(rank, w)| {
+            let d = hiregraph_domain::search::edit_distance(word, w);
+            (d <= limit).then_some((d, rank, *w))
+        })
+        .collect();
+    found.sort_unstable();
+    found.into_iter().take(max).map(|(_, _, w)| w).collect()
 }
 
 /// Adds `weight` × the text's word vectors to `sum`; returns whether any word was known.
@@ -176,6 +209,14 @@ mod tests {
         assert!(sim("Veterinarian", "Veterinary Technician") > sim("Veterinarian", "Accountant"));
         assert!(sim("Mediator", "Arbitrator") > sim("Mediator", "Welder"));
         assert!(embed("qwertyuiopasdf").is_none(), "no known word, no vector");
+    }
+
+    #[test]
+    fn unknown_words_meet_their_closest_known_ones() {
+        assert_eq!(closest_known("recepcionist", 1), ["receptionist"]);
+        assert!(closest_known("nany", 5).contains(&"nanny"));
+        assert!(closest_known("nanny", 3).is_empty(), "a known word needs no correction");
+        assert!(closest_known("qqqqqqqqqqqq", 3).is_empty());
     }
 
     #[test]

@@ -1067,7 +1067,6 @@ pub async fn feed_facets(
 #[derive(Debug, Clone)]
 pub struct SearchText {
     pub id: Uuid,
-    pub updated_at: DateTime<Utc>,
     /// Only published postings are searched; the others leave the index.
     pub published: bool,
     pub title: String,
@@ -1075,29 +1074,32 @@ pub struct SearchText {
     pub skills: Vec<String>,
 }
 
-/// (id, updated_at, status, title, summary, children)
-type SearchTextRow = (Uuid, DateTime<Utc>, String, String, Option<String>, Option<String>);
+/// (id, status, title, summary, children)
+type SearchTextRow = (Uuid, String, String, Option<String>, Option<String>);
 
-/// Postings changed after `after` (by `updated_at`, then id), oldest first, at most `limit`:
-/// one indexed statement. `None` reads from the start.
-pub async fn search_texts_after(
-    after: Option<(DateTime<Utc>, Uuid)>,
+/// What the semantic index embeds of these postings, or of the first `limit` postings after the
+/// id `after` in id order (`ids` empty): one statement either way, by primary key.
+pub async fn search_texts(
+    ids: &[PostingId],
+    after: Option<Uuid>,
     limit: u64,
     conn: &impl ConnectionTrait,
 ) -> Result<Vec<SearchText>, StoreError> {
     use postings::Column as C;
     let mut select = postings::Entity::find()
         .select_only()
-        .columns([C::Id, C::UpdatedAt, C::Status, C::Title, C::Summary, C::Children])
-        .order_by_asc(C::UpdatedAt)
+        .columns([C::Id, C::Status, C::Title, C::Summary, C::Children])
         .order_by_asc(C::Id)
         .limit(limit);
-    if let Some((at, id)) = after {
-        select = select.filter(Condition::any().add(C::UpdatedAt.gt(at)).add(C::UpdatedAt.eq(at).and(C::Id.gt(id))));
+    if !ids.is_empty() {
+        select = select.filter(C::Id.is_in(ids.iter().map(|id| id.0)));
+    }
+    if let Some(after) = after {
+        select = select.filter(C::Id.gt(after));
     }
     let rows: Vec<SearchTextRow> = select.into_tuple().all(conn).await?;
     rows.into_iter()
-        .map(|(id, updated_at, status, title, summary, children)| {
+        .map(|(id, status, title, summary, children)| {
             let skills = match children.as_deref() {
                 Some(json) => serde_json::from_str::<Children>(json)
                     .map_err(|e| StoreError::corrupt(format!("posting {id} children: {e}")))?
@@ -1108,7 +1110,7 @@ pub async fn search_texts_after(
                 None => Vec::new(),
             };
             let published = status == PostingStatus::Published.as_str();
-            Ok(SearchText { id, updated_at, published, title, summary, skills })
+            Ok(SearchText { id, published, title, summary, skills })
         })
         .collect()
 }

@@ -1,21 +1,23 @@
 //! The semantic side of search: every published posting's embedding (title, skills, summary; see
 //! `embedding`) held in memory by each replica, searched by brute force. A posting's vector is
-//! derived from text the database already holds, so the index is built from the database at
-//! start and kept fresh by `refresh`, which reads the postings changed since its watermark; every
-//! replica converges on the same index without talking to the others.
+//! derived from text the database already holds, so nothing is stored for it: the index reads
+//! every posting once at start, then follows the outbox (the events every posting change writes
+//! in its own transaction, in commit order) and reads again only the postings those events name.
+//! Every replica converges on the same index without talking to the others, and a change is
+//! never missed nor read twice for nothing.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
-use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use hiregraph_domain::PostingId;
+use hiregraph_domain::events::EventType;
 use hiregraph_domain::search::TextQuery;
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::embedding::{self, DIMS};
 use crate::error::StoreError;
+use crate::outbox::{self, EventFilter};
 use crate::postings;
 
 /// Postings closer to the query than this (cosine) are candidates. Chosen on the job-title set
@@ -24,11 +26,19 @@ use crate::postings;
 pub const MIN_SIMILARITY: f32 = 0.3;
 /// At most this many semantic candidates per search; the lexical side adds its own.
 pub const MAX_CANDIDATES: usize = 100;
-/// How far back each refresh looks again before its watermark, so a transaction that committed
-/// late with an earlier `updated_at` is still seen.
-const OVERLAP: Duration = Duration::from_secs(30);
-/// Rows read per statement while catching up.
+/// Postings read per statement while building, and events per statement while following.
 const BATCH: u64 = 2_000;
+
+/// The posting events, whose subjects are the postings whose text or status changed.
+const POSTING_EVENTS: [EventType; 7] = [
+    EventType::PostingCreated,
+    EventType::PostingUpdated,
+    EventType::PostingPublished,
+    EventType::PostingPaused,
+    EventType::PostingClosed,
+    EventType::PostingArchived,
+    EventType::PostingExpired,
+];
 
 /// A posting close to the query, with its similarity mapped onto 0..1 above the threshold.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -43,8 +53,8 @@ struct Entries {
     /// `ids.len() × DIMS` quantised unit vectors.
     vectors: Vec<i8>,
     slot: HashMap<Uuid, usize>,
-    /// The newest `updated_at` read, and the id it was read with (the keyset of the next read).
-    watermark: Option<(DateTime<Utc>, Uuid)>,
+    /// The outbox position the index is current with; `None` before the first build.
+    position: Option<i64>,
 }
 
 impl Entries {
@@ -81,42 +91,78 @@ pub struct SemanticIndex {
 }
 
 impl SemanticIndex {
-    /// Reads the postings changed since the last refresh (all of them the first time) and puts
-    /// the published ones in, taking the others out. Returns how many rows it read.
+    /// Brings the index up to date: the first time, every posting (from the outbox position
+    /// before the read, so what commits meanwhile is read again from its events); afterwards the
+    /// postings named by the posting events committed since. Returns how many postings it read.
     pub async fn refresh(&self, conn: &impl ConnectionTrait) -> Result<usize, StoreError> {
+        let position = self.entries.read().map_err(|_| StoreError::corrupt("semantic index lock"))?.position;
+        match position {
+            None => self.build(conn).await,
+            Some(position) => self.follow(position, conn).await,
+        }
+    }
+
+    async fn build(&self, conn: &impl ConnectionTrait) -> Result<usize, StoreError> {
+        let head = outbox::head(conn).await?;
         let mut read = 0;
-        let start = self.entries.read().map_err(|_| StoreError::corrupt("semantic index lock"))?.watermark;
-        let mut after = start.map(|(at, _)| (at - OVERLAP, Uuid::nil()));
+        let mut after = None;
         loop {
-            let rows = postings::search_texts_after(after, BATCH, conn).await?;
-            let Some(last) = rows.last() else { break };
-            after = Some((last.updated_at, last.id));
+            let rows = postings::search_texts(&[], after, BATCH, conn).await?;
             read += rows.len();
             let full = rows.len() as u64 == BATCH;
-            let vectors: Vec<(Uuid, Option<[i8; DIMS]>)> = rows
-                .into_iter()
-                .map(|row| {
-                    let vector = row
-                        .published
-                        .then(|| embedding::embed_posting(&row.title, &row.skills, row.summary.as_deref()))
-                        .flatten()
-                        .map(|v| embedding::quantize(&v));
-                    (row.id, vector)
-                })
-                .collect();
-            let mut entries = self.entries.write().map_err(|_| StoreError::corrupt("semantic index lock"))?;
-            for (id, vector) in vectors {
-                entries.put(id, vector);
-            }
-            if entries.watermark.is_none_or(|w| after.is_some_and(|a| a > w)) {
-                entries.watermark = after;
-            }
-            drop(entries);
+            after = rows.last().map(|row| row.id);
+            self.put(rows, &[])?;
             if !full {
                 break;
             }
         }
+        self.entries.write().map_err(|_| StoreError::corrupt("semantic index lock"))?.position = Some(head);
         Ok(read)
+    }
+
+    async fn follow(&self, mut position: i64, conn: &impl ConnectionTrait) -> Result<usize, StoreError> {
+        let mut read = 0;
+        loop {
+            let filter = EventFilter { companies: None, types: POSTING_EVENTS.to_vec(), after: Some(position) };
+            let events = outbox::list(&filter, BATCH, conn).await?;
+            let Some(last) = events.last().map(|e| e.position) else { break };
+            let mut ids: Vec<PostingId> = events.iter().map(|e| PostingId(e.subject)).collect();
+            ids.sort_by_key(|id| id.0);
+            ids.dedup();
+            let rows = postings::search_texts(&ids, None, ids.len() as u64, conn).await?;
+            read += rows.len();
+            self.put(rows, &ids)?;
+            position = last;
+            self.entries.write().map_err(|_| StoreError::corrupt("semantic index lock"))?.position = Some(position);
+            if (events.len() as u64) < BATCH {
+                break;
+            }
+        }
+        Ok(read)
+    }
+
+    /// Embeds `rows` (published ones in, the others out), and takes out the `asked` postings that
+    /// no longer exist.
+    fn put(&self, rows: Vec<postings::SearchText>, asked: &[PostingId]) -> Result<(), StoreError> {
+        let gone: Vec<Uuid> =
+            asked.iter().map(|id| id.0).filter(|id| rows.binary_search_by_key(id, |row| row.id).is_err()).collect();
+        let vectors: Vec<(Uuid, Option<[i8; DIMS]>)> = rows
+            .into_iter()
+            .map(|row| {
+                let vector = row
+                    .published
+                    .then(|| embedding::embed_posting(&row.title, &row.skills, row.summary.as_deref()))
+                    .flatten()
+                    .map(|v| embedding::quantize(&v));
+                (row.id, vector)
+            })
+            .chain(gone.into_iter().map(|id| (id, None)))
+            .collect();
+        let mut entries = self.entries.write().map_err(|_| StoreError::corrupt("semantic index lock"))?;
+        for (id, vector) in vectors {
+            entries.put(id, vector);
+        }
+        Ok(())
     }
 
     /// How many postings the index holds, and the bytes their vectors take.

@@ -539,6 +539,10 @@ async fn every_query_shape_reads_with_a_pinned_number_of_statements() {
             totalCount edges { relevance node { title company { name } } } facets { workplaces { value count }
             employmentTypes { value count } seniorities { value count } countries { value count } skills { value count } } } }".into(),
             json!({ "q": "rust engineer" }), anonymous.clone(), 3),
+        // Nothing found: one count, then at most eight more for the suggestions it checks.
+        ("search that finds nothing, with suggestions", "query($q: String!) { postings(first: 10, filter: { query: $q }) {
+            totalCount suggestions edges { node { title } } } }".into(),
+            json!({ "q": "engineeeeers xqzvw" }), anonymous.clone(), 10),
         ("companies with their postings", "{ companies(first: 10) { edges { node { name verified postings(first: 5) { totalCount edges { node { title } } } } } } }".into(),
             json!({}), anonymous.clone(), 4),
         ("a company page as its owner", "query($s: String!) { company(slug: $s) { name viewerRole members { role user { email } }

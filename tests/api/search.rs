@@ -257,3 +257,21 @@ async fn meaning_adds_related_postings_below_those_that_share_the_words() {
     assert_eq!(closed["data"]["closePosting"]["posting"]["status"], "CLOSED", "{closed}");
     assert!(search(&app, "babysitter").await.is_empty());
 }
+
+#[tokio::test]
+async fn a_search_that_finds_nothing_suggests_queries_that_would() {
+    let (app, _, _, _) = setup().await;
+    let query = "query($f: PostingFilter) { postings(filter: $f) { totalCount suggestions } }";
+    let ask = |q: &str| app.ok(query, json!({ "f": { "query": q } }), None);
+    // A misspelt word (two letters swapped): the closest word the postings use is offered.
+    let data = ask("clustres").await;
+    assert_eq!(data["postings"]["totalCount"], 0, "{data}");
+    assert_eq!(data["postings"]["suggestions"][0], "clusters", "{data}");
+    let fixed = ask("clusters").await;
+    assert_eq!(fixed["postings"]["totalCount"], 1, "the suggestion finds what it promised: {fixed}");
+    // Found something, or nothing close to offer: no suggestions.
+    assert_eq!(ask("engineer").await["postings"]["suggestions"], json!([]));
+    assert_eq!(ask("qqqqzzzz").await["postings"]["suggestions"], json!([]));
+    let none = app.ok(query, json!({ "f": { "workplaces": ["ONSITE"] } }), None).await;
+    assert_eq!(none["postings"]["suggestions"], json!([]), "no words, nothing to suggest");
+}

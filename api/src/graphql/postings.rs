@@ -229,6 +229,15 @@ impl PostingCount {
         })
     }
 
+    /// When a search of the public feed finds nothing: up to three other queries that would find
+    /// something, each with one word nobody uses corrected to the closest known word ("recepcionist"
+    /// → "receptionist") or with one word left out. Empty when the search finds postings, when no
+    /// words were searched for, and on other lists; computed only when selected.
+    async fn suggestions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        let PostingCount::Feed(filter) = self else { return Ok(Vec::new()) };
+        Ok(loading::feed_suggestions(state(ctx), filter).await?)
+    }
+
     /// Facet counts of the public feed for these filters (null on other lists); computed only
     /// when selected.
     async fn facets(&self, ctx: &Context<'_>) -> Result<Option<PostingFacets>> {

@@ -325,6 +325,46 @@ pub async fn feed_count(state: &AppState, filter: &postings::FeedFilter) -> AppR
     Ok(count)
 }
 
+/// When a search of the feed finds nothing: up to three other queries that would find something,
+/// each with one word nobody uses corrected to the closest known word, or with one word left out;
+/// checked by counting, so only queries with results are offered. Empty when the search finds
+/// postings or has no words. At most eight counts, and only on the way to an empty result.
+pub async fn feed_suggestions(state: &AppState, filter: &postings::FeedFilter) -> AppResult<Vec<String>> {
+    if filter.text.is_empty() || feed_count(state, filter).await? > 0 {
+        return Ok(Vec::new());
+    }
+    let words: Vec<&str> = filter.text.terms.iter().filter_map(|t| t.spellings.first()).map(String::as_str).collect();
+    let mut tries: Vec<String> = Vec::new();
+    for (i, word) in words.iter().enumerate() {
+        for fixed in hiregraph_persistence::embedding::closest_known(word, 3) {
+            let mut query = words.clone();
+            query[i] = fixed;
+            tries.push(query.join(" "));
+        }
+    }
+    if words.len() > 1 {
+        for i in 0..words.len() {
+            let mut query = words.clone();
+            query.remove(i);
+            tries.push(query.join(" "));
+        }
+    }
+    let mut found: Vec<String> = Vec::new();
+    for query in tries.into_iter().take(8) {
+        let Ok(text) = hiregraph_domain::search::parse_query(&query) else { continue };
+        if text.is_empty() || found.contains(&query) {
+            continue;
+        }
+        if feed_count(state, &postings::FeedFilter { text, ..filter.clone() }).await? > 0 {
+            found.push(query);
+            if found.len() == 3 {
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// The feed's facet counts, cached like its count.
 pub async fn feed_facets(state: &AppState, filter: &postings::FeedFilter) -> AppResult<postings::Facets> {
     let shape = shape_hash(filter);

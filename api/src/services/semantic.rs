@@ -1,8 +1,8 @@
 //! Keeping this replica's semantic search index fresh, and asking it.
 //!
 //! The index (`persistence::semantic`) starts empty and reads every posting at start; from then
-//! on it reads what changed, as soon as this replica commits a posting change and at least every
-//! `HIREGRAPH_WORKER_POLL_MS` for the other replicas' changes. It reads on the worker's pool, so
+//! on it reads the postings that the outbox's posting events name, as soon as this replica commits
+//! a posting change and at least every `HIREGRAPH_WORKER_POLL_MS` for the other replicas' changes. It reads on the worker's pool, so
 //! it never takes a connection from a request nor shows in a request's statement count.
 
 use std::sync::Arc;
