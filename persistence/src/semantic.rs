@@ -7,7 +7,7 @@
 //! never missed nor read twice for nothing.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, Mutex, RwLock};
 
 use hiregraph_domain::PostingId;
 use hiregraph_domain::events::EventType;
@@ -53,12 +53,15 @@ struct Entries {
     /// `ids.len() × DIMS` quantised unit vectors.
     vectors: Vec<i8>,
     slot: HashMap<Uuid, usize>,
+    /// Bumped by every change of the entries, so a kept answer knows it is stale.
+    version: u64,
     /// The outbox position the index is current with; `None` before the first build.
     position: Option<i64>,
 }
 
 impl Entries {
     fn put(&mut self, id: Uuid, vector: Option<[i8; DIMS]>) {
+        self.version += 1;
         match (self.slot.get(&id).copied(), vector) {
             (Some(at), Some(v)) => self.vectors[at * DIMS..(at + 1) * DIMS].copy_from_slice(&v),
             (None, Some(v)) => {
@@ -88,7 +91,16 @@ impl Entries {
 #[derive(Default)]
 pub struct SemanticIndex {
     entries: RwLock<Entries>,
+    /// Recent answers, by query, with the version of the entries they were computed from: one
+    /// request asks for the same query's neighbours for its page, its count and its facets.
+    answers: Mutex<HashMap<TextQuery, Answer>>,
 }
+
+/// The entries' version an answer was computed from, and the answer.
+type Answer = (u64, Arc<[Near]>);
+
+/// Answers kept at most; the map starts over when full.
+const MAX_ANSWERS: usize = 1_000;
 
 impl SemanticIndex {
     /// Brings the index up to date: the first time, every posting (from the outbox position
@@ -172,10 +184,32 @@ impl SemanticIndex {
 
     /// The postings nearest to a text query, best first: at most `MAX_CANDIDATES`, none below
     /// `MIN_SIMILARITY`. Empty when the query has no word the embedding table knows.
-    pub fn nearest(&self, query: &TextQuery) -> Vec<Near> {
+    pub fn nearest(&self, query: &TextQuery) -> Arc<[Near]> {
+        let Ok(entries) = self.entries.read() else { return Arc::from([]) };
+        if let Ok(answers) = self.answers.lock()
+            && let Some((version, near)) = answers.get(query)
+            && *version == entries.version
+        {
+            return near.clone();
+        }
+        let near: Arc<[Near]> = Self::scan(&entries, query).into();
+        if let Ok(mut answers) = self.answers.lock() {
+            if answers.len() >= MAX_ANSWERS {
+                answers.clear();
+            }
+            answers.insert(query.clone(), (entries.version, near.clone()));
+        }
+        near
+    }
+
+    /// `nearest` without the kept answers: the scan itself (for the benchmark).
+    pub fn scan_now(&self, query: &TextQuery) -> Vec<Near> {
+        self.entries.read().map(|entries| Self::scan(&entries, query)).unwrap_or_default()
+    }
+
+    fn scan(entries: &Entries, query: &TextQuery) -> Vec<Near> {
         let Some(vector) = query_vector(query) else { return Vec::new() };
         let q = embedding::quantize(&vector);
-        let Ok(entries) = self.entries.read() else { return Vec::new() };
         let floor = (MIN_SIMILARITY * 127.0 * 127.0) as i32;
         let mut hits: Vec<(i32, usize)> = entries
             .vectors
@@ -212,4 +246,38 @@ fn query_vector(query: &TextQuery) -> Option<[f32; DIMS]> {
         words.extend(term.spellings.iter().filter(|s| s.contains(' ')).map(String::as_str));
     }
     embedding::embed(&words.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hiregraph_domain::search::parse_query;
+
+    fn posting(id: u128, title: &str, published: bool) -> postings::SearchText {
+        postings::SearchText {
+            id: Uuid::from_u128(id),
+            published,
+            title: title.to_owned(),
+            summary: None,
+            skills: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_kept_answer_is_dropped_when_the_postings_change() {
+        let index = SemanticIndex::default();
+        let query = parse_query("babysitter").unwrap();
+        index.put(vec![posting(1, "Nanny", true), posting(2, "Welder", true)], &[]).unwrap();
+        let first = index.nearest(&query);
+        assert_eq!(first.iter().map(|n| n.id.0.as_u128()).collect::<Vec<_>>(), [1]);
+        assert!(Arc::ptr_eq(&first, &index.nearest(&query)), "asked again, the kept answer");
+        // Unpublished, it leaves the index, and the next answer knows.
+        index.put(vec![posting(1, "Nanny", false)], &[]).unwrap();
+        assert!(index.nearest(&query).is_empty());
+        // Gone from the database altogether: asked for and not found.
+        index.put(vec![posting(3, "Babysitter", true)], &[]).unwrap();
+        index.put(Vec::new(), &[PostingId(Uuid::from_u128(3))]).unwrap();
+        assert!(index.nearest(&query).is_empty());
+        assert_eq!(index.size().0, 1);
+    }
 }

@@ -52,6 +52,6 @@ pub fn spawn_refresher(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
 
 /// The postings near a text query by meaning (none without words, or with
 /// `HIREGRAPH_SEMANTIC_SEARCH=false`).
-pub fn near(state: &AppState, text: &TextQuery) -> Vec<Near> {
-    if text.is_empty() || !state.settings.semantic_search { Vec::new() } else { state.semantic.nearest(text) }
+pub fn near(state: &AppState, text: &TextQuery) -> Arc<[Near]> {
+    if text.is_empty() || !state.settings.semantic_search { Arc::from([]) } else { state.semantic.nearest(text) }
 }
