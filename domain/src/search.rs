@@ -121,6 +121,24 @@ fn is_amount(word: &str) -> bool {
         || !word.chars().any(char::is_alphabetic)
 }
 
+/// The words a typo may be corrected to, in order, each lower-cased once with its length in
+/// letters: skill spellings of five letters or more (shorter ones, "bash" or "dart", sit one edit
+/// away from too many ordinary words), then the common job words.
+static CORRECTABLE: std::sync::LazyLock<Vec<(String, usize, &'static str)>> = std::sync::LazyLock::new(|| {
+    vocabulary()
+        .iter()
+        .flat_map(|skill| skill.aliases.iter().map(|a| a.text.as_str()).chain(std::iter::once(skill.name)))
+        .filter(|w| w.chars().count() >= 5)
+        .chain(COMMON_WORDS.split_whitespace())
+        .filter(|w| w.chars().count() >= 4 && w.chars().all(char::is_alphabetic))
+        .map(|w| {
+            let lower = w.to_lowercase();
+            let letters = lower.chars().count();
+            (lower, letters, w)
+        })
+        .collect()
+});
+
 /// The known word a likely typo stands for: a skill or common word within one edit (two for
 /// words of eight letters or more), the closest first, ties to the earlier-listed. Known words
 /// and short words are left alone.
@@ -128,18 +146,12 @@ fn correction(word: &str) -> Option<&'static str> {
     if word.chars().count() < 4 || !word.chars().all(char::is_alphabetic) {
         return None;
     }
-    // Skill spellings of five letters or more: shorter ones ("bash", "dart") sit one edit away
-    // from too many ordinary words.
-    let known = vocabulary()
-        .iter()
-        .flat_map(|skill| skill.aliases.iter().map(|a| a.text.as_str()).chain(std::iter::once(skill.name)))
-        .filter(|w| w.chars().count() >= 5)
-        .chain(COMMON_WORDS.split_whitespace())
-        .filter(|w| w.chars().count() >= 4 && w.chars().all(char::is_alphabetic));
-    let limit = if word.chars().count() >= 8 { 2 } else { 1 };
+    let length = word.chars().count();
+    let limit = if length >= 8 { 2 } else { 1 };
     let mut best: Option<(usize, &'static str)> = None;
-    for candidate in known {
-        let distance = edit_distance(word, &candidate.to_lowercase());
+    // Words more than `limit` letters longer or shorter are further than `limit` edits away.
+    for (lower, _, candidate) in CORRECTABLE.iter().filter(|(_, letters, _)| letters.abs_diff(length) <= limit) {
+        let distance = edit_distance(word, lower);
         if distance == 0 {
             return None;
         }
