@@ -5,16 +5,21 @@
 //!
 //! | part | points | full points when | half points when |
 //! |---|---|---|---|
-//! | required skills | 45 | every required skill is the candidate's (pro rata otherwise) | — |
+//! | required skills | 40 | every required skill is the candidate's (pro rata otherwise) | — |
 //! | preferred skills | 10 | every preferred skill is the candidate's, or none are listed (pro rata) | — |
-//! | seniority | 15 | the same level | one level apart, or either side does not say |
+//! | role | 10 | the headline and the title name the same job by meaning (closeness ≥ 0.75) | related jobs (≥ 0.6), or unknown |
+//! | seniority | 10 | the same level | one level apart, or either side does not say |
 //! | experience | 10 | the candidate has the minimum years (or none is asked) | up to 2 years short, or unknown |
 //! | salary | 10 | same currency and period, and the posting's maximum reaches the candidate's minimum | within 10 % of it, or unknown / not comparable / private |
 //! | workplace | 5 | the candidate is open to the posting's workplace | hybrid for a candidate open to onsite or remote only, or unknown |
 //! | location | 5 | remote in the candidate's country, or an office in the candidate's city | an office in the candidate's country, or unknown |
 //!
-//! Skills compare by their vocabulary entry, so "Postgres" meets "PostgreSQL". A pair that
-//! shares no skill at all is not a match. The total is rounded to the nearest whole point.
+//! Skills compare by their vocabulary entry, so "Postgres" meets "PostgreSQL". The role compares
+//! the candidate's headline with the posting's title (with its skills and summary) by the cosine
+//! of their text embeddings — the same meaning search uses — which the caller computes and hands
+//! in: "Site Reliability Engineer" meets "SRE" fully and "Platform Engineer" as related. A pair
+//! that shares no skill and whose roles are not at least related is not a match. The total is
+//! rounded to the nearest whole point.
 
 use serde::{Deserialize, Serialize};
 
@@ -23,17 +28,28 @@ use crate::postings::{PostingContent, PostingSkill, Seniority, Workplace};
 use crate::skills::match_key;
 use crate::values::{Location, SalaryRange};
 
-pub const REQUIRED_SKILLS_POINTS: f64 = 45.0;
+pub const REQUIRED_SKILLS_POINTS: f64 = 40.0;
 pub const PREFERRED_SKILLS_POINTS: f64 = 10.0;
-pub const SENIORITY_POINTS: f64 = 15.0;
+pub const ROLE_POINTS: f64 = 10.0;
+pub const SENIORITY_POINTS: f64 = 10.0;
 pub const EXPERIENCE_POINTS: f64 = 10.0;
 pub const SALARY_POINTS: f64 = 10.0;
 pub const WORKPLACE_POINTS: f64 = 5.0;
 pub const LOCATION_POINTS: f64 = 5.0;
 
+/// Closeness (cosine of the two embeddings) from which a headline and a title name the same job.
+/// On the static embeddings: "Site Reliability Engineer" and an "SRE" posting 0.83, "Backend
+/// Engineer" and "Go Backend Engineer" 0.92, "iOS Developer" and "iOS Engineer" 0.80.
+pub const SAME_ROLE: f32 = 0.75;
+/// Closeness from which they are related jobs: "Site Reliability Engineer" and "Platform
+/// Engineer" 0.64, "Registered Nurse" and "Nurse Practitioner" 0.62; unrelated jobs score below
+/// 0.45 ("Registered Nurse" and "Backend Engineer" 0.15, "Data Scientist" and "Accountant" 0.18).
+pub const RELATED_ROLE: f32 = 0.6;
+
 /// What matching reads of a posting.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PostingFacts {
+    pub title: String,
     pub skills: Vec<PostingSkill>,
     pub seniority: Option<Seniority>,
     pub min_years: Option<i32>,
@@ -54,6 +70,7 @@ pub enum DesiredSalary {
 /// What matching reads of a candidate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CandidateFacts {
+    pub headline: Option<String>,
     pub skills: Vec<String>,
     pub seniority: Option<Seniority>,
     pub years: Option<i32>,
@@ -65,6 +82,7 @@ pub struct CandidateFacts {
 impl PostingFacts {
     pub fn of(content: &PostingContent) -> Self {
         Self {
+            title: content.title.clone(),
             skills: content.skills.clone(),
             seniority: content.seniority,
             min_years: content.min_years_experience,
@@ -79,6 +97,7 @@ impl CandidateFacts {
     /// A profile's facts; `salary_visible` says whether the one asking may weigh the desired salary.
     pub fn of(content: &ProfileContent, salary_visible: bool) -> Self {
         Self {
+            headline: content.headline.clone(),
             skills: content.skills.iter().map(|s| s.name.clone()).collect(),
             seniority: content.seniority,
             years: content.years_experience,
@@ -119,6 +138,8 @@ pub struct Explanation {
     pub matched_required: Vec<String>,
     pub missing_required: Vec<String>,
     pub matched_preferred: Vec<String>,
+    /// The candidate's headline against the posting's title, by meaning.
+    pub role: Fit,
     pub seniority: Fit,
     pub experience: Fit,
     pub salary: Fit,
@@ -143,8 +164,13 @@ pub struct SkillCounts {
     pub preferred_matched: usize,
 }
 
-/// Scores a pair; `None` when they share no skill.
-pub fn score(candidate: &CandidateFacts, posting: &PostingFacts) -> Option<Match> {
+/// How close the candidate's headline is to the posting's title by meaning: the cosine of their
+/// embeddings, or `None` when it could not be compared (no headline, no known word, or the
+/// posting not yet embedded).
+pub type Closeness = Option<f32>;
+
+/// Scores a pair; `None` when they share no skill and their roles are not related.
+pub fn score(candidate: &CandidateFacts, posting: &PostingFacts, closeness: Closeness) -> Option<Match> {
     let own: Vec<String> = candidate.skills.iter().map(|s| match_key(s)).collect();
     let has = |skill: &PostingSkill| own.contains(&match_key(&skill.name));
     let names = |required: bool, matched: bool| -> Vec<String> {
@@ -159,7 +185,7 @@ pub fn score(candidate: &CandidateFacts, posting: &PostingFacts) -> Option<Match
         preferred_total: posting.skills.iter().filter(|s| !s.required).count(),
         preferred_matched: matched_preferred.len(),
     };
-    let (score, parts) = total(candidate, posting, counts)?;
+    let (score, parts) = total(candidate, posting, counts, closeness)?;
     let mut notes = Vec::new();
     notes.push(if missing_required.is_empty() {
         format!("Has all {} required skills", counts.required_total)
@@ -175,13 +201,14 @@ pub fn score(candidate: &CandidateFacts, posting: &PostingFacts) -> Option<Match
         notes.push(format!("Has {} of {} preferred skills", counts.preferred_matched, counts.preferred_total));
     }
     notes.extend(parts.iter().map(|(_, note)| note.clone()));
-    let [seniority, experience, salary, workplace, location] = parts.map(|(fit, _)| fit);
+    let [role, seniority, experience, salary, workplace, location] = parts.map(|(fit, _)| fit);
     Some(Match {
         score,
         explanation: Explanation {
             matched_required,
             missing_required,
             matched_preferred,
+            role,
             seniority,
             experience,
             salary,
@@ -192,31 +219,62 @@ pub fn score(candidate: &CandidateFacts, posting: &PostingFacts) -> Option<Match
     })
 }
 
-/// The score alone, from skill counts instead of skill names (the posting's `skills` are not
-/// read): what ranking many postings needs. Equal to [`score`]'s for the same pair.
-pub fn score_from_counts(candidate: &CandidateFacts, posting: &PostingFacts, counts: SkillCounts) -> Option<u8> {
-    total(candidate, posting, counts).map(|(score, _)| score)
+/// The score alone, from skill counts instead of skill names (the posting's `skills`, title and
+/// the headline are not read): what ranking many postings needs. Equal to [`score`]'s for the
+/// same pair.
+pub fn score_from_counts(
+    candidate: &CandidateFacts,
+    posting: &PostingFacts,
+    counts: SkillCounts,
+    closeness: Closeness,
+) -> Option<u8> {
+    total(candidate, posting, counts, closeness).map(|(score, _)| score)
 }
 
 type Part = (Fit, String);
 
-fn total(candidate: &CandidateFacts, posting: &PostingFacts, counts: SkillCounts) -> Option<(u8, [Part; 5])> {
-    if counts.required_matched == 0 && counts.preferred_matched == 0 {
+fn total(
+    candidate: &CandidateFacts,
+    posting: &PostingFacts,
+    counts: SkillCounts,
+    closeness: Closeness,
+) -> Option<(u8, [Part; 6])> {
+    let role = role_fit(candidate.headline.as_deref(), &posting.title, closeness);
+    let related = matches!(role.0, Fit::Match | Fit::Partial);
+    if counts.required_matched == 0 && counts.preferred_matched == 0 && !related {
         return None;
     }
     let ratio = |matched: usize, total: usize| if total == 0 { 1.0 } else { matched as f64 / total as f64 };
     let parts = [
+        role,
         seniority_fit(candidate.seniority, posting.seniority),
         experience_fit(candidate.years, posting.min_years),
         salary_fit(candidate.desired_salary, posting.salary),
         workplace_fit(&candidate.open_to, posting.workplace),
         location_fit(candidate.location.as_ref(), posting),
     ];
-    let weights = [SENIORITY_POINTS, EXPERIENCE_POINTS, SALARY_POINTS, WORKPLACE_POINTS, LOCATION_POINTS];
+    let weights = [ROLE_POINTS, SENIORITY_POINTS, EXPERIENCE_POINTS, SALARY_POINTS, WORKPLACE_POINTS, LOCATION_POINTS];
     let points = REQUIRED_SKILLS_POINTS * ratio(counts.required_matched, counts.required_total)
         + PREFERRED_SKILLS_POINTS * ratio(counts.preferred_matched, counts.preferred_total)
         + parts.iter().zip(weights).map(|((fit, _), weight)| weight * fit.share()).sum::<f64>();
     Some((points.round().clamp(0.0, 100.0) as u8, parts))
+}
+
+fn role_fit(headline: Option<&str>, title: &str, closeness: Closeness) -> (Fit, String) {
+    let Some(headline) = headline.filter(|h| !h.trim().is_empty()) else {
+        return (Fit::Unknown, "Role: the candidate has no headline to compare".to_owned());
+    };
+    let Some(c) = closeness else {
+        return (Fit::Unknown, format!("Role: \"{headline}\" and \"{title}\" could not be compared"));
+    };
+    let (fit, how) = if c >= SAME_ROLE {
+        (Fit::Match, "the same job")
+    } else if c >= RELATED_ROLE {
+        (Fit::Partial, "related jobs")
+    } else {
+        (Fit::Mismatch, "different jobs")
+    };
+    (fit, format!("Role: \"{headline}\" and \"{title}\" are {how} by meaning (closeness {c:.2})"))
 }
 
 fn level(s: Seniority) -> i32 {
@@ -362,6 +420,7 @@ mod tests {
     fn posting() -> PostingFacts {
         let skill = |name: &str, required| PostingSkill { name: name.to_owned(), required };
         PostingFacts {
+            title: "Go Platform Engineer".into(),
             skills: vec![
                 skill("Go", true),
                 skill("PostgreSQL", true),
@@ -378,6 +437,7 @@ mod tests {
 
     fn candidate() -> CandidateFacts {
         CandidateFacts {
+            headline: Some("Platform Engineer".into()),
             skills: vec!["golang".into(), "Postgres".into(), "k8s".into(), "Kafka".into()],
             seniority: Some(Seniority::Senior),
             years: Some(7),
@@ -387,8 +447,15 @@ mod tests {
         }
     }
 
+    /// Closeness of the same job.
+    const SAME: Closeness = Some(0.8);
+
     fn scored(c: &CandidateFacts, p: &PostingFacts) -> Match {
-        let m = score(c, p).unwrap_or_else(|| panic!("expected a match"));
+        scored_at(c, p, SAME)
+    }
+
+    fn scored_at(c: &CandidateFacts, p: &PostingFacts, closeness: Closeness) -> Match {
+        let m = score(c, p, closeness).unwrap_or_else(|| panic!("expected a match"));
         // Ranking by counts gives the same score as explaining by names.
         let own: Vec<String> = c.skills.iter().map(|s| match_key(s)).collect();
         let count = |required: bool, matched: bool| {
@@ -403,8 +470,9 @@ mod tests {
             preferred_total: count(false, false),
             preferred_matched: count(false, true),
         };
-        let bare = PostingFacts { skills: Vec::new(), ..p.clone() };
-        assert_eq!(score_from_counts(c, &bare, counts), Some(m.score));
+        let bare = PostingFacts { skills: Vec::new(), title: String::new(), ..p.clone() };
+        let unnamed = CandidateFacts { skills: Vec::new(), ..c.clone() };
+        assert_eq!(score_from_counts(&unnamed, &bare, counts, closeness), Some(m.score));
         m
     }
 
@@ -419,28 +487,59 @@ mod tests {
     }
 
     #[test]
-    fn no_shared_skill_is_no_match() {
+    fn no_shared_skill_is_no_match_unless_the_roles_are_related() {
         let c = CandidateFacts { skills: vec!["Figma".into()], ..candidate() };
-        assert!(score(&c, &posting()).is_none());
+        assert!(score(&c, &posting(), Some(0.5)).is_none());
+        assert!(score(&c, &posting(), None).is_none(), "an unknown role does not make a match");
+        // Related by meaning: a match on the role alone, every skill missing (0 + 0 + 5 + 40).
+        let m = scored_at(&c, &posting(), Some(0.64));
+        assert_eq!((m.score, m.explanation.role), (45, Fit::Partial));
+        assert_eq!(m.explanation.missing_required, ["Go", "PostgreSQL", "Kubernetes"]);
+        let m = scored_at(&c, &posting(), Some(0.83));
+        assert_eq!((m.score, m.explanation.role), (50, Fit::Match));
+    }
+
+    #[test]
+    fn the_role_is_explained_with_both_texts() {
+        let p = posting();
+        let m = scored_at(&candidate(), &p, Some(0.83));
+        assert!(
+            m.explanation.notes.iter().any(|n| n
+                == "Role: \"Platform Engineer\" and \"Go Platform Engineer\" are the same job by meaning (closeness 0.83)"),
+            "{:?}",
+            m.explanation.notes
+        );
+        // Related: half the points; unrelated: none; not comparable or no headline: half.
+        let at = |closeness| {
+            let m = scored_at(&candidate(), &p, closeness);
+            (m.score, m.explanation.role)
+        };
+        assert_eq!(at(Some(0.64)), (95, Fit::Partial));
+        assert_eq!(at(Some(0.2)), (90, Fit::Mismatch));
+        assert_eq!(at(None), (95, Fit::Unknown));
+        let nameless = CandidateFacts { headline: None, ..candidate() };
+        let m = scored_at(&nameless, &p, None);
+        assert_eq!((m.score, m.explanation.role), (95, Fit::Unknown));
+        assert!(m.explanation.notes.iter().any(|n| n.contains("no headline")));
     }
 
     #[test]
     fn each_part_costs_what_the_table_says() {
         let p = posting();
-        // One of three required skills missing: 45 * 2/3 = 30, so 15 points fewer.
+        // One of three required skills missing: 40 * 2/3 = 26.7, so 13.3 points fewer.
         let c = CandidateFacts { skills: vec!["Go".into(), "PostgreSQL".into(), "Kafka".into()], ..candidate() };
         let m = scored(&c, &p);
-        assert_eq!((m.score, m.explanation.missing_required.clone()), (85, vec!["Kubernetes".to_owned()]));
+        assert_eq!((m.score, m.explanation.missing_required.clone()), (87, vec!["Kubernetes".to_owned()]));
         // Without the preferred skill: 10 fewer.
         let c = CandidateFacts { skills: vec!["Go".into(), "PostgreSQL".into(), "Kubernetes".into()], ..candidate() };
         assert_eq!(scored(&c, &p).score, 90);
-        // One level apart: half of 15, rounded: 92.5 → 93.
+        // One level apart: half of 10.
         let c = CandidateFacts { seniority: Some(Seniority::Mid), ..candidate() };
-        assert_eq!((scored(&c, &p).score, scored(&c, &p).explanation.seniority), (93, Fit::Partial));
-        // Two levels apart: 15 fewer.
+        assert_eq!((scored(&c, &p).score, scored(&c, &p).explanation.seniority), (95, Fit::Partial));
+        // Two levels apart: 10 fewer.
         let c = CandidateFacts { seniority: Some(Seniority::Junior), ..candidate() };
         assert_eq!(scored(&c, &p).explanation.seniority, Fit::Mismatch);
-        assert_eq!(scored(&c, &p).score, 85);
+        assert_eq!(scored(&c, &p).score, 90);
         // Experience: 2 years short is partial, 3 is a mismatch.
         let c = CandidateFacts { years: Some(3), ..candidate() };
         assert_eq!((scored(&c, &p).score, scored(&c, &p).explanation.experience), (95, Fit::Partial));
@@ -494,6 +593,7 @@ mod tests {
     #[test]
     fn scoring_is_deterministic_and_bounded() {
         let bare = CandidateFacts {
+            headline: None,
             skills: vec!["Kafka".into()],
             seniority: None,
             years: None,
@@ -503,8 +603,8 @@ mod tests {
         };
         let a = scored(&bare, &posting());
         assert_eq!(a, scored(&bare, &posting()));
-        // Only the preferred skill: 0 + 10 + halves of 15, 10, 10, 5, 5 = 32.5 → 33.
-        assert_eq!(a.score, 33);
+        // Only the preferred skill: 0 + 10 + halves of 10, 10, 10, 10, 5, 5 = 35.
+        assert_eq!(a.score, 35);
         assert_eq!(a.explanation.missing_required, ["Go", "PostgreSQL", "Kubernetes"]);
     }
 }

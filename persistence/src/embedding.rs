@@ -156,6 +156,12 @@ pub fn embed_posting(title: &str, skills: &[String], summary: Option<&str>) -> O
     normalized(sum)
 }
 
+/// A candidate's headline as the index compares it with postings (abbreviations spelled out, as
+/// in posting titles), quantised; `None` without a known word.
+pub fn embed_headline(headline: &str) -> Option<[i8; DIMS]> {
+    embed(&hiregraph_domain::occupations::spelled_out(headline)).map(|v| quantize(&v))
+}
+
 /// A unit vector as signed bytes (×127), the form the index keeps and compares.
 pub fn quantize(v: &[f32; DIMS]) -> [i8; DIMS] {
     let mut out = [0i8; DIMS];

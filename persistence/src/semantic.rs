@@ -209,27 +209,49 @@ impl SemanticIndex {
 
     fn scan(entries: &Entries, query: &TextQuery) -> Vec<Near> {
         let Some(vector) = query_vector(query) else { return Vec::new() };
-        let q = embedding::quantize(&vector);
-        let floor = (MIN_SIMILARITY * 127.0 * 127.0) as i32;
+        Self::closest(entries, &embedding::quantize(&vector), MIN_SIMILARITY, MAX_CANDIDATES)
+            .into_iter()
+            .map(|(id, similarity)| {
+                let closeness = (f64::from(similarity) - f64::from(MIN_SIMILARITY)) / (1.0 - f64::from(MIN_SIMILARITY));
+                Near { id, closeness: closeness.clamp(0.0, 1.0) }
+            })
+            .collect()
+    }
+
+    /// At most `max` postings whose cosine with `q` is at least `min`, closest first.
+    fn closest(entries: &Entries, q: &[i8; DIMS], min: f32, max: usize) -> Vec<(PostingId, f32)> {
+        let floor = (min * 127.0 * 127.0) as i32;
         let mut hits: Vec<(i32, usize)> = entries
             .vectors
             .chunks_exact(DIMS)
             .enumerate()
             .filter_map(|(i, row)| {
-                let dot: i32 = row.iter().zip(&q).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum();
+                let dot: i32 = row.iter().zip(q).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum();
                 (dot >= floor).then_some((dot, i))
             })
             .collect();
-        if hits.len() > MAX_CANDIDATES {
-            hits.select_nth_unstable_by(MAX_CANDIDATES, |a, b| b.0.cmp(&a.0));
-            hits.truncate(MAX_CANDIDATES);
+        if hits.len() > max {
+            hits.select_nth_unstable_by(max, |a, b| b.0.cmp(&a.0));
+            hits.truncate(max);
         }
         hits.sort_by_key(|hit| std::cmp::Reverse(hit.0));
-        hits.into_iter()
-            .map(|(dot, i)| {
-                let similarity = f64::from(dot) / (127.0 * 127.0);
-                let closeness = (similarity - f64::from(MIN_SIMILARITY)) / (1.0 - f64::from(MIN_SIMILARITY));
-                Near { id: PostingId(entries.ids[i]), closeness: closeness.clamp(0.0, 1.0) }
+        hits.into_iter().map(|(dot, i)| (PostingId(entries.ids[i]), dot as f32 / (127.0 * 127.0))).collect()
+    }
+
+    /// At most `max` postings whose cosine with the quantised unit vector `q` is at least `min`,
+    /// closest first: what matching asks with a candidate's headline.
+    pub fn closest_to(&self, q: &[i8; DIMS], min: f32, max: usize) -> Vec<(PostingId, f32)> {
+        self.entries.read().map(|entries| Self::closest(&entries, q, min, max)).unwrap_or_default()
+    }
+
+    /// The cosine of each posting's vector with `q`, in the order asked; `None` for a posting the
+    /// index does not hold (not published, or not read yet).
+    pub fn similarities(&self, ids: &[PostingId], q: &[i8; DIMS]) -> Vec<Option<f32>> {
+        let Ok(entries) = self.entries.read() else { return vec![None; ids.len()] };
+        ids.iter()
+            .map(|id| {
+                let at = *entries.slot.get(&id.0)?;
+                Some(embedding::similarity(&entries.vectors[at * DIMS..(at + 1) * DIMS], q))
             })
             .collect()
     }

@@ -7,13 +7,13 @@ use crate::helpers::{Session, TestApp, complete_posting, error_code, error_field
 
 const FOR_ME: &str = "query($first: Int!) { viewer { recommendedPostings(first: $first) {
   score posting { id title }
-  explanation { matchedRequiredSkills missingRequiredSkills matchedPreferredSkills seniority experience salary workplace location notes }
+  explanation { matchedRequiredSkills missingRequiredSkills matchedPreferredSkills role seniority experience salary workplace location notes }
 } } }";
 
 const FOR_POSTING: &str =
     "query($id: ID!, $first: Int!) { node(id: $id) { ... on Posting { recommendedCandidates(first: $first) {
   score candidate { id displayName }
-  explanation { matchedRequiredSkills missingRequiredSkills salary notes }
+  explanation { matchedRequiredSkills missingRequiredSkills role salary notes }
 } } } }";
 
 /// A remote US posting asking for `required` skills and nice to have `preferred` ones.
@@ -73,12 +73,14 @@ async fn candidates_get_the_postings_that_fit_best_with_the_reasons() {
     assert_eq!(ids, [platform.as_str(), backend.as_str()], "no shared skill, no iOS job: {data}");
     assert!(!ids.contains(&ios.as_str()));
     let best = &list[0];
-    assert_eq!(best["score"], 100, "{best}");
+    // Everything but the role, which a profile without a headline leaves unknown (half of 10).
+    assert_eq!(best["score"], 95, "{best}");
+    assert_eq!(best["explanation"]["role"], "UNKNOWN");
     assert_eq!(best["explanation"]["matchedRequiredSkills"], json!(["Go", "PostgreSQL", "Kubernetes"]));
     assert_eq!(best["explanation"]["matchedPreferredSkills"], json!(["Kafka"]));
     assert_eq!(best["explanation"]["salary"], "MATCH");
     assert_eq!(best["explanation"]["location"], "MATCH");
-    // Half the required skills (22.5) + Kafka (10) + one level apart (7.5) + 10 + 10 + 5 + 5.
+    // Half the required skills (20) + Kafka (10) + role unknown (5) + one level apart (5) + 10 + 10 + 5 + 5.
     let second = &list[1];
     assert_eq!(second["score"], 70, "{second}");
     assert_eq!(second["explanation"]["missingRequiredSkills"], json!(["MySQL"]));
@@ -129,10 +131,11 @@ async fn hiring_teams_get_listed_candidates_without_their_salary() {
     let list = data["node"]["recommendedCandidates"].as_array().unwrap();
     let shown: Vec<&str> = list.iter().map(|m| m["candidate"]["displayName"].as_str().unwrap()).collect();
     assert_eq!(shown, ["Public Full", "Employers Half"], "{data}");
-    // Salary is never weighed for a hiring team: 45 + 0 (no Kafka) + 15 + 10 + 5 (unknown) + 5 + 5.
-    assert_eq!(list[0]["score"], 85, "{data}");
-    // "golang" is Go: a third of the required skills, 15 + 0 + 15 + 10 + 5 + 5 + 5.
-    assert_eq!(list[1]["score"], 55, "{data}");
+    // Salary is never weighed for a hiring team: 40 + 0 (no Kafka) + 5 (no headline) + 10 + 10 + 5
+    // (unknown) + 5 + 5.
+    assert_eq!(list[0]["score"], 80, "{data}");
+    // "golang" is Go: a third of the required skills, 13.3 + 0 + 5 + 10 + 10 + 5 + 5 + 5.
+    assert_eq!(list[1]["score"], 53, "{data}");
     assert_eq!(list[1]["explanation"]["matchedRequiredSkills"], json!(["Go"]), "{data}");
     assert_eq!(list[0]["explanation"]["salary"], "UNKNOWN");
     assert!(!list[0].to_string().contains("170000"), "the desired salary stays private: {data}");
@@ -185,8 +188,9 @@ async fn batches_of_candidate_postings_cover_every_eligible_posting_once() {
     let mut seen = Vec::new();
     let mut after: Option<PostingId> = None;
     loop {
-        let rows =
-            postings_sharing_skills(&keys, candidate, chrono::Utc::now(), after, 2, &app.app.db.conn).await.unwrap();
+        let rows = postings_sharing_skills(&keys, &[], candidate, chrono::Utc::now(), after, 2, &app.app.db.conn)
+            .await
+            .unwrap();
         assert!(rows.len() <= 2 && seen.len() < 20, "batches must move on: {seen:?}");
         seen.extend(rows.iter().map(|r| r.id.0));
         after = rows.iter().map(|r| r.id).max();
@@ -197,4 +201,81 @@ async fn batches_of_candidate_postings_cover_every_eligible_posting_once() {
     seen.sort();
     eligible.sort();
     assert_eq!(seen, eligible, "every published Go posting not applied to, once; no Swift job, no draft ({draft})");
+}
+
+#[tokio::test]
+async fn a_headline_meets_the_titles_that_mean_the_same_job() {
+    let app = spawn_app().await;
+    let owner = app.register("owner").await;
+    let company = app.create_company(&owner, "Reliable").await;
+    app.verify_company(&company).await;
+    let mut ids = std::collections::HashMap::new();
+    for (title, skills) in [
+        ("SRE", &["Go", "Kubernetes"][..]),
+        ("Platform Engineer", &["Go"][..]),
+        ("Registered Nurse", &["Patient Care"][..]),
+        ("Accountant", &["Excel"][..]),
+        ("Pastry Chef", &["Terraform"][..]),
+    ] {
+        let id = app.create_posting(&owner, posting(&company, title, skills, &[], "SENIOR")).await;
+        app.publish(&owner, &id).await;
+        ids.insert(title, id);
+    }
+    app.wait_for_semantic_index(5).await;
+    let sam = app.register("sam").await;
+    let mut me = profile("Sam", &["Terraform"], "PUBLIC");
+    me["headline"] = json!("Site Reliability Engineer");
+    app.upsert_profile(&sam, me).await;
+
+    let data = app.ok(FOR_ME, json!({ "first": 10 }), Some(&sam.access)).await;
+    let list = data["viewer"]["recommendedPostings"].as_array().unwrap();
+    let titles: Vec<&str> = list.iter().map(|m| m["posting"]["title"].as_str().unwrap()).collect();
+    // No shared skill with the SRE and Platform Engineer postings: the headline brings them in.
+    // The pastry chef shares the skill but not the job; the nurse and accountant share neither.
+    assert_eq!(titles, ["Pastry Chef", "SRE", "Platform Engineer"], "{data}");
+    let fit = |title: &str| {
+        let m = list.iter().find(|m| m["posting"]["title"] == title).unwrap();
+        (m["explanation"]["role"].as_str().unwrap().to_owned(), m["score"].as_i64().unwrap())
+    };
+    // 0 skills + 10 (same job) + 10 + 10 + 10 + 5 + 5; the chef: 40 + 10 + 0 + 40; related: 5 less.
+    assert_eq!(fit("SRE"), ("MATCH".to_owned(), 60));
+    assert_eq!(fit("Pastry Chef"), ("MISMATCH".to_owned(), 90));
+    assert_eq!(fit("Platform Engineer"), ("PARTIAL".to_owned(), 55));
+    let sre = &list.iter().find(|m| m["posting"]["title"] == "SRE").unwrap()["explanation"];
+    let note = sre["notes"].as_array().unwrap().iter().find_map(|n| n.as_str().filter(|n| n.starts_with("Role:")));
+    assert!(
+        note.is_some_and(|n| n.contains("\"Site Reliability Engineer\" and \"SRE\" are the same job by meaning")),
+        "{sre}"
+    );
+    assert_eq!(sre["missingRequiredSkills"], json!(["Go", "Kubernetes"]));
+
+    // The other way: for the SRE posting, a site reliability engineer before a nurse who also
+    // lists Go, the role telling them apart.
+    for (name, headline) in [("Nina", "Registered Nurse"), ("Sid", "Site Reliability Engineer"), ("Nobody", "")] {
+        let who = app.register(name).await;
+        let mut p = profile(name, &["Go"], "PUBLIC");
+        if !headline.is_empty() {
+            p["headline"] = json!(headline);
+        }
+        app.upsert_profile(&who, p).await;
+    }
+    let data = app.ok(FOR_POSTING, json!({ "id": ids["SRE"], "first": 10 }), Some(&owner.access)).await;
+    let list = data["node"]["recommendedCandidates"].as_array().unwrap();
+    let shown: Vec<(&str, &str, i64)> = list
+        .iter()
+        .map(|m| {
+            (
+                m["candidate"]["displayName"].as_str().unwrap(),
+                m["explanation"]["role"].as_str().unwrap(),
+                m["score"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    // Half the required skills (20) + 10 (no preferred ones listed) + 10 + 10 + 5 (salary private)
+    // + 5 + 5, and the role: 10, 5 or 0.
+    assert_eq!(shown, [("Sid", "MATCH", 75), ("Nobody", "UNKNOWN", 70), ("Nina", "MISMATCH", 65)], "{data}");
+
+    // The best `first` alone is the same list cut short: the role is weighed before cutting.
+    let data = app.ok(FOR_POSTING, json!({ "id": ids["SRE"], "first": 1 }), Some(&owner.access)).await;
+    assert_eq!(data["node"]["recommendedCandidates"][0]["candidate"]["displayName"], "Sid", "{data}");
 }

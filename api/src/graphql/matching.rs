@@ -39,6 +39,10 @@ pub struct MatchExplanation {
     matched_required_skills: Vec<String>,
     missing_required_skills: Vec<String>,
     matched_preferred_skills: Vec<String>,
+    /// The candidate's headline against the posting's title, by meaning (the embeddings search
+    /// uses): MATCH for the same job ("Site Reliability Engineer" and "SRE"), PARTIAL for related
+    /// ones ("Platform Engineer"), UNKNOWN without a headline.
+    role: MatchFit,
     seniority: MatchFit,
     /// Years of experience against the posting's minimum.
     experience: MatchFit,
@@ -57,6 +61,7 @@ impl From<Explanation> for MatchExplanation {
             matched_required_skills: e.matched_required,
             missing_required_skills: e.missing_required,
             matched_preferred_skills: e.matched_preferred,
+            role: e.role.into(),
             seniority: e.seniority.into(),
             experience: e.experience.into(),
             salary: e.salary.into(),

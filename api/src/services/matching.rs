@@ -1,6 +1,12 @@
 //! Recommendations, both ways: postings for a candidate, candidates for a posting's hiring team.
 //! The database hands over every pair that shares a skill, with skill counts grouped in SQL; the
 //! domain scores them all from those counts, and explains the best `first` from the full records.
+//!
+//! The role part compares the candidate's headline with the posting by meaning, with the same
+//! embeddings as search: postings for a candidate read their vectors from the semantic index
+//! (which also brings in the postings whose title is related though no skill is shared);
+//! candidates for a posting embed their headlines, only for those whose score the role can still
+//! lift into the best `first`. With `HIREGRAPH_SEMANTIC_SEARCH=false` the role is unknown.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
@@ -9,11 +15,13 @@ use std::sync::Arc;
 use hiregraph_domain::candidates::{CandidateProfile, Visibility};
 use hiregraph_domain::companies::CompanyAction;
 use hiregraph_domain::matching::{
-    CandidateFacts, DesiredSalary, Match, PostingFacts, SkillCounts, score, score_from_counts,
+    CandidateFacts, Closeness, DesiredSalary, Match, PostingFacts, RELATED_ROLE, ROLE_POINTS, SkillCounts, score,
+    score_from_counts,
 };
 use hiregraph_domain::postings::Posting;
 use hiregraph_domain::skills::equivalent_keys;
-use hiregraph_domain::{PostingId, UserId};
+use hiregraph_domain::{CandidateId, PostingId, UserId};
+use hiregraph_persistence::embedding::{self, DIMS};
 use hiregraph_persistence::{candidates, companies as company_store, matching};
 
 use crate::error::{AppError, AppResult};
@@ -29,6 +37,9 @@ pub const MAX_RECOMMENDATIONS: i32 = 50;
 /// 30,000 eligible postings, one batch 281 ms), while the bound keeps a huge catalog from being
 /// read into memory at once.
 const BATCH: u64 = 50_000;
+
+/// The most postings brought in by a related title alone (no shared skill), closest first.
+const MAX_RELATED_POSTINGS: usize = 200;
 
 /// Checks a requested count.
 pub fn bound(first: i32) -> AppResult<usize> {
@@ -62,6 +73,12 @@ fn explained<S, K: Eq + Hash, T>(
         .collect()
 }
 
+/// A headline's vector for comparing roles; `None` without one, or with meaning turned off.
+fn headline_vector(state: &AppState, headline: Option<&str>) -> Option<[i8; DIMS]> {
+    state.settings.semantic_search.then_some(())?;
+    embedding::embed_headline(headline?)
+}
+
 /// Every stored spelling of these skills, each once.
 fn keys_of<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut seen = HashSet::new();
@@ -77,16 +94,29 @@ pub async fn postings_for(state: &AppState, user: UserId, first: usize) -> AppRe
     // The candidate asks for themselves: their desired salary counts.
     let facts = CandidateFacts::of(&profile.content, true);
     let keys = keys_of(facts.skills.iter().map(String::as_str));
+    let headline = headline_vector(state, facts.headline.as_deref());
+    let closeness = |ids: &[PostingId]| match &headline {
+        Some(q) => state.semantic.similarities(ids, q),
+        None => vec![None; ids.len()],
+    };
+    // Postings whose title is related to the headline are candidates even without a shared skill.
+    let related: Vec<PostingId> = headline
+        .map(|q| state.semantic.closest_to(&q, RELATED_ROLE, MAX_RELATED_POSTINGS))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     // In batches, keeping only the best `first`: memory stays flat however many postings fit.
     let at = now();
     let mut ranked = Vec::new();
     let mut after = None;
     loop {
-        let rows = matching::postings_sharing_skills(&keys, id, at, after, BATCH, conn).await?;
+        let rows = matching::postings_sharing_skills(&keys, &related, id, at, after, BATCH, conn).await?;
         let full = rows.len() as u64 == BATCH;
         after = rows.iter().map(|row| row.id).max();
-        ranked.extend(rows.into_iter().filter_map(|row| {
-            score_from_counts(&facts, &row.facts, row.counts).map(|s| (s, row.published_at, row.id))
+        let near = closeness(&rows.iter().map(|row| row.id).collect::<Vec<_>>());
+        ranked.extend(rows.into_iter().zip(near).filter_map(|(row, near)| {
+            score_from_counts(&facts, &row.facts, row.counts, near).map(|s| (s, row.published_at, row.id))
         }));
         keep_best(&mut ranked, first);
         if !full {
@@ -94,8 +124,11 @@ pub async fn postings_for(state: &AppState, user: UserId, first: usize) -> AppRe
         }
     }
     let ids: Vec<PostingId> = ranked.iter().map(|(_, _, id)| *id).collect();
+    let near: HashMap<PostingId, Closeness> = ids.iter().copied().zip(closeness(&ids)).collect();
     let found = loading::postings_by_id(state, &ids).await?;
-    Ok(explained(ranked, found, |posting| score(&facts, &PostingFacts::of(&posting.content))))
+    Ok(explained(ranked, found, |posting| {
+        score(&facts, &PostingFacts::of(&posting.content), near.get(&posting.id).copied().flatten())
+    }))
 }
 
 /// The listed candidates (PUBLIC or EMPLOYERS) who fit a posting best, for its hiring team
@@ -126,7 +159,18 @@ pub async fn candidates_for(
         if verified { &[Visibility::Public, Visibility::Employers] } else { &[Visibility::Public] };
     let rows = matching::candidates_sharing_skills(&wanted, listed, posting.id, &state.db.conn).await?;
     let bare = PostingFacts { skills: Vec::new(), ..facts.clone() };
-    let mut ranked: Vec<_> = rows
+    let posting_vector = state
+        .settings
+        .semantic_search
+        .then(|| {
+            let skills: Vec<String> = facts.skills.iter().map(|s| s.name.clone()).collect();
+            embedding::embed_posting(&facts.title, &skills, posting.content.summary.as_deref())
+        })
+        .flatten()
+        .map(|v| embedding::quantize(&v));
+    // First by the score with the role a mismatch; the role's points are then worked out in that
+    // order, and only while they can still lift a candidate into the best `first`.
+    let mut bounded: Vec<_> = rows
         .into_iter()
         .filter_map(|row| {
             let counts = facts.skills.iter().zip(&row.has).fold(SkillCounts::default(), |mut c, (skill, has)| {
@@ -141,6 +185,7 @@ pub async fn candidates_for(
                 c
             });
             let candidate = CandidateFacts {
+                headline: row.headline,
                 skills: Vec::new(),
                 seniority: row.seniority,
                 years: row.years,
@@ -148,11 +193,37 @@ pub async fn candidates_for(
                 open_to: row.open_to,
                 location: row.location,
             };
-            score_from_counts(&candidate, &bare, counts).map(|s| (s, row.updated_at, row.id))
+            let floor = score_from_counts(&candidate, &bare, counts, Some(0.0))?;
+            Some((floor, row.updated_at, row.id, candidate, counts))
         })
         .collect();
-    keep_best(&mut ranked, first);
+    bounded.sort_by_key(|b| std::cmp::Reverse((b.0, b.1, b.2)));
+    let mut ranked: Vec<(u8, _, CandidateId)> = Vec::with_capacity(first + 1);
+    let mut near: HashMap<CandidateId, Closeness> = HashMap::new();
+    // Headlines repeat ("Software Engineer"): each is embedded once per request.
+    let mut embedded: HashMap<String, Option<[i8; DIMS]>> = HashMap::new();
+    for (floor, updated_at, id, candidate, counts) in bounded {
+        let worst = ranked.last().map(|(s, _, _)| *s);
+        if ranked.len() == first && worst.is_some_and(|worst| floor.saturating_add(ROLE_POINTS as u8) < worst) {
+            break;
+        }
+        let headline = match (&posting_vector, candidate.headline.as_deref()) {
+            (Some(_), Some(h)) => match embedded.get(h) {
+                Some(known) => *known,
+                None => *embedded.entry(h.to_owned()).or_insert(embedding::embed_headline(h)),
+            },
+            _ => None,
+        };
+        let closeness = posting_vector.as_ref().zip(headline).map(|(p, h)| embedding::similarity(p, &h));
+        if let Some(s) = score_from_counts(&candidate, &bare, counts, closeness) {
+            near.insert(id, closeness);
+            ranked.push((s, updated_at, id));
+            keep_best(&mut ranked, first);
+        }
+    }
     let ids: Vec<_> = ranked.iter().map(|(_, _, id)| *id).collect();
     let found = loading::candidates_by_id(state, &ids).await?;
-    Ok(explained(ranked, found, |profile| score(&CandidateFacts::of(&profile.content, false), &facts)))
+    Ok(explained(ranked, found, |profile| {
+        score(&CandidateFacts::of(&profile.content, false), &facts, near.get(&profile.id).copied().flatten())
+    }))
 }
