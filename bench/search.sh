@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Search on the 50,000-posting bench dataset, uncached, with meaning on and off in one sitting:
-# requests/s, p50 and p99 at one client and at 32, the server's RSS, and the semantic index alone
-# (build time, vector memory, time to embed a query and to find its nearest postings).
+# Search and matching on the 50,000-posting bench dataset, uncached, with meaning on and off in
+# one sitting: search requests/s, p50 and p99 at one client and at 32, recommendations both ways
+# at one client (meaning weighs matching's role part), the server's RSS, and the semantic index
+# alone (build time, vector memory, time to embed a query and to find its nearest postings).
 #   BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/hg_bench)
 #   BENCH_SECONDS      (default 15, per run)   BENCH_ROUNDS (default 2: on, off, on, off)
 set -euo pipefail
@@ -35,11 +36,15 @@ measure() {
     --seconds "$SECS" --concurrency 1 --label "$label, 1 client"
   ./target/release/hiregraph-bench load --url "http://127.0.0.1:$PORT" --scenario search \
     --seconds "$SECS" --concurrency 32 --label "$label, 32 clients"
+  for scenario in recommend candidates; do
+    ./target/release/hiregraph-bench load --url "http://127.0.0.1:$PORT" --scenario "$scenario" \
+      --seconds "$SECS" --concurrency 1 --label "$label, 1 client"
+  done
   echo "| $label: server RSS $(( $(ps -o rss= -p "$SERVER") / 1024 )) MiB | | | | |"
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 }
 
-echo "| search, uncached | scenario | req/s | p50 ms | p99 ms | errors |"
+echo "| uncached | scenario | req/s | p50 ms | p99 ms | errors |"
 echo "| --- | --- | --- | --- | --- | --- |"
 for _ in $(seq 1 "$ROUNDS"); do
   measure "meaning on" HIREGRAPH_SEMANTIC_SEARCH=true

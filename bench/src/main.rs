@@ -160,13 +160,13 @@ async fn generate(flags: &HashMap<String, String>) -> Result<(), String> {
                                  FROM generate_series(1, 3) n) s
              WHERE p.slug LIKE 'bench-job-%' ON CONFLICT DO NOTHING".to_owned()),
         ("posting read models", children),
-        ("candidate profiles", "INSERT INTO candidate_profiles (id, user_id, display_name, headline, bio, city, region, country, years_experience, seniority,
+        ("candidate profiles", format!("INSERT INTO candidate_profiles (id, user_id, display_name, headline, bio, city, region, country, years_experience, seniority,
                open_onsite, open_hybrid, open_remote, visibility, contact_email, contact_phone, work_history, education, links, created_at, updated_at)
-             SELECT gen_random_uuid(), u.id, 'Candidate ' || substring(u.email from 12 for 8), 'Engineer', NULL, 'City', NULL,
+             SELECT gen_random_uuid(), u.id, 'Candidate ' || substring(u.email from 12 for 8), {HEADLINE}, NULL, 'City', NULL,
                (ARRAY['DE','GB','US','CA','FR','NL'])[1 + abs(hashtext(u.email)) % 6], abs(hashtext(u.email)) % 20,
                (ARRAY['JUNIOR','MID','SENIOR','STAFF'])[1 + abs(hashtext(u.email)) % 4], true, true, abs(hashtext(u.email)) % 2 = 0,
                (ARRAY['PUBLIC','EMPLOYERS','PRIVATE'])[1 + abs(hashtext(u.email)) % 3], u.email, '+1 555 0100', '[]', '[]', '[]', now(), now()
-             FROM users u WHERE u.email LIKE 'bench-cand-%'".to_owned()),
+             FROM users u WHERE u.email LIKE 'bench-cand-%'")),
         ("applications", format!(
             "INSERT INTO applications (id, posting_id, company_id, candidate_id, cover_letter, source, source_name, status, created_at, updated_at)
              SELECT gen_random_uuid(), p.id, p.company_id, c.id, NULL, 'DIRECT', NULL,
@@ -214,6 +214,13 @@ async fn compact_postings(db: &Database) -> Result<(), String> {
     Ok(())
 }
 
+/// A candidate's headline from their user's email: one of twelve, the postings' eight kinds of
+/// engineer among them under other names, and jobs that are no engineer's, so that matching's
+/// role part has something to tell apart.
+const HEADLINE: &str = "(ARRAY['Backend Engineer','Frontend Developer','Data Engineer','Platform Engineer','iOS Developer',
+    'Security Engineer','Machine Learning Engineer','SRE','Product Designer','Registered Nurse','Accountant','Sales Manager'])
+    [1 + abs(hashtext(u.email || 'headline')) % 12]";
+
 /// Three or four skills per candidate from the postings' vocabulary (added to a dataset made
 /// before candidates had skills, too), so recommendations have something to match.
 async fn candidate_skills(db: &Database) -> Result<(), String> {
@@ -224,6 +231,14 @@ async fn candidate_skills(db: &Database) -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .and_then(|row| row.try_get::<bool>("", "has").ok())
         .unwrap_or(false);
+    // A dataset made when every headline was "Engineer" gets the varied ones.
+    let sql = format!(
+        "UPDATE candidate_profiles c SET headline = {HEADLINE} FROM users u WHERE u.id = c.user_id AND c.headline = 'Engineer'"
+    );
+    let changed = db.conn.execute_unprepared(&sql).await.map_err(|e| format!("headlines: {e}"))?.rows_affected();
+    if changed > 0 {
+        println!("gave {changed} candidates varied headlines");
+    }
     if has {
         println!("candidate skills are there; nothing to do");
         return Ok(());

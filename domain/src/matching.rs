@@ -185,7 +185,7 @@ pub fn score(candidate: &CandidateFacts, posting: &PostingFacts, closeness: Clos
         preferred_total: posting.skills.iter().filter(|s| !s.required).count(),
         preferred_matched: matched_preferred.len(),
     };
-    let (score, parts) = total(candidate, posting, counts, closeness)?;
+    let (score, parts) = total(candidate, posting, counts, closeness, true)?;
     let mut notes = Vec::new();
     notes.push(if missing_required.is_empty() {
         format!("Has all {} required skills", counts.required_total)
@@ -228,18 +228,27 @@ pub fn score_from_counts(
     counts: SkillCounts,
     closeness: Closeness,
 ) -> Option<u8> {
-    total(candidate, posting, counts, closeness).map(|(score, _)| score)
+    total(candidate, posting, counts, closeness, false).map(|(score, _)| score)
 }
 
+/// A part's fit and its sentence (empty when not explaining: ranking many pairs writes none).
 type Part = (Fit, String);
+
+/// A note when explaining, nothing (and no allocation) when ranking.
+macro_rules! note {
+    ($explain:expr, $($arg:tt)*) => {
+        if $explain { format!($($arg)*) } else { String::new() }
+    };
+}
 
 fn total(
     candidate: &CandidateFacts,
     posting: &PostingFacts,
     counts: SkillCounts,
     closeness: Closeness,
+    explain: bool,
 ) -> Option<(u8, [Part; 6])> {
-    let role = role_fit(candidate.headline.as_deref(), &posting.title, closeness);
+    let role = role_fit(candidate.headline.as_deref(), &posting.title, closeness, explain);
     let related = matches!(role.0, Fit::Match | Fit::Partial);
     if counts.required_matched == 0 && counts.preferred_matched == 0 && !related {
         return None;
@@ -247,11 +256,11 @@ fn total(
     let ratio = |matched: usize, total: usize| if total == 0 { 1.0 } else { matched as f64 / total as f64 };
     let parts = [
         role,
-        seniority_fit(candidate.seniority, posting.seniority),
-        experience_fit(candidate.years, posting.min_years),
-        salary_fit(candidate.desired_salary, posting.salary),
-        workplace_fit(&candidate.open_to, posting.workplace),
-        location_fit(candidate.location.as_ref(), posting),
+        seniority_fit(candidate.seniority, posting.seniority, explain),
+        experience_fit(candidate.years, posting.min_years, explain),
+        salary_fit(candidate.desired_salary, posting.salary, explain),
+        workplace_fit(&candidate.open_to, posting.workplace, explain),
+        location_fit(candidate.location.as_ref(), posting, explain),
     ];
     let weights = [ROLE_POINTS, SENIORITY_POINTS, EXPERIENCE_POINTS, SALARY_POINTS, WORKPLACE_POINTS, LOCATION_POINTS];
     let points = REQUIRED_SKILLS_POINTS * ratio(counts.required_matched, counts.required_total)
@@ -260,12 +269,12 @@ fn total(
     Some((points.round().clamp(0.0, 100.0) as u8, parts))
 }
 
-fn role_fit(headline: Option<&str>, title: &str, closeness: Closeness) -> (Fit, String) {
+fn role_fit(headline: Option<&str>, title: &str, closeness: Closeness, explain: bool) -> (Fit, String) {
     let Some(headline) = headline.filter(|h| !h.trim().is_empty()) else {
-        return (Fit::Unknown, "Role: the candidate has no headline to compare".to_owned());
+        return (Fit::Unknown, note!(explain, "Role: the candidate has no headline to compare"));
     };
     let Some(c) = closeness else {
-        return (Fit::Unknown, format!("Role: \"{headline}\" and \"{title}\" could not be compared"));
+        return (Fit::Unknown, note!(explain, "Role: \"{headline}\" and \"{title}\" could not be compared"));
     };
     let (fit, how) = if c >= SAME_ROLE {
         (Fit::Match, "the same job")
@@ -274,33 +283,38 @@ fn role_fit(headline: Option<&str>, title: &str, closeness: Closeness) -> (Fit, 
     } else {
         (Fit::Mismatch, "different jobs")
     };
-    (fit, format!("Role: \"{headline}\" and \"{title}\" are {how} by meaning (closeness {c:.2})"))
+    (fit, note!(explain, "Role: \"{headline}\" and \"{title}\" are {how} by meaning (closeness {c:.2})"))
 }
 
 fn level(s: Seniority) -> i32 {
     Seniority::ALL.iter().position(|l| *l == s).map_or(0, |p| p as i32)
 }
 
-fn seniority_fit(candidate: Option<Seniority>, posting: Option<Seniority>) -> (Fit, String) {
+fn seniority_fit(candidate: Option<Seniority>, posting: Option<Seniority>, explain: bool) -> (Fit, String) {
     match (candidate, posting) {
         (Some(c), Some(p)) => {
             let apart = (level(c) - level(p)).abs();
-            let (fit, how) = match apart {
-                0 => (Fit::Match, "the same level".to_owned()),
-                1 => (Fit::Partial, "one level apart".to_owned()),
-                n => (Fit::Mismatch, format!("{n} levels apart")),
+            let fit = match apart {
+                0 => Fit::Match,
+                1 => Fit::Partial,
+                _ => Fit::Mismatch,
             };
-            (fit, format!("Seniority: {} asked, candidate is {} ({how})", p.as_str(), c.as_str()))
+            let how = |n| match n {
+                0 => "the same level".to_owned(),
+                1 => "one level apart".to_owned(),
+                n => format!("{n} levels apart"),
+            };
+            (fit, note!(explain, "Seniority: {} asked, candidate is {} ({})", p.as_str(), c.as_str(), how(apart)))
         }
-        (None, Some(p)) => (Fit::Unknown, format!("Seniority: {} asked, candidate does not say", p.as_str())),
-        (_, None) => (Fit::Unknown, "Seniority: the posting does not say".to_owned()),
+        (None, Some(p)) => (Fit::Unknown, note!(explain, "Seniority: {} asked, candidate does not say", p.as_str())),
+        (_, None) => (Fit::Unknown, note!(explain, "Seniority: the posting does not say")),
     }
 }
 
-fn experience_fit(candidate: Option<i32>, min: Option<i32>) -> (Fit, String) {
+fn experience_fit(candidate: Option<i32>, min: Option<i32>, explain: bool) -> (Fit, String) {
     match (candidate, min) {
-        (_, None | Some(0)) => (Fit::Match, "Experience: no minimum asked".to_owned()),
-        (None, Some(min)) => (Fit::Unknown, format!("Experience: {min} years asked, candidate does not say")),
+        (_, None | Some(0)) => (Fit::Match, note!(explain, "Experience: no minimum asked")),
+        (None, Some(min)) => (Fit::Unknown, note!(explain, "Experience: {min} years asked, candidate does not say")),
         (Some(years), Some(min)) => {
             let fit = if years >= min {
                 Fit::Match
@@ -309,27 +323,29 @@ fn experience_fit(candidate: Option<i32>, min: Option<i32>) -> (Fit, String) {
             } else {
                 Fit::Mismatch
             };
-            (fit, format!("Experience: {min} years asked, candidate has {years}"))
+            (fit, note!(explain, "Experience: {min} years asked, candidate has {years}"))
         }
     }
 }
 
-fn salary_fit(desired: DesiredSalary, offered: Option<SalaryRange>) -> (Fit, String) {
+fn salary_fit(desired: DesiredSalary, offered: Option<SalaryRange>, explain: bool) -> (Fit, String) {
     let Some(offered) = offered else {
-        return (Fit::Unknown, "Salary: unknown, the posting gives none".to_owned());
+        return (Fit::Unknown, note!(explain, "Salary: unknown, the posting gives none"));
     };
     let desired = match desired {
         DesiredSalary::Known(d) => d,
         DesiredSalary::NotGiven => {
-            return (Fit::Unknown, "Salary: unknown, the candidate gives no desired salary".to_owned());
+            return (Fit::Unknown, note!(explain, "Salary: unknown, the candidate gives no desired salary"));
         }
-        DesiredSalary::Private => return (Fit::Unknown, "Salary: unknown, the candidate keeps it private".to_owned()),
+        DesiredSalary::Private => {
+            return (Fit::Unknown, note!(explain, "Salary: unknown, the candidate keeps it private"));
+        }
     };
     let unit = |s: &SalaryRange| format!("{} per {}", s.currency().as_str(), s.period().as_str());
     if desired.currency() != offered.currency() || desired.period() != offered.period() {
         return (
             Fit::Unknown,
-            format!("Salary: unknown, not comparable ({} offered, {} wanted)", unit(&offered), unit(&desired)),
+            note!(explain, "Salary: unknown, not comparable ({} offered, {} wanted)", unit(&offered), unit(&desired)),
         );
     }
     let range = |s: &SalaryRange| format!("{}–{}", s.min(), s.max());
@@ -345,32 +361,32 @@ fn salary_fit(desired: DesiredSalary, offered: Option<SalaryRange>) -> (Fit, Str
         Fit::Partial => "falls less than 10 % short of",
         _ => "falls short of",
     };
-    (fit, format!("Salary: {} {} offered {how} the {} wanted", range(&offered), unit(&offered), range(&desired)))
+    (fit, note!(explain, "Salary: {} {} offered {how} the {} wanted", range(&offered), unit(&offered), range(&desired)))
 }
 
-fn workplace_fit(open_to: &[Workplace], workplace: Option<Workplace>) -> (Fit, String) {
+fn workplace_fit(open_to: &[Workplace], workplace: Option<Workplace>, explain: bool) -> (Fit, String) {
     let Some(workplace) = workplace else {
-        return (Fit::Unknown, "Workplace: the posting does not say".to_owned());
+        return (Fit::Unknown, note!(explain, "Workplace: the posting does not say"));
     };
     let asked = workplace.as_str();
     if open_to.is_empty() {
-        return (Fit::Unknown, format!("Workplace: {asked}, candidate does not say what they are open to"));
+        return (Fit::Unknown, note!(explain, "Workplace: {asked}, candidate does not say what they are open to"));
     }
     if open_to.contains(&workplace) {
-        (Fit::Match, format!("Workplace: {asked}, candidate is open to it"))
+        (Fit::Match, note!(explain, "Workplace: {asked}, candidate is open to it"))
     } else if workplace == Workplace::Hybrid {
-        (Fit::Partial, format!("Workplace: {asked}, candidate is open to onsite or remote only"))
+        (Fit::Partial, note!(explain, "Workplace: {asked}, candidate is open to onsite or remote only"))
     } else {
-        (Fit::Mismatch, format!("Workplace: {asked}, candidate is not open to it"))
+        (Fit::Mismatch, note!(explain, "Workplace: {asked}, candidate is not open to it"))
     }
 }
 
-fn location_fit(candidate: Option<&Location>, posting: &PostingFacts) -> (Fit, String) {
+fn location_fit(candidate: Option<&Location>, posting: &PostingFacts, explain: bool) -> (Fit, String) {
     let Some(home) = candidate else {
-        return (Fit::Unknown, "Location: candidate does not say where they are".to_owned());
+        return (Fit::Unknown, note!(explain, "Location: candidate does not say where they are"));
     };
     if posting.locations.is_empty() {
-        return (Fit::Unknown, "Location: the posting does not say".to_owned());
+        return (Fit::Unknown, note!(explain, "Location: the posting does not say"));
     }
     let country = home.country();
     let remote_ok = posting.workplace != Some(Workplace::Onsite);
@@ -379,29 +395,35 @@ fn location_fit(candidate: Option<&Location>, posting: &PostingFacts) -> (Fit, S
         _ => false,
     };
     if remote_ok && posting.locations.iter().any(|l| l.is_remote() && l.country() == country) {
-        return (Fit::Match, format!("Location: remote in {}, where the candidate is", country.as_str()));
+        return (Fit::Match, note!(explain, "Location: remote in {}, where the candidate is", country.as_str()));
     }
     if posting.workplace != Some(Workplace::Remote) {
         if let Some(office) = posting.locations.iter().find(|l| !l.is_remote() && same_city(l)) {
             return (
                 Fit::Match,
-                format!("Location: an office in {}, the candidate's city", office.city().unwrap_or("")),
+                note!(explain, "Location: an office in {}, the candidate's city", office.city().unwrap_or("")),
             );
         }
         if posting.locations.iter().any(|l| !l.is_remote() && l.country() == country) {
-            return (Fit::Partial, format!("Location: an office in {}, the candidate's country", country.as_str()));
+            return (
+                Fit::Partial,
+                note!(explain, "Location: an office in {}, the candidate's country", country.as_str()),
+            );
         }
     }
-    let places: Vec<String> = posting
-        .locations
-        .iter()
-        .take(3)
-        .map(|l| match (l.is_remote(), l.city()) {
-            (true, _) | (false, None) => format!("remote in {}", l.country().as_str()),
-            (false, Some(city)) => format!("{city} ({})", l.country().as_str()),
-        })
-        .collect();
-    (Fit::Mismatch, format!("Location: {}; the candidate is in {}", places.join(", "), country.as_str()))
+    let places = || {
+        let places: Vec<String> = posting
+            .locations
+            .iter()
+            .take(3)
+            .map(|l| match (l.is_remote(), l.city()) {
+                (true, _) | (false, None) => format!("remote in {}", l.country().as_str()),
+                (false, Some(city)) => format!("{city} ({})", l.country().as_str()),
+            })
+            .collect();
+        places.join(", ")
+    };
+    (Fit::Mismatch, note!(explain, "Location: {}; the candidate is in {}", places(), country.as_str()))
 }
 
 #[cfg(test)]

@@ -356,6 +356,21 @@ pub async fn ids_of_candidate(
     Ok(ids.into_iter().map(ApplicationId).collect())
 }
 
+/// The postings a candidate has applied to (recommendations leave them out).
+pub async fn postings_of_candidate(
+    candidate: CandidateId,
+    conn: &impl ConnectionTrait,
+) -> Result<Vec<PostingId>, StoreError> {
+    let ids: Vec<Uuid> = applications::Entity::find()
+        .select_only()
+        .column(applications::Column::PostingId)
+        .filter(applications::Column::CandidateId.eq(candidate.0))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(ids.into_iter().map(PostingId).collect())
+}
+
 /// How many applications exist (for the demo loader).
 pub async fn count_all(conn: &impl ConnectionTrait) -> Result<u64, StoreError> {
     Ok(applications::Entity::find().count(conn).await?)

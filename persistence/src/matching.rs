@@ -45,11 +45,10 @@ fn count(n: i64) -> usize {
     usize::try_from(n).unwrap_or(0)
 }
 
-/// Published, unexpired postings listing any of `keys`, or among `also`, that `candidate` has not
-/// applied to: the next `batch` of them by id after `after`.
+/// Published, unexpired postings listing any of `keys` that `candidate` has not applied to: the
+/// next `batch` of them by id after `after`.
 fn eligible_postings(
     keys: &[String],
-    also: &[PostingId],
     candidate: Uuid,
     now: DateTime<Utc>,
     after: Option<PostingId>,
@@ -71,7 +70,7 @@ fn eligible_postings(
         .column(C::Id)
         .filter(C::Status.eq(PostingStatus::Published.as_str()))
         .filter(Condition::any().add(C::ExpiresAt.is_null()).add(C::ExpiresAt.gt(now)))
-        .filter(Condition::any().add(C::Id.in_subquery(sharing)).add(C::Id.is_in(also.iter().map(|id| id.0))))
+        .filter(C::Id.in_subquery(sharing))
         .filter(C::Id.not_in_subquery(applied));
     if let Some(after) = after {
         select = select.filter(C::Id.gt(after.0));
@@ -84,12 +83,11 @@ fn location(city: Option<String>, region: Option<String>, country: &str, remote:
 }
 
 /// The postings `candidate` could be recommended — published, unexpired, sharing a skill (any
-/// spelling in `keys`) or among `also` (close by meaning), not applied to — in batches: the next
-/// `batch` by id after `after`, in no particular order. Skill counts are the candidate's against
-/// each posting. Fewer than `batch` rows means there are no more.
+/// spelling in `keys`), not applied to — in batches: the next `batch` by id after `after`, in no
+/// particular order. Skill counts are the candidate's against each posting. Fewer than `batch`
+/// rows means there are no more. (Without the semantic index: see `services::matching`.)
 pub async fn postings_sharing_skills(
     keys: &[String],
-    also: &[PostingId],
     candidate: CandidateId,
     now: DateTime<Utc>,
     after: Option<PostingId>,
@@ -97,15 +95,12 @@ pub async fn postings_sharing_skills(
     conn: &impl ConnectionTrait,
 ) -> Result<Vec<PostingRow>, StoreError> {
     use postings::Column as C;
-    if keys.is_empty() && also.is_empty() {
+    if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let eligible = eligible_postings(keys, also, candidate.0, now, after, batch);
+    let eligible = eligible_postings(keys, candidate.0, now, after, batch);
     let backend = conn.get_database_backend();
     let matched = |required: bool| {
-        if keys.is_empty() {
-            return Expr::cust("SUM(0)");
-        }
         let flag = if required { "" } else { "NOT " };
         Expr::cust_with_values(
             format!(

@@ -4,6 +4,7 @@
 //! INSERT per child table, and only tables whose lists changed are touched.
 
 use chrono::{DateTime, Utc};
+use hiregraph_domain::matching::PostingFacts;
 use hiregraph_domain::postings::{
     EmploymentType, Posting, PostingContent, PostingSkill, PostingStatus, Seniority, Workplace,
 };
@@ -1063,7 +1064,8 @@ pub async fn feed_facets(
     Ok((facets, next))
 }
 
-/// What the semantic index embeds of a posting (`semantic::SemanticIndex::refresh`).
+/// What the semantic index keeps of a posting (`semantic::SemanticIndex::refresh`): the text it
+/// embeds, and for a published posting what matching scores.
 #[derive(Debug, Clone)]
 pub struct SearchText {
     pub id: Uuid,
@@ -1071,13 +1073,14 @@ pub struct SearchText {
     pub published: bool,
     pub title: String,
     pub summary: Option<String>,
-    pub skills: Vec<String>,
+    /// Title, skills (in the posting's order), seniority, experience, workplace, locations and
+    /// salary; empty skills for a posting that is not published.
+    pub facts: PostingFacts,
+    pub published_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// (id, status, title, summary, children)
-type SearchTextRow = (Uuid, String, String, Option<String>, Option<String>);
-
-/// What the semantic index embeds of these postings, or of the first `limit` postings after the
+/// What the semantic index keeps of these postings, or of the first `limit` postings after the
 /// id `after` in id order (`ids` empty): one statement either way, by primary key.
 pub async fn search_texts(
     ids: &[PostingId],
@@ -1086,31 +1089,48 @@ pub async fn search_texts(
     conn: &impl ConnectionTrait,
 ) -> Result<Vec<SearchText>, StoreError> {
     use postings::Column as C;
-    let mut select = postings::Entity::find()
-        .select_only()
-        .columns([C::Id, C::Status, C::Title, C::Summary, C::Children])
-        .order_by_asc(C::Id)
-        .limit(limit);
+    let mut select = postings::Entity::find().order_by_asc(C::Id).limit(limit);
     if !ids.is_empty() {
         select = select.filter(C::Id.is_in(ids.iter().map(|id| id.0)));
     }
     if let Some(after) = after {
         select = select.filter(C::Id.gt(after));
     }
-    let rows: Vec<SearchTextRow> = select.into_tuple().all(conn).await?;
+    let rows = select.all(conn).await?;
     rows.into_iter()
-        .map(|(id, status, title, summary, children)| {
-            let skills = match children.as_deref() {
-                Some(json) => serde_json::from_str::<Children>(json)
-                    .map_err(|e| StoreError::corrupt(format!("posting {id} children: {e}")))?
-                    .skills
-                    .into_iter()
-                    .map(|(_, name, _)| name)
-                    .collect(),
-                None => Vec::new(),
-            };
-            let published = status == PostingStatus::Published.as_str();
-            Ok(SearchText { id, published, title, summary, skills })
+        .map(|row| {
+            let (id, published_at, expires_at) = (row.id, row.published_at, row.expires_at);
+            if row.status != PostingStatus::Published.as_str() {
+                let facts = PostingFacts {
+                    title: String::new(),
+                    skills: Vec::new(),
+                    seniority: None,
+                    min_years: None,
+                    workplace: None,
+                    locations: Vec::new(),
+                    salary: None,
+                };
+                return Ok(SearchText {
+                    id,
+                    published: false,
+                    title: row.title,
+                    summary: row.summary,
+                    facts,
+                    published_at,
+                    expires_at,
+                });
+            }
+            let posting = decode(row)?;
+            let facts = PostingFacts::of(&posting.content);
+            Ok(SearchText {
+                id,
+                published: true,
+                title: posting.content.title,
+                summary: posting.content.summary,
+                facts,
+                published_at,
+                expires_at,
+            })
         })
         .collect()
 }

@@ -5,12 +5,19 @@
 //! in its own transaction, in commit order) and reads again only the postings those events name.
 //! Every replica converges on the same index without talking to the others, and a change is
 //! never missed nor read twice for nothing.
+//!
+//! Beside each vector the index keeps what matching scores of the posting (skills, seniority,
+//! experience, workplace, locations, salary), so recommendations for a candidate rank every
+//! published posting in memory instead of reading them all from the database per request.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
+use chrono::{DateTime, Utc};
 use hiregraph_domain::PostingId;
 use hiregraph_domain::events::EventType;
+use hiregraph_domain::matching::{PostingFacts, SkillCounts};
+use hiregraph_domain::postings::PostingSkill;
 use hiregraph_domain::search::TextQuery;
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
@@ -47,11 +54,26 @@ pub struct Near {
     pub closeness: f64,
 }
 
+/// What matching reads of an indexed posting.
+#[derive(Debug, Clone)]
+pub struct Indexed {
+    pub published_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The facts without title and skill names (`skills` has the skills).
+    pub facts: PostingFacts,
+    /// Each skill's key (numbered by `Entries::skill_keys`) and whether it is required.
+    skills: Box<[(u32, bool)]>,
+}
+
 #[derive(Default)]
 struct Entries {
     ids: Vec<Uuid>,
     /// `ids.len() × DIMS` quantised unit vectors.
     vectors: Vec<i8>,
+    /// What matching reads, in the order of `ids`.
+    postings: Vec<Indexed>,
+    /// Skill keys numbered, so each posting keeps numbers, not strings.
+    skill_keys: HashMap<String, u32>,
     slot: HashMap<Uuid, usize>,
     /// Bumped by every change of the entries, so a kept answer knows it is stale.
     version: u64,
@@ -60,14 +82,33 @@ struct Entries {
 }
 
 impl Entries {
-    fn put(&mut self, id: Uuid, vector: Option<[i8; DIMS]>) {
+    fn key(&mut self, skill: &PostingSkill) -> (u32, bool) {
+        let next = self.skill_keys.len() as u32;
+        (*self.skill_keys.entry(PostingSkill::key(&skill.name)).or_insert(next), skill.required)
+    }
+
+    fn indexed(&mut self, row: postings::SearchText) -> Indexed {
+        let skills = row.facts.skills.iter().map(|s| self.key(s)).collect();
+        Indexed {
+            published_at: row.published_at,
+            expires_at: row.expires_at,
+            facts: PostingFacts { title: String::new(), skills: Vec::new(), ..row.facts },
+            skills,
+        }
+    }
+
+    fn put(&mut self, id: Uuid, vector: Option<([i8; DIMS], Indexed)>) {
         self.version += 1;
         match (self.slot.get(&id).copied(), vector) {
-            (Some(at), Some(v)) => self.vectors[at * DIMS..(at + 1) * DIMS].copy_from_slice(&v),
-            (None, Some(v)) => {
+            (Some(at), Some((v, posting))) => {
+                self.vectors[at * DIMS..(at + 1) * DIMS].copy_from_slice(&v);
+                self.postings[at] = posting;
+            }
+            (None, Some((v, posting))) => {
                 self.slot.insert(id, self.ids.len());
                 self.ids.push(id);
                 self.vectors.extend_from_slice(&v);
+                self.postings.push(posting);
             }
             (Some(at), None) => {
                 // Swap the last entry into the hole.
@@ -79,6 +120,7 @@ impl Entries {
                     self.vectors.copy_within(last * DIMS..(last + 1) * DIMS, at * DIMS);
                     self.slot.insert(moved, at);
                 }
+                self.postings.swap_remove(at);
                 self.ids.pop();
                 self.vectors.truncate(last * DIMS);
             }
@@ -158,23 +200,62 @@ impl SemanticIndex {
     fn put(&self, rows: Vec<postings::SearchText>, asked: &[PostingId]) -> Result<(), StoreError> {
         let gone: Vec<Uuid> =
             asked.iter().map(|id| id.0).filter(|id| rows.binary_search_by_key(id, |row| row.id).is_err()).collect();
-        let vectors: Vec<(Uuid, Option<[i8; DIMS]>)> = rows
+        let vectors: Vec<(postings::SearchText, Option<[i8; DIMS]>)> = rows
             .into_iter()
             .map(|row| {
-                let vector = row
-                    .published
-                    .then(|| embedding::embed_posting(&row.title, &row.skills, row.summary.as_deref()))
-                    .flatten()
-                    .map(|v| embedding::quantize(&v));
-                (row.id, vector)
+                let skills: Vec<String> = row.facts.skills.iter().map(|s| s.name.clone()).collect();
+                // A published posting without a known word is still there for matching, with a
+                // vector close to nothing.
+                let vector = row.published.then(|| {
+                    embedding::embed_posting(&row.title, &skills, row.summary.as_deref())
+                        .map_or([0; DIMS], |v| embedding::quantize(&v))
+                });
+                (row, vector)
             })
-            .chain(gone.into_iter().map(|id| (id, None)))
             .collect();
         let mut entries = self.entries.write().map_err(|_| StoreError::corrupt("semantic index lock"))?;
-        for (id, vector) in vectors {
-            entries.put(id, vector);
+        for (row, vector) in vectors {
+            let id = row.id;
+            let indexed = vector.map(|v| (v, entries.indexed(row)));
+            entries.put(id, indexed);
+        }
+        for id in gone {
+            entries.put(id, None);
         }
         Ok(())
+    }
+
+    /// Whether the index has read every posting once (before that, it knows too little to rank).
+    pub fn ready(&self) -> bool {
+        self.entries.read().is_ok_and(|e| e.position.is_some())
+    }
+
+    /// Calls `each` for every indexed (published) posting with the candidate's skill counts
+    /// against it (`keys`: every stored spelling of the candidate's skills) and the cosine of its
+    /// vector with `headline`, under one read of the index.
+    pub fn for_each_posting(
+        &self,
+        keys: &[String],
+        headline: Option<&[i8; DIMS]>,
+        mut each: impl FnMut(PostingId, &Indexed, SkillCounts, Option<f32>),
+    ) {
+        let Ok(entries) = self.entries.read() else { return };
+        let own: Vec<u32> = keys.iter().filter_map(|k| entries.skill_keys.get(k).copied()).collect();
+        for (at, posting) in entries.postings.iter().enumerate() {
+            let mut counts = SkillCounts::default();
+            for &(key, required) in &*posting.skills {
+                let has = usize::from(own.contains(&key));
+                if required {
+                    counts.required_total += 1;
+                    counts.required_matched += has;
+                } else {
+                    counts.preferred_total += 1;
+                    counts.preferred_matched += has;
+                }
+            }
+            let closeness = headline.map(|q| embedding::similarity(&entries.vectors[at * DIMS..(at + 1) * DIMS], q));
+            each(PostingId(entries.ids[at]), posting, counts, closeness);
+        }
     }
 
     /// How many postings the index holds, and the bytes their vectors take.
@@ -281,7 +362,17 @@ mod tests {
             published,
             title: title.to_owned(),
             summary: None,
-            skills: Vec::new(),
+            facts: PostingFacts {
+                title: title.to_owned(),
+                skills: vec![PostingSkill { name: "Go".into(), required: true }],
+                seniority: None,
+                min_years: None,
+                workplace: None,
+                locations: Vec::new(),
+                salary: None,
+            },
+            published_at: None,
+            expires_at: None,
         }
     }
 
@@ -301,5 +392,25 @@ mod tests {
         index.put(Vec::new(), &[PostingId(Uuid::from_u128(3))]).unwrap();
         assert!(index.nearest(&query).is_empty());
         assert_eq!(index.size().0, 1);
+    }
+
+    #[test]
+    fn matching_reads_every_indexed_posting_with_its_skill_counts_and_closeness() {
+        let index = SemanticIndex::default();
+        index
+            .put(vec![posting(1, "Nanny", true), posting(2, "Welder", true), posting(3, "Draft", false)], &[])
+            .unwrap();
+        let headline = embedding::embed_headline("Babysitter").unwrap();
+        let mut seen = Vec::new();
+        index.for_each_posting(&["golang".to_owned(), "go".to_owned()], Some(&headline), |id, _, counts, closeness| {
+            seen.push((id.0.as_u128(), counts.required_matched, counts.required_total, closeness.unwrap() > 0.5));
+        });
+        seen.sort_by_key(|s| s.0);
+        assert_eq!(seen, [(1, 1, 1, true), (2, 1, 1, false)], "published ones only; Go is theirs; a nanny is close");
+        let mut none = 0;
+        index.for_each_posting(&["rust".to_owned()], None, |_, _, counts, closeness| {
+            none += usize::from(counts.required_matched == 0 && closeness.is_none());
+        });
+        assert_eq!(none, 2);
     }
 }

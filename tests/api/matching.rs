@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Session, TestApp, complete_posting, error_code, error_fields, spawn_app};
+use crate::helpers::{Session, TestApp, complete_posting, error_code, error_fields, spawn_app, spawn_app_with};
 
 const FOR_ME: &str = "query($first: Int!) { viewer { recommendedPostings(first: $first) {
   score posting { id title }
@@ -56,12 +56,26 @@ async fn company_with_postings(app: &TestApp) -> (Session, String, [String; 3]) 
         app.publish(&owner, &id).await;
         ids.push(id);
     }
+    if app.app.settings.semantic_search {
+        app.wait_for_semantic_index(3).await;
+    }
     (owner, company, ids.try_into().unwrap())
 }
 
+/// Ranked in memory from the semantic index.
 #[tokio::test]
 async fn candidates_get_the_postings_that_fit_best_with_the_reasons() {
-    let app = spawn_app().await;
+    postings_that_fit_best(true).await;
+}
+
+/// Ranked from grouped SQL, without the index: the same list, the same scores.
+#[tokio::test]
+async fn candidates_get_the_same_postings_without_the_semantic_index() {
+    postings_that_fit_best(false).await;
+}
+
+async fn postings_that_fit_best(semantic: bool) {
+    let app = spawn_app_with(&[("HIREGRAPH_SEMANTIC_SEARCH", if semantic { "true" } else { "false" })]).await;
     let (_, _, [platform, backend, ios]) = company_with_postings(&app).await;
     let ada = app.register("ada").await;
     // Aliases count: golang is Go, postgres is PostgreSQL, k8s is Kubernetes.
@@ -188,9 +202,8 @@ async fn batches_of_candidate_postings_cover_every_eligible_posting_once() {
     let mut seen = Vec::new();
     let mut after: Option<PostingId> = None;
     loop {
-        let rows = postings_sharing_skills(&keys, &[], candidate, chrono::Utc::now(), after, 2, &app.app.db.conn)
-            .await
-            .unwrap();
+        let rows =
+            postings_sharing_skills(&keys, candidate, chrono::Utc::now(), after, 2, &app.app.db.conn).await.unwrap();
         assert!(rows.len() <= 2 && seen.len() < 20, "batches must move on: {seen:?}");
         seen.extend(rows.iter().map(|r| r.id.0));
         after = rows.iter().map(|r| r.id).max();

@@ -2,11 +2,15 @@
 //! The database hands over every pair that shares a skill, with skill counts grouped in SQL; the
 //! domain scores them all from those counts, and explains the best `first` from the full records.
 //!
+//! Postings for a candidate are ranked in memory from the semantic index, which keeps every
+//! published posting's vector and matching facts (one statement for the postings applied to,
+//! then the best `first` loaded); before the index has read the catalogue once, or with
+//! `HIREGRAPH_SEMANTIC_SEARCH=false`, grouped SQL hands them over in batches instead.
+//!
 //! The role part compares the candidate's headline with the posting by meaning, with the same
-//! embeddings as search: postings for a candidate read their vectors from the semantic index
-//! (which also brings in the postings whose title is related though no skill is shared);
-//! candidates for a posting embed their headlines, only for those whose score the role can still
-//! lift into the best `first`. With `HIREGRAPH_SEMANTIC_SEARCH=false` the role is unknown.
+//! embeddings as search: postings whose title is related count even when no skill is shared.
+//! Candidates for a posting embed their headlines, only for those whose score the role can still
+//! lift into the best `first`. Without the index (or with meaning off) the role is unknown.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
@@ -15,14 +19,13 @@ use std::sync::Arc;
 use hiregraph_domain::candidates::{CandidateProfile, Visibility};
 use hiregraph_domain::companies::CompanyAction;
 use hiregraph_domain::matching::{
-    CandidateFacts, Closeness, DesiredSalary, Match, PostingFacts, RELATED_ROLE, ROLE_POINTS, SkillCounts, score,
-    score_from_counts,
+    CandidateFacts, Closeness, DesiredSalary, Match, PostingFacts, ROLE_POINTS, SkillCounts, score, score_from_counts,
 };
 use hiregraph_domain::postings::Posting;
 use hiregraph_domain::skills::equivalent_keys;
 use hiregraph_domain::{CandidateId, PostingId, UserId};
 use hiregraph_persistence::embedding::{self, DIMS};
-use hiregraph_persistence::{candidates, companies as company_store, matching};
+use hiregraph_persistence::{applications, candidates, companies as company_store, matching};
 
 use crate::error::{AppError, AppResult};
 use crate::services::companies::authenticated;
@@ -37,9 +40,6 @@ pub const MAX_RECOMMENDATIONS: i32 = 50;
 /// 30,000 eligible postings, one batch 281 ms), while the bound keeps a huge catalog from being
 /// read into memory at once.
 const BATCH: u64 = 50_000;
-
-/// The most postings brought in by a related title alone (no shared skill), closest first.
-const MAX_RELATED_POSTINGS: usize = 200;
 
 /// Checks a requested count.
 pub fn bound(first: i32) -> AppResult<usize> {
@@ -94,37 +94,42 @@ pub async fn postings_for(state: &AppState, user: UserId, first: usize) -> AppRe
     // The candidate asks for themselves: their desired salary counts.
     let facts = CandidateFacts::of(&profile.content, true);
     let keys = keys_of(facts.skills.iter().map(String::as_str));
-    let headline = headline_vector(state, facts.headline.as_deref());
-    let closeness = |ids: &[PostingId]| match &headline {
-        Some(q) => state.semantic.similarities(ids, q),
-        None => vec![None; ids.len()],
-    };
-    // Postings whose title is related to the headline are candidates even without a shared skill.
-    let related: Vec<PostingId> = headline
-        .map(|q| state.semantic.closest_to(&q, RELATED_ROLE, MAX_RELATED_POSTINGS))
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
-    // In batches, keeping only the best `first`: memory stays flat however many postings fit.
     let at = now();
     let mut ranked = Vec::new();
-    let mut after = None;
-    loop {
-        let rows = matching::postings_sharing_skills(&keys, &related, id, at, after, BATCH, conn).await?;
-        let full = rows.len() as u64 == BATCH;
-        after = rows.iter().map(|row| row.id).max();
-        let near = closeness(&rows.iter().map(|row| row.id).collect::<Vec<_>>());
-        ranked.extend(rows.into_iter().zip(near).filter_map(|(row, near)| {
-            score_from_counts(&facts, &row.facts, row.counts, near).map(|s| (s, row.published_at, row.id))
-        }));
+    let mut near: HashMap<PostingId, Closeness> = HashMap::new();
+    if state.settings.semantic_search && state.semantic.ready() {
+        let headline = headline_vector(state, facts.headline.as_deref());
+        let applied: HashSet<PostingId> = applications::postings_of_candidate(id, conn).await?.into_iter().collect();
+        state.semantic.for_each_posting(&keys, headline.as_ref(), |posting, indexed, counts, closeness| {
+            if applied.contains(&posting) || indexed.expires_at.is_some_and(|expires| expires <= at) {
+                return;
+            }
+            if let Some(s) = score_from_counts(&facts, &indexed.facts, counts, closeness) {
+                ranked.push((s, indexed.published_at, posting));
+            }
+        });
         keep_best(&mut ranked, first);
-        if !full {
-            break;
+        if let Some(q) = &headline {
+            let ids: Vec<PostingId> = ranked.iter().map(|(_, _, id)| *id).collect();
+            near = ids.iter().copied().zip(state.semantic.similarities(&ids, q)).collect();
+        }
+    } else {
+        // In batches, keeping only the best `first`: memory stays flat however many postings fit.
+        let mut after = None;
+        loop {
+            let rows = matching::postings_sharing_skills(&keys, id, at, after, BATCH, conn).await?;
+            let full = rows.len() as u64 == BATCH;
+            after = rows.iter().map(|row| row.id).max();
+            ranked.extend(rows.into_iter().filter_map(|row| {
+                score_from_counts(&facts, &row.facts, row.counts, None).map(|s| (s, row.published_at, row.id))
+            }));
+            keep_best(&mut ranked, first);
+            if !full {
+                break;
+            }
         }
     }
     let ids: Vec<PostingId> = ranked.iter().map(|(_, _, id)| *id).collect();
-    let near: HashMap<PostingId, Closeness> = ids.iter().copied().zip(closeness(&ids)).collect();
     let found = loading::postings_by_id(state, &ids).await?;
     Ok(explained(ranked, found, |posting| {
         score(&facts, &PostingFacts::of(&posting.content), near.get(&posting.id).copied().flatten())
