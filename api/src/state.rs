@@ -38,6 +38,9 @@ pub struct AppState {
     pub draining: std::sync::atomic::AtomicBool,
     /// This replica's semantic search index (`services::semantic`).
     pub semantic: Arc<hiregraph_persistence::semantic::SemanticIndex>,
+    /// This replica's index of listed candidates, for ranking them (`services::matching`), kept
+    /// fresh by the same task as `semantic`.
+    pub talent: Arc<hiregraph_persistence::talent::TalentIndex>,
     /// Woken when this process commits a posting change, so the index reads it at once.
     pub search_wake: Arc<tokio::sync::Notify>,
 }
@@ -59,6 +62,7 @@ impl AppState {
             live: Default::default(),
             draining: Default::default(),
             semantic: Default::default(),
+            talent: Default::default(),
             search_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }

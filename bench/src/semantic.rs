@@ -1,6 +1,7 @@
 //! `hiregraph-bench semantic`: the semantic index as one replica builds and asks it, without the
 //! HTTP server around it: how long reading every posting takes, the memory its vectors hold, and
-//! the time to embed a query and to find its nearest postings.
+//! the time to embed a query and to find its nearest postings; and how long the talent index
+//! (listed candidates, for matching) takes to read.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -51,6 +52,14 @@ pub async fn run(flags: &HashMap<String, String>) -> Result<(), String> {
         "| refresh, nothing new | {again} postings read again, in {:.2} ms (one outbox read) |",
         started.elapsed().as_secs_f64() * 1000.0
     );
+    let talent = hiregraph_persistence::talent::TalentIndex::default();
+    let started = Instant::now();
+    let read = talent.refresh(&db.conn).await.map_err(|e| e.to_string())?;
+    println!(
+        "| talent index build | {read} listed candidates read and indexed in {:.0} ms |",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    drop(talent);
     let parsed: Vec<_> =
         QUERIES.iter().map(|q| parse_query(q).map_err(|e| format!("{q}: {e:?}"))).collect::<Result<_, _>>()?;
     let (mut embedding, mut nearest, mut found) = (Vec::new(), Vec::new(), 0usize);

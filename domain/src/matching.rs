@@ -70,7 +70,8 @@ pub enum DesiredSalary {
 /// What matching reads of a candidate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CandidateFacts {
-    pub headline: Option<String>,
+    /// Shared, as many candidates have the same one.
+    pub headline: Option<std::sync::Arc<str>>,
     pub skills: Vec<String>,
     pub seniority: Option<Seniority>,
     pub years: Option<i32>,
@@ -97,7 +98,7 @@ impl CandidateFacts {
     /// A profile's facts; `salary_visible` says whether the one asking may weigh the desired salary.
     pub fn of(content: &ProfileContent, salary_visible: bool) -> Self {
         Self {
-            headline: content.headline.clone(),
+            headline: content.headline.as_deref().map(std::sync::Arc::from),
             skills: content.skills.iter().map(|s| s.name.clone()).collect(),
             seniority: content.seniority,
             years: content.years_experience,

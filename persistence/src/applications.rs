@@ -356,6 +356,21 @@ pub async fn ids_of_candidate(
     Ok(ids.into_iter().map(ApplicationId).collect())
 }
 
+/// The candidates who applied to a posting (recommendations leave them out).
+pub async fn candidates_of_posting(
+    posting: PostingId,
+    conn: &impl ConnectionTrait,
+) -> Result<Vec<CandidateId>, StoreError> {
+    let ids: Vec<Uuid> = applications::Entity::find()
+        .select_only()
+        .column(applications::Column::CandidateId)
+        .filter(applications::Column::PostingId.eq(posting.0))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(ids.into_iter().map(CandidateId).collect())
+}
+
 /// The postings a candidate has applied to (recommendations leave them out).
 pub async fn postings_of_candidate(
     candidate: CandidateId,

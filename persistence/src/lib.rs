@@ -21,6 +21,7 @@ pub mod page;
 pub mod partners;
 pub mod postings;
 pub mod semantic;
+pub mod talent;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;

@@ -270,14 +270,7 @@ pub async fn candidates_sharing_skills(
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let text = |column: &str| row.try_get::<Option<String>>("", column);
-        let location = match text("country")? {
-            Some(country) => {
-                let city = text("city")?;
-                let remote_only = city.is_none();
-                Some(location(city, text("region")?, &country, remote_only)?)
-            }
-            None => None,
-        };
+        let location = profile_location(text("city")?, text("region")?, text("country")?)?;
         let open_to = [
             ("open_onsite", Workplace::Onsite),
             ("open_hybrid", Workplace::Hybrid),
@@ -302,4 +295,92 @@ pub async fn candidates_sharing_skills(
         });
     }
     Ok(out)
+}
+
+/// A listed profile as the talent index keeps it (`talent::TalentIndex`).
+#[derive(Debug, Clone)]
+pub struct ListedRow {
+    pub id: CandidateId,
+    pub updated_at: DateTime<Utc>,
+    pub visibility: Visibility,
+    pub headline: Option<String>,
+    pub seniority: Option<Seniority>,
+    pub years: Option<i32>,
+    pub open_to: Vec<Workplace>,
+    pub location: Option<Location>,
+    /// The stored keys of the skills the profile lists.
+    pub skill_keys: Vec<String>,
+}
+
+/// The listed (`PUBLIC`, `EMPLOYERS`) profiles among `ids`, or the first `limit` after the id
+/// `after` in id order (`ids` empty), with their skill keys: two statements. The second value is
+/// the last id read when `limit` were read (there may be more), `None` at the end.
+pub async fn listed_candidates(
+    ids: &[CandidateId],
+    after: Option<CandidateId>,
+    limit: u64,
+    conn: &impl ConnectionTrait,
+) -> Result<(Vec<ListedRow>, Option<CandidateId>), StoreError> {
+    use profiles::Column as C;
+    let mut select = profiles::Entity::find()
+        .filter(C::Visibility.is_in([Visibility::Public.as_str(), Visibility::Employers.as_str()]))
+        .order_by_asc(C::Id)
+        .limit(limit);
+    if !ids.is_empty() {
+        select = select.filter(C::Id.is_in(ids.iter().map(|id| id.0)));
+    }
+    if let Some(after) = after {
+        select = select.filter(C::Id.gt(after.0));
+    }
+    let found = select.all(conn).await?;
+    let last = (found.len() as u64 == limit).then(|| found.last().map(|p| CandidateId(p.id))).flatten();
+    let mut keys: HashMap<Uuid, Vec<String>> = HashMap::new();
+    if !found.is_empty() {
+        let pairs: Vec<(Uuid, String)> = candidate_skills::Entity::find()
+            .select_only()
+            .columns([candidate_skills::Column::CandidateId, candidate_skills::Column::SkillKey])
+            .filter(candidate_skills::Column::CandidateId.is_in(found.iter().map(|p| p.id)))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (candidate, key) in pairs {
+            keys.entry(candidate).or_default().push(key);
+        }
+    }
+    let mut rows = Vec::with_capacity(found.len());
+    for p in found {
+        let open_to = [
+            (p.open_onsite, Workplace::Onsite),
+            (p.open_hybrid, Workplace::Hybrid),
+            (p.open_remote, Workplace::Remote),
+        ]
+        .into_iter()
+        .filter_map(|(open, w)| open.then_some(w))
+        .collect();
+        rows.push(ListedRow {
+            id: CandidateId(p.id),
+            updated_at: p.updated_at,
+            visibility: Visibility::parse(&p.visibility)
+                .ok_or_else(|| StoreError::corrupt(format!("visibility {}", p.visibility)))?,
+            headline: p.headline,
+            seniority: p.seniority.as_deref().and_then(Seniority::parse),
+            years: p.years_experience,
+            open_to,
+            location: profile_location(p.city, p.region, p.country)?,
+            skill_keys: keys.remove(&p.id).unwrap_or_default(),
+        });
+    }
+    Ok((rows, last))
+}
+
+/// A profile's location from its columns: a city makes it an office place, a country alone a
+/// remote one.
+fn profile_location(
+    city: Option<String>,
+    region: Option<String>,
+    country: Option<String>,
+) -> Result<Option<Location>, StoreError> {
+    let Some(country) = country else { return Ok(None) };
+    let remote_only = city.is_none();
+    location(city, region, &country, remote_only).map(Some)
 }

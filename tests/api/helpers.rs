@@ -530,6 +530,17 @@ impl TestApp {
         panic!("the semantic index holds {:?}, not {n}", self.app.semantic.size());
     }
 
+    /// Waits until this replica's talent index holds `n` listed candidates.
+    pub async fn wait_for_talent_index(&self, n: usize) {
+        for _ in 0..400 {
+            if self.app.talent.ready() && self.app.talent.size() >= n {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the talent index holds {}, not {n}", self.app.talent.size());
+    }
+
     pub async fn publish(&self, token: &Session, id: &str) {
         let body = self.transition(token, "publishPosting", id).await;
         assert_eq!(body["data"]["publishPosting"]["posting"]["status"], "PUBLISHED", "{body}");

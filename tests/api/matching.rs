@@ -117,9 +117,20 @@ async fn postings_that_fit_best(semantic: bool) {
     assert_eq!(data["viewer"]["recommendedPostings"], json!([]));
 }
 
+/// Ranked in memory from the talent index.
 #[tokio::test]
 async fn hiring_teams_get_listed_candidates_without_their_salary() {
-    let app = spawn_app().await;
+    listed_candidates_without_their_salary(true).await;
+}
+
+/// Ranked from grouped SQL, without the indexes: the same list, the same scores.
+#[tokio::test]
+async fn hiring_teams_get_the_same_candidates_without_the_talent_index() {
+    listed_candidates_without_their_salary(false).await;
+}
+
+async fn listed_candidates_without_their_salary(semantic: bool) {
+    let app = spawn_app_with(&[("HIREGRAPH_SEMANTIC_SEARCH", if semantic { "true" } else { "false" })]).await;
     let (owner, company, [platform, _, _]) = company_with_postings(&app).await;
     let mut names = Vec::new();
     for (name, skills, visibility) in [
@@ -135,6 +146,10 @@ async fn hiring_teams_get_listed_candidates_without_their_salary() {
             app.apply(&who, &platform).await;
         }
         names.push(name);
+    }
+    if semantic {
+        // Public Full, Employers Half, Public Unrelated, Public Applied; not the private one.
+        app.wait_for_talent_index(4).await;
     }
     let recruiter = app.register("recruiter").await;
     let viewer = app.register("viewer").await;
@@ -264,14 +279,19 @@ async fn a_headline_meets_the_titles_that_mean_the_same_job() {
 
     // The other way: for the SRE posting, a site reliability engineer before a nurse who also
     // lists Go, the role telling them apart.
+    let mut nina = None;
     for (name, headline) in [("Nina", "Registered Nurse"), ("Sid", "Site Reliability Engineer"), ("Nobody", "")] {
         let who = app.register(name).await;
         let mut p = profile(name, &["Go"], "PUBLIC");
         if !headline.is_empty() {
             p["headline"] = json!(headline);
         }
-        app.upsert_profile(&who, p).await;
+        app.upsert_profile(&who, p.clone()).await;
+        if name == "Nina" {
+            nina = Some((who, p));
+        }
     }
+    app.wait_for_talent_index(4).await;
     let data = app.ok(FOR_POSTING, json!({ "id": ids["SRE"], "first": 10 }), Some(&owner.access)).await;
     let list = data["node"]["recommendedCandidates"].as_array().unwrap();
     let shown: Vec<(&str, &str, i64)> = list
@@ -291,4 +311,24 @@ async fn a_headline_meets_the_titles_that_mean_the_same_job() {
     // The best `first` alone is the same list cut short: the role is weighed before cutting.
     let data = app.ok(FOR_POSTING, json!({ "id": ids["SRE"], "first": 1 }), Some(&owner.access)).await;
     assert_eq!(data["node"]["recommendedCandidates"][0]["candidate"]["displayName"], "Sid", "{data}");
+
+    // A profile made private leaves the list as soon as the index has read the change.
+    let (who, mut p) = nina.unwrap();
+    p["visibility"] = json!("PRIVATE");
+    app.upsert_profile(&who, p).await;
+    let mut shown = Vec::new();
+    for _ in 0..200 {
+        let data = app.ok(FOR_POSTING, json!({ "id": ids["SRE"], "first": 10 }), Some(&owner.access)).await;
+        shown = data["node"]["recommendedCandidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["candidate"]["displayName"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>();
+        if !shown.contains(&"Nina".to_owned()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(shown, ["Sid", "Nobody"]);
 }

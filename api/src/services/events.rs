@@ -70,7 +70,10 @@ impl Unit<'_> {
             self.state.metrics.events_written(events.len() as u64);
             self.state.relay_wake.notify_one();
         }
-        if events.iter().any(|e| e.event_type.as_str().starts_with("posting.")) {
+        if events.iter().any(|e| {
+            let kind = e.event_type.as_str();
+            kind.starts_with("posting.") || kind.starts_with("candidate.")
+        }) {
             self.state.search_wake.notify_one();
         }
         Ok(events)

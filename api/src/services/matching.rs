@@ -16,6 +16,8 @@ use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use hiregraph_domain::candidates::{CandidateProfile, Visibility};
 use hiregraph_domain::companies::CompanyAction;
 use hiregraph_domain::matching::{
@@ -25,6 +27,7 @@ use hiregraph_domain::postings::Posting;
 use hiregraph_domain::skills::equivalent_keys;
 use hiregraph_domain::{CandidateId, PostingId, UserId};
 use hiregraph_persistence::embedding::{self, DIMS};
+use hiregraph_persistence::talent::TalentView;
 use hiregraph_persistence::{applications, candidates, companies as company_store, matching};
 
 use crate::error::{AppError, AppResult};
@@ -162,7 +165,6 @@ pub async fn candidates_for(
         || !company_store::verified_among(&[posting.company_id], &state.db.conn).await?.is_empty();
     let listed: &[Visibility] =
         if verified { &[Visibility::Public, Visibility::Employers] } else { &[Visibility::Public] };
-    let rows = matching::candidates_sharing_skills(&wanted, listed, posting.id, &state.db.conn).await?;
     let bare = PostingFacts { skills: Vec::new(), ..facts.clone() };
     let posting_vector = state
         .settings
@@ -173,62 +175,107 @@ pub async fn candidates_for(
         })
         .flatten()
         .map(|v| embedding::quantize(&v));
-    // First by the score with the role a mismatch; the role's points are then worked out in that
-    // order, and only while they can still lift a candidate into the best `first`.
-    let mut bounded: Vec<_> = rows
-        .into_iter()
-        .filter_map(|row| {
-            let counts = facts.skills.iter().zip(&row.has).fold(SkillCounts::default(), |mut c, (skill, has)| {
-                let has = usize::from(*has);
-                if skill.required {
-                    c.required_total += 1;
-                    c.required_matched += has;
-                } else {
-                    c.preferred_total += 1;
-                    c.preferred_matched += has;
-                }
-                c
-            });
-            let candidate = CandidateFacts {
-                headline: row.headline,
-                skills: Vec::new(),
-                seniority: row.seniority,
-                years: row.years,
-                desired_salary: DesiredSalary::Private,
-                open_to: row.open_to,
-                location: row.location,
-            };
-            let floor = score_from_counts(&candidate, &bare, counts, Some(0.0))?;
-            Some((floor, row.updated_at, row.id, candidate, counts))
+    let counts_of = |has: &mut dyn Iterator<Item = bool>| {
+        facts.skills.iter().zip(has).fold(SkillCounts::default(), |mut c, (skill, has)| {
+            let has = usize::from(has);
+            if skill.required {
+                c.required_total += 1;
+                c.required_matched += has;
+            } else {
+                c.preferred_total += 1;
+                c.preferred_matched += has;
+            }
+            c
         })
-        .collect();
-    bounded.sort_by_key(|b| std::cmp::Reverse((b.0, b.1, b.2)));
-    let mut ranked: Vec<(u8, _, CandidateId)> = Vec::with_capacity(first + 1);
+    };
+    let mut ranked: Vec<(u8, DateTime<Utc>, CandidateId)> = Vec::with_capacity(first + 1);
     let mut near: HashMap<CandidateId, Closeness> = HashMap::new();
-    // Headlines repeat ("Software Engineer"): each is embedded once per request.
-    let mut embedded: HashMap<String, Option<[i8; DIMS]>> = HashMap::new();
-    for (floor, updated_at, id, candidate, counts) in bounded {
-        let worst = ranked.last().map(|(s, _, _)| *s);
-        if ranked.len() == first && worst.is_some_and(|worst| floor.saturating_add(ROLE_POINTS as u8) < worst) {
-            break;
-        }
-        let headline = match (&posting_vector, candidate.headline.as_deref()) {
-            (Some(_), Some(h)) => match embedded.get(h) {
-                Some(known) => *known,
-                None => *embedded.entry(h.to_owned()).or_insert(embedding::embed_headline(h)),
-            },
-            _ => None,
-        };
-        let closeness = posting_vector.as_ref().zip(headline).map(|(p, h)| embedding::similarity(p, &h));
-        if let Some(s) = score_from_counts(&candidate, &bare, counts, closeness) {
-            near.insert(id, closeness);
-            ranked.push((s, updated_at, id));
-            keep_best(&mut ranked, first);
-        }
+    if state.settings.semantic_search && state.talent.ready() {
+        // In memory: every listed candidate the index holds, less those who applied.
+        let applied: HashSet<CandidateId> =
+            applications::candidates_of_posting(posting.id, &state.db.conn).await?.into_iter().collect();
+        state.talent.read(|view| {
+            let spellings = view.numbered(&wanted);
+            let bounded = view
+                .listed()
+                .iter()
+                .filter(|c| listed.contains(&c.visibility) && !applied.contains(&c.id))
+                .filter_map(|c| {
+                    let counts = counts_of(&mut spellings.iter().map(|s| TalentView::has(c, s)));
+                    if counts.required_matched + counts.preferred_matched == 0 {
+                        return None;
+                    }
+                    let floor = score_from_counts(&c.facts, &bare, counts, Some(0.0))?;
+                    Some((floor, c.updated_at, c.id, &c.facts, counts))
+                })
+                .collect();
+            rank_candidates(bounded, posting_vector.as_ref(), &bare, first, &mut ranked, &mut near);
+        });
+    } else {
+        let rows = matching::candidates_sharing_skills(&wanted, listed, posting.id, &state.db.conn).await?;
+        let candidates: Vec<(DateTime<Utc>, CandidateId, CandidateFacts, SkillCounts)> = rows
+            .into_iter()
+            .map(|row| {
+                let counts = counts_of(&mut row.has.iter().copied());
+                let candidate = CandidateFacts {
+                    headline: row.headline.as_deref().map(Arc::from),
+                    skills: Vec::new(),
+                    seniority: row.seniority,
+                    years: row.years,
+                    desired_salary: DesiredSalary::Private,
+                    open_to: row.open_to,
+                    location: row.location,
+                };
+                (row.updated_at, row.id, candidate, counts)
+            })
+            .collect();
+        let bounded = candidates
+            .iter()
+            .filter_map(|(updated_at, id, candidate, counts)| {
+                let floor = score_from_counts(candidate, &bare, *counts, Some(0.0))?;
+                Some((floor, *updated_at, *id, candidate, *counts))
+            })
+            .collect();
+        rank_candidates(bounded, posting_vector.as_ref(), &bare, first, &mut ranked, &mut near);
     }
     let ids: Vec<_> = ranked.iter().map(|(_, _, id)| *id).collect();
     let found = loading::candidates_by_id(state, &ids).await?;
     Ok(explained(ranked, found, |profile| {
         score(&CandidateFacts::of(&profile.content, false), &facts, near.get(&profile.id).copied().flatten())
     }))
+}
+
+/// A candidate as ranking weighs it: the score with the role a mismatch, then the tie-breakers.
+type Bounded<'a> = (u8, DateTime<Utc>, CandidateId, &'a CandidateFacts, SkillCounts);
+
+/// Keeps the best `first` of `bounded` in `ranked` with their role closeness in `near`: in order
+/// of the score with the role a mismatch, working out the role (embedding each distinct headline
+/// once) only while its points can still lift a candidate into the best `first`.
+fn rank_candidates(
+    mut bounded: Vec<Bounded<'_>>,
+    posting_vector: Option<&[i8; DIMS]>,
+    posting: &PostingFacts,
+    first: usize,
+    ranked: &mut Vec<(u8, DateTime<Utc>, CandidateId)>,
+    near: &mut HashMap<CandidateId, Closeness>,
+) {
+    bounded.sort_by_key(|b| std::cmp::Reverse((b.0, b.1, b.2)));
+    // Headlines repeat ("Software Engineer"): each is embedded once per request.
+    let mut embedded: HashMap<&str, Option<[i8; DIMS]>> = HashMap::new();
+    for (floor, updated_at, id, candidate, counts) in bounded {
+        let worst = ranked.last().map(|(s, _, _)| *s);
+        if ranked.len() == first && worst.is_some_and(|worst| floor.saturating_add(ROLE_POINTS as u8) < worst) {
+            break;
+        }
+        let headline = match (posting_vector, candidate.headline.as_deref()) {
+            (Some(_), Some(h)) => *embedded.entry(h).or_insert_with(|| embedding::embed_headline(h)),
+            _ => None,
+        };
+        let closeness = posting_vector.zip(headline).map(|(p, h)| embedding::similarity(p, &h));
+        if let Some(s) = score_from_counts(candidate, posting, counts, closeness) {
+            near.insert(id, closeness);
+            ranked.push((s, updated_at, id));
+            keep_best(ranked, first);
+        }
+    }
 }

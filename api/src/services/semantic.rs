@@ -1,8 +1,9 @@
-//! Keeping this replica's semantic search index fresh, and asking it.
+//! Keeping this replica's semantic search index and talent index (listed candidates, for
+//! matching) fresh, and asking the first.
 //!
 //! The index (`persistence::semantic`) starts empty and reads every posting at start; from then
 //! on it reads the postings that the outbox's posting events name, as soon as this replica commits
-//! a posting change and at least every `HIREGRAPH_WORKER_POLL_MS` for the other replicas' changes. It reads on the worker's pool, so
+//! a posting change (the talent index likewise with profiles) and at least every `HIREGRAPH_WORKER_POLL_MS` for the other replicas' changes. It reads on the worker's pool, so
 //! it never takes a connection from a request nor shows in a request's statement count.
 
 use std::sync::Arc;
@@ -18,10 +19,14 @@ pub fn spawn_refresher(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
         let mut failing = false;
         loop {
             let started = std::time::Instant::now();
-            match state.semantic.refresh(&state.work_db.conn).await {
+            let refreshed = match state.semantic.refresh(&state.work_db.conn).await {
+                Ok(postings) => state.talent.refresh(&state.work_db.conn).await.map(|candidates| postings + candidates),
+                Err(err) => Err(err),
+            };
+            match refreshed {
                 Ok(read) => {
                     if failing {
-                        tracing::info!("the semantic search index reads postings again");
+                        tracing::info!("the semantic search and talent indexes read again");
                         failing = false;
                     }
                     if read > 1_000 {
@@ -30,6 +35,7 @@ pub fn spawn_refresher(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
                             read,
                             postings,
                             bytes,
+                            candidates = state.talent.size(),
                             millis = started.elapsed().as_millis() as u64,
                             "semantic search index refreshed"
                         );
@@ -37,7 +43,7 @@ pub fn spawn_refresher(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
                 }
                 Err(err) => {
                     if !failing {
-                        tracing::warn!(error = ?err, "the semantic search index cannot read postings; search uses words alone until it can");
+                        tracing::warn!(error = ?err, "the semantic search or talent index cannot read; search uses words alone and matching the database until it can");
                         failing = true;
                     }
                 }
