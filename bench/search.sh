@@ -20,7 +20,7 @@ psql "${DB%/*}/postgres" -qc "create database ${DB##*/}" 2>/dev/null || true
 serve() {
   env "$@" DATABASE_URL="$DB" HIREGRAPH_BIND=127.0.0.1:$PORT HIREGRAPH_DEMO_DATA=off HIREGRAPH_LOG=warn \
     HIREGRAPH_JWT_SECRET=bench-secret-bench-secret-bench-secret-0001 HIREGRAPH_DB_MAX_CONNECTIONS=16 \
-    HIREGRAPH_CACHE=off HIREGRAPH_ANONYMOUS_PER_MINUTE=0 HIREGRAPH_COST_ANONYMOUS_PER_MINUTE=0 \
+    HIREGRAPH_CACHE=off HIREGRAPH_ANONYMOUS_PER_MINUTE=0 HIREGRAPH_COST_ANONYMOUS_PER_MINUTE=0 HIREGRAPH_COST_USER_PER_MINUTE=0 \
     ./target/release/hiregraph &
   SERVER=$!
   for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && return; sleep 0.1; done
@@ -30,8 +30,9 @@ serve() {
 measure() {
   local label=$1; shift
   serve "$@"
-  # Let the index read every posting before the clock starts.
-  sleep 3
+  # Let the indexes read every posting and listed profile before the clock starts (about 1 s and
+  # 3 s here).
+  sleep 5
   ./target/release/hiregraph-bench load --url "http://127.0.0.1:$PORT" --scenario search \
     --seconds "$SECS" --concurrency 1 --label "$label, 1 client"
   ./target/release/hiregraph-bench load --url "http://127.0.0.1:$PORT" --scenario search \
