@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use hiregraph_domain::candidates::Visibility;
-use hiregraph_domain::matching::{PostingFacts, SkillCounts};
+use hiregraph_domain::matching::{CandidateFacts, DesiredSalary, PostingFacts, SkillCounts};
 use hiregraph_domain::postings::{PostingStatus, Seniority, Workplace};
 use hiregraph_domain::values::{Location, SalaryPeriod, SalaryRange};
 use hiregraph_domain::{CandidateId, PostingId};
@@ -198,11 +198,8 @@ pub async fn postings_sharing_skills(
 pub struct CandidateRow {
     pub id: CandidateId,
     pub updated_at: DateTime<Utc>,
-    pub headline: Option<String>,
-    pub seniority: Option<Seniority>,
-    pub years: Option<i32>,
-    pub open_to: Vec<Workplace>,
-    pub location: Option<Location>,
+    /// As a hiring team sees them (see `hiring_team_facts`).
+    pub facts: CandidateFacts,
     /// One flag per wanted skill, in the order asked: whether the candidate lists it.
     pub has: Vec<bool>,
 }
@@ -286,11 +283,13 @@ pub async fn candidates_sharing_skills(
         out.push(CandidateRow {
             id: CandidateId(row.try_get("", "id")?),
             updated_at: row.try_get("", "updated_at")?,
-            headline: text("headline")?,
-            seniority: text("seniority")?.as_deref().and_then(Seniority::parse),
-            years: row.try_get("", "years_experience")?,
-            open_to,
-            location,
+            facts: hiring_team_facts(
+                text("headline")?,
+                text("seniority")?.as_deref().and_then(Seniority::parse),
+                row.try_get("", "years_experience")?,
+                open_to,
+                location,
+            ),
             has,
         });
     }
@@ -303,11 +302,8 @@ pub struct ListedRow {
     pub id: CandidateId,
     pub updated_at: DateTime<Utc>,
     pub visibility: Visibility,
-    pub headline: Option<String>,
-    pub seniority: Option<Seniority>,
-    pub years: Option<i32>,
-    pub open_to: Vec<Workplace>,
-    pub location: Option<Location>,
+    /// As a hiring team sees them (see `hiring_team_facts`).
+    pub facts: CandidateFacts,
     /// The stored keys of the skills the profile lists.
     pub skill_keys: Vec<String>,
 }
@@ -362,15 +358,37 @@ pub async fn listed_candidates(
             updated_at: p.updated_at,
             visibility: Visibility::parse(&p.visibility)
                 .ok_or_else(|| StoreError::corrupt(format!("visibility {}", p.visibility)))?,
-            headline: p.headline,
-            seniority: p.seniority.as_deref().and_then(Seniority::parse),
-            years: p.years_experience,
-            open_to,
-            location: profile_location(p.city, p.region, p.country)?,
+            facts: hiring_team_facts(
+                p.headline,
+                p.seniority.as_deref().and_then(Seniority::parse),
+                p.years_experience,
+                open_to,
+                profile_location(p.city, p.region, p.country)?,
+            ),
             skill_keys: keys.remove(&p.id).unwrap_or_default(),
         });
     }
     Ok((rows, last))
+}
+
+/// What matching weighs of a profile for a hiring team: no skill names (counted apart) and the
+/// desired salary private.
+fn hiring_team_facts(
+    headline: Option<String>,
+    seniority: Option<Seniority>,
+    years: Option<i32>,
+    open_to: Vec<Workplace>,
+    location: Option<Location>,
+) -> CandidateFacts {
+    CandidateFacts {
+        headline: headline.map(std::sync::Arc::from),
+        skills: Vec::new(),
+        seniority,
+        years,
+        desired_salary: DesiredSalary::Private,
+        open_to,
+        location,
+    }
 }
 
 /// A profile's location from its columns: a city makes it an office place, a country alone a

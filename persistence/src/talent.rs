@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use hiregraph_domain::CandidateId;
 use hiregraph_domain::candidates::Visibility;
 use hiregraph_domain::events::EventType;
-use hiregraph_domain::matching::{CandidateFacts, DesiredSalary};
+use hiregraph_domain::matching::CandidateFacts;
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
@@ -57,23 +57,11 @@ impl Entries {
                     *self.keys.entry(key).or_insert(next)
                 })
                 .collect();
-            let headline =
-                row.headline.map(|h| self.headlines.entry(h.clone()).or_insert_with(|| Arc::from(h)).clone());
-            Listed {
-                id: row.id,
-                updated_at: row.updated_at,
-                visibility: row.visibility,
-                facts: CandidateFacts {
-                    headline,
-                    skills: Vec::new(),
-                    seniority: row.seniority,
-                    years: row.years,
-                    desired_salary: DesiredSalary::Private,
-                    open_to: row.open_to,
-                    location: row.location,
-                },
-                skills,
-            }
+            let mut facts = row.facts;
+            // One allocation per distinct headline, however many candidates share it.
+            facts.headline =
+                facts.headline.map(|h| self.headlines.entry(h.to_string()).or_insert_with(|| h.clone()).clone());
+            Listed { id: row.id, updated_at: row.updated_at, visibility: row.visibility, facts, skills }
         });
         match (self.slot.get(&id).copied(), listed) {
             (Some(at), Some(listed)) => self.listed[at] = listed,

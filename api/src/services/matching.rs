@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use hiregraph_domain::candidates::{CandidateProfile, Visibility};
 use hiregraph_domain::companies::CompanyAction;
 use hiregraph_domain::matching::{
-    CandidateFacts, Closeness, DesiredSalary, Match, PostingFacts, ROLE_POINTS, SkillCounts, score, score_from_counts,
+    CandidateFacts, Closeness, Match, PostingFacts, ROLE_POINTS, SkillCounts, score, score_from_counts,
 };
 use hiregraph_domain::postings::Posting;
 use hiregraph_domain::skills::equivalent_keys;
@@ -213,27 +213,12 @@ pub async fn candidates_for(
         });
     } else {
         let rows = matching::candidates_sharing_skills(&wanted, listed, posting.id, &state.db.conn).await?;
-        let candidates: Vec<(DateTime<Utc>, CandidateId, CandidateFacts, SkillCounts)> = rows
-            .into_iter()
-            .map(|row| {
-                let counts = counts_of(&mut row.has.iter().copied());
-                let candidate = CandidateFacts {
-                    headline: row.headline.as_deref().map(Arc::from),
-                    skills: Vec::new(),
-                    seniority: row.seniority,
-                    years: row.years,
-                    desired_salary: DesiredSalary::Private,
-                    open_to: row.open_to,
-                    location: row.location,
-                };
-                (row.updated_at, row.id, candidate, counts)
-            })
-            .collect();
-        let bounded = candidates
+        let bounded = rows
             .iter()
-            .filter_map(|(updated_at, id, candidate, counts)| {
-                let floor = score_from_counts(candidate, &bare, *counts, Some(0.0))?;
-                Some((floor, *updated_at, *id, candidate, *counts))
+            .filter_map(|row| {
+                let counts = counts_of(&mut row.has.iter().copied());
+                let floor = score_from_counts(&row.facts, &bare, counts, Some(0.0))?;
+                Some((floor, row.updated_at, row.id, &row.facts, counts))
             })
             .collect();
         rank_candidates(bounded, posting_vector.as_ref(), &bare, first, &mut ranked, &mut near);
