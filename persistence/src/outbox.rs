@@ -251,6 +251,33 @@ pub async fn prune(before: DateTime<Utc>, conn: &impl ConnectionTrait) -> Result
     Ok(result.rows_affected)
 }
 
+/// Changed objects since `position`, for an in-memory index that follows the outbox.
+pub struct Changed {
+    /// The distinct subjects of the events read, sorted.
+    pub subjects: Vec<Uuid>,
+    /// The position of the last event read: where the next read starts.
+    pub last: i64,
+    /// Whether a full batch was read, so more may follow.
+    pub more: bool,
+}
+
+/// The subjects of at most `limit` events of `types` committed after `position`, in commit
+/// order; `None` when there is none.
+pub async fn changed_since(
+    types: &[EventType],
+    position: i64,
+    limit: u64,
+    conn: &impl ConnectionTrait,
+) -> Result<Option<Changed>, StoreError> {
+    let filter = EventFilter { companies: None, types: types.to_vec(), after: Some(position) };
+    let events = list(&filter, limit, conn).await?;
+    let Some(last) = events.last().map(|e| e.position) else { return Ok(None) };
+    let mut subjects: Vec<Uuid> = events.iter().map(|e| e.subject).collect();
+    subjects.sort_unstable();
+    subjects.dedup();
+    Ok(Some(Changed { subjects, last, more: events.len() as u64 == limit }))
+}
+
 /// The last position handed out (0 before the first event).
 pub async fn head(conn: &impl ConnectionTrait) -> Result<i64, StoreError> {
     let sql = "SELECT position FROM outbox_head WHERE id = 1";

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::embedding::{self, DIMS};
 use crate::error::StoreError;
-use crate::outbox::{self, EventFilter};
+use crate::outbox;
 use crate::postings;
 
 /// Postings closer to the query than this (cosine) are candidates. Chosen on the job-title set
@@ -176,19 +176,14 @@ impl SemanticIndex {
 
     async fn follow(&self, mut position: i64, conn: &impl ConnectionTrait) -> Result<usize, StoreError> {
         let mut read = 0;
-        loop {
-            let filter = EventFilter { companies: None, types: POSTING_EVENTS.to_vec(), after: Some(position) };
-            let events = outbox::list(&filter, BATCH, conn).await?;
-            let Some(last) = events.last().map(|e| e.position) else { break };
-            let mut ids: Vec<PostingId> = events.iter().map(|e| PostingId(e.subject)).collect();
-            ids.sort_by_key(|id| id.0);
-            ids.dedup();
+        while let Some(changed) = outbox::changed_since(&POSTING_EVENTS, position, BATCH, conn).await? {
+            let ids: Vec<PostingId> = changed.subjects.into_iter().map(PostingId).collect();
             let rows = postings::search_texts(&ids, None, ids.len() as u64, conn).await?;
             read += rows.len();
             self.put(rows, &ids)?;
-            position = last;
+            position = changed.last;
             self.entries.write().map_err(|_| StoreError::corrupt("semantic index lock"))?.position = Some(position);
-            if (events.len() as u64) < BATCH {
+            if !changed.more {
                 break;
             }
         }

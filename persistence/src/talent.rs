@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::matching;
-use crate::outbox::{self, EventFilter};
+use crate::outbox;
 
 /// Profiles read per statement while building, and events per statement while following.
 const BATCH: u64 = 5_000;
@@ -143,20 +143,16 @@ impl TalentIndex {
 
     async fn follow(&self, mut position: i64, conn: &impl ConnectionTrait) -> Result<usize, StoreError> {
         let mut read = 0;
-        loop {
-            let filter =
-                EventFilter { companies: None, types: vec![EventType::CandidateProfileUpdated], after: Some(position) };
-            let events = outbox::list(&filter, BATCH, conn).await?;
-            let Some(last) = events.last().map(|e| e.position) else { break };
-            let mut ids: Vec<CandidateId> = events.iter().map(|e| CandidateId(e.subject)).collect();
-            ids.sort_by_key(|id| id.0);
-            ids.dedup();
+        while let Some(changed) =
+            outbox::changed_since(&[EventType::CandidateProfileUpdated], position, BATCH, conn).await?
+        {
+            let ids: Vec<CandidateId> = changed.subjects.into_iter().map(CandidateId).collect();
             let (rows, _) = matching::listed_candidates(&ids, None, ids.len() as u64, conn).await?;
             read += rows.len();
             self.put(rows, &ids)?;
-            position = last;
+            position = changed.last;
             self.entries.write().map_err(|_| StoreError::corrupt("talent index lock"))?.position = Some(position);
-            if (events.len() as u64) < BATCH {
+            if !changed.more {
                 break;
             }
         }
