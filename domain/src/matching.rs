@@ -188,18 +188,20 @@ pub fn score(candidate: &CandidateFacts, posting: &PostingFacts, closeness: Clos
     };
     let (score, parts) = total(candidate, posting, counts, closeness, true)?;
     let mut notes = Vec::new();
-    notes.push(if missing_required.is_empty() {
-        format!("Has all {} required skills", counts.required_total)
-    } else {
-        format!(
-            "Has {} of {} required skills; missing {}",
+    let skills = |n: usize| if n == 1 { "skill" } else { "skills" };
+    notes.push(match (missing_required.is_empty(), counts.required_total) {
+        (true, 1) => "Has the 1 required skill".to_owned(),
+        (true, n) => format!("Has all {n} required skills"),
+        (false, n) => format!(
+            "Has {} of {n} required {}; missing {}",
             counts.required_matched,
-            counts.required_total,
+            skills(n),
             missing_required.join(", ")
-        )
+        ),
     });
     if counts.preferred_total > 0 {
-        notes.push(format!("Has {} of {} preferred skills", counts.preferred_matched, counts.preferred_total));
+        let n = counts.preferred_total;
+        notes.push(format!("Has {} of {n} preferred {}", counts.preferred_matched, skills(n)));
     }
     notes.extend(parts.iter().map(|(_, note)| note.clone()));
     let [role, seniority, experience, salary, workplace, location] = parts.map(|(fit, _)| fit);
@@ -507,6 +509,18 @@ mod tests {
         assert!(m.explanation.missing_required.is_empty());
         assert_eq!(m.explanation.matched_preferred, ["Kafka"]);
         assert_eq!(m.explanation.notes[0], "Has all 3 required skills");
+        assert_eq!(m.explanation.notes[1], "Has 1 of 1 preferred skill");
+    }
+
+    #[test]
+    fn notes_count_one_skill_in_the_singular() {
+        let mut p = posting();
+        p.skills.retain(|s| s.name == "Go");
+        assert_eq!(scored(&candidate(), &p).explanation.notes[0], "Has the 1 required skill");
+        let c = CandidateFacts { skills: vec!["Kafka".into()], ..candidate() };
+        let mut p = posting();
+        p.skills.retain(|s| s.name == "Go" || s.name == "Kafka");
+        assert_eq!(scored(&c, &p).explanation.notes[0], "Has 0 of 1 required skill; missing Go");
     }
 
     #[test]
