@@ -43,6 +43,10 @@ pub struct AppState {
     pub talent: Arc<hiregraph_persistence::talent::TalentIndex>,
     /// Woken when this process commits a posting change, so the index reads it at once.
     pub search_wake: Arc<tokio::sync::Notify>,
+    /// The outbox position of the last posting or company change this process committed: a
+    /// search is answered from the index only once the index has read that far, so a client
+    /// finds what it has just written.
+    pub search_written: std::sync::atomic::AtomicI64,
 }
 
 impl AppState {
@@ -64,6 +68,7 @@ impl AppState {
             semantic: Default::default(),
             talent: Default::default(),
             search_wake: Arc::new(tokio::sync::Notify::new()),
+            search_written: Default::default(),
         }
     }
 

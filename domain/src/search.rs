@@ -2,7 +2,7 @@
 //! stands for (skill aliases, a likely typo's correction), and the words that do not count (stop
 //! words, "job", bare numbers). Both storage backends search for exactly these terms, so a query
 //! finds the same postings on SQLite and on Postgres; stemming ("engineers" finds "engineer") is
-//! left to the database's English stemmer.
+//! left to the database's English stemmer, or done by [`stems`] for the in-memory index.
 
 use crate::error::FieldError;
 use crate::skills::{equivalent_keys, vocabulary};
@@ -43,6 +43,25 @@ const STOP_WORDS: &str = "i me my myself we our ours ourselves you your yours yo
      t can will just don should now job jobs position positions role roles opening openings vacancy \
      vacancies";
 
+static STOP: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+    std::sync::LazyLock::new(|| STOP_WORDS.split_whitespace().collect());
+
+static STEMMER: std::sync::LazyLock<rust_stemmers::Stemmer> =
+    std::sync::LazyLock::new(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English));
+
+/// A word's stem by Snowball's English algorithm (the one Postgres' `english` configuration
+/// uses): "engineers" and "engineering" are "engin". Words with `+`, `#` or `.` ("c++", "c#",
+/// "node.js") are names and stay whole.
+pub fn stem(word: &str) -> String {
+    if word.contains(['+', '#', '.']) { word.to_owned() } else { STEMMER.stem(word).into_owned() }
+}
+
+/// The stems a text is searched by, in order: its words as a query reads them, stop words and
+/// numbers left out, each stemmed.
+pub fn stems(text: &str) -> impl Iterator<Item = String> {
+    words(text).into_iter().filter(|w| !STOP.contains(w.as_str()) && !is_amount(w)).map(|w| stem(&w))
+}
+
 /// Words job seekers type, beyond skill names, for correcting typos.
 const COMMON_WORDS: &str = "engineer engineering developer development software backend frontend fullstack infrastructure \
      platform reliability security mobile android data analyst analytics scientist science machine \
@@ -60,10 +79,7 @@ pub fn parse_query(raw: &str) -> Result<TextQuery, FieldError> {
     }
     let mut terms: Vec<Term> = Vec::new();
     for word in words(raw) {
-        if STOP_WORDS.split_whitespace().any(|w| w == word)
-            || is_amount(&word)
-            || terms.iter().any(|t| t.spellings[0] == word)
-        {
+        if STOP.contains(word.as_str()) || is_amount(&word) || terms.iter().any(|t| t.spellings[0] == word) {
             continue;
         }
         let mut spellings = equivalent_keys(&word);
@@ -193,6 +209,14 @@ mod tests {
 
     fn spellings(q: &str) -> Vec<Vec<String>> {
         parse_query(q).unwrap_or_default().terms.into_iter().map(|t| t.spellings).collect()
+    }
+
+    #[test]
+    fn texts_are_searched_by_their_stems() {
+        let found: Vec<String> = stems("Senior Engineers: engineering C++ and Node.js for 5 teams").collect();
+        assert_eq!(found, ["senior", "engin", "engin", "c++", "node.js", "team"]);
+        assert_eq!(stem("strategies"), stem("strategy"));
+        assert_ne!(stem("strategic"), stem("strategy"), "a derivation the stemmer does not join");
     }
 
     #[test]

@@ -753,7 +753,7 @@ fn fuse(x: Expr, closeness: Option<Expr>, backend: DatabaseBackend) -> Expr {
 }
 
 /// How much a perfect semantic match counts against a perfect lexical one (which reaches 1).
-const SEMANTIC_WEIGHT: f64 = 0.7;
+pub(crate) const SEMANTIC_WEIGHT: f64 = 0.7;
 
 /// The feed's postings matching `filter`, without the text search.
 fn filtered(filter: &FeedFilter, now: DateTime<Utc>) -> Select<postings::Entity> {
@@ -1064,15 +1064,20 @@ pub async fn feed_facets(
     Ok((facets, next))
 }
 
-/// What the semantic index keeps of a posting (`semantic::SemanticIndex::refresh`): the text it
-/// embeds, and for a published posting what matching scores.
+/// What the search index keeps of a posting (`semantic::SemanticIndex::refresh`): the text it
+/// embeds and searches, and for a published posting what filters, facets and matching read.
 #[derive(Debug, Clone)]
 pub struct SearchText {
     pub id: Uuid,
     /// Only published postings are searched; the others leave the index.
     pub published: bool,
+    pub company_id: Uuid,
+    /// The company's name, which a search finds postings by.
+    pub company_name: String,
     pub title: String,
     pub summary: Option<String>,
+    pub description: String,
+    pub employment_type: Option<EmploymentType>,
     /// Title, skills (in the posting's order), seniority, experience, workplace, locations and
     /// salary; empty skills for a posting that is not published.
     pub facts: PostingFacts,
@@ -1080,26 +1085,51 @@ pub struct SearchText {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// What the semantic index keeps of these postings, or of the first `limit` postings after the
-/// id `after` in id order (`ids` empty): one statement either way, by primary key.
+/// What the search index keeps of these postings and of every posting of these companies
+/// (`subjects` holds posting and company ids alike: a renamed company's postings are found by its
+/// new name), or of the first `limit` postings after the id `after` in id order (`subjects`
+/// empty). Two statements by primary key: the postings, then their companies' names.
 pub async fn search_texts(
-    ids: &[PostingId],
+    subjects: &[Uuid],
     after: Option<Uuid>,
     limit: u64,
     conn: &impl ConnectionTrait,
 ) -> Result<Vec<SearchText>, StoreError> {
     use postings::Column as C;
-    let mut select = postings::Entity::find().order_by_asc(C::Id).limit(limit);
-    if !ids.is_empty() {
-        select = select.filter(C::Id.is_in(ids.iter().map(|id| id.0)));
+    let mut select = postings::Entity::find().order_by_asc(C::Id);
+    if subjects.is_empty() {
+        select = select.limit(limit);
+    } else {
+        select = select.filter(
+            Condition::any()
+                .add(C::Id.is_in(subjects.iter().copied()))
+                .add(C::CompanyId.is_in(subjects.iter().copied())),
+        );
     }
     if let Some(after) = after {
         select = select.filter(C::Id.gt(after));
     }
     let rows = select.all(conn).await?;
+    let mut company_ids: Vec<Uuid> = rows.iter().map(|row| row.company_id).collect();
+    company_ids.sort_unstable();
+    company_ids.dedup();
+    let names: std::collections::HashMap<Uuid, String> = if company_ids.is_empty() {
+        Default::default()
+    } else {
+        companies::Entity::find()
+            .select_only()
+            .columns([companies::Column::Id, companies::Column::Name])
+            .filter(companies::Column::Id.is_in(company_ids))
+            .into_tuple::<(Uuid, String)>()
+            .all(conn)
+            .await?
+            .into_iter()
+            .collect()
+    };
     rows.into_iter()
         .map(|row| {
-            let (id, published_at, expires_at) = (row.id, row.published_at, row.expires_at);
+            let (id, company_id, published_at, expires_at) = (row.id, row.company_id, row.published_at, row.expires_at);
+            let company_name = names.get(&company_id).cloned().unwrap_or_default();
             if row.status != PostingStatus::Published.as_str() {
                 let facts = PostingFacts {
                     title: String::new(),
@@ -1113,8 +1143,12 @@ pub async fn search_texts(
                 return Ok(SearchText {
                     id,
                     published: false,
+                    company_id,
+                    company_name,
                     title: row.title,
                     summary: row.summary,
+                    description: String::new(),
+                    employment_type: None,
                     facts,
                     published_at,
                     expires_at,
@@ -1122,11 +1156,16 @@ pub async fn search_texts(
             }
             let posting = decode(row)?;
             let facts = PostingFacts::of(&posting.content);
+            let content = posting.content;
             Ok(SearchText {
                 id,
                 published: true,
-                title: posting.content.title,
-                summary: posting.content.summary,
+                company_id,
+                company_name,
+                title: content.title,
+                summary: content.summary,
+                description: content.description,
+                employment_type: content.employment_type,
                 facts,
                 published_at,
                 expires_at,

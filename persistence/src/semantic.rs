@@ -9,6 +9,10 @@
 //! Beside each vector the index keeps what matching scores of the posting (skills, seniority,
 //! experience, workplace, locations, salary), so recommendations for a candidate rank every
 //! published posting in memory instead of reading them all from the database per request.
+//!
+//! It also keeps each published posting's words (`lexical`) and the feed's filter fields, so a
+//! search of the feed (page, count and facets) is answered here as `postings::feed` would answer
+//! it from the database, and the request reads only the page's rows.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -17,15 +21,18 @@ use chrono::{DateTime, Utc};
 use hiregraph_domain::PostingId;
 use hiregraph_domain::events::EventType;
 use hiregraph_domain::matching::{PostingFacts, SkillCounts};
-use hiregraph_domain::postings::PostingSkill;
+use hiregraph_domain::postings::{EmploymentType, PostingSkill};
 use hiregraph_domain::search::TextQuery;
+use hiregraph_domain::values::{CountryCode, SalaryPeriod};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::embedding::{self, DIMS};
 use crate::error::StoreError;
+use crate::lexical::{self, Document, Lexical};
 use crate::outbox;
-use crate::postings;
+use crate::page::{Cursor, Page, PageRequest, SortKey, Window};
+use crate::postings::{self, Facets, FeedFilter, FeedHit, FeedOrder};
 
 /// Postings closer to the query than this (cosine) are candidates. Chosen on the job-title set
 /// of tests/api/titles.rs: MAP 0.505 at 0.5, 0.591 at 0.35, 0.606 at 0.3, 0.613 at 0.25 (words
@@ -36,8 +43,9 @@ pub const MAX_CANDIDATES: usize = 100;
 /// Postings read per statement while building, and events per statement while following.
 const BATCH: u64 = 2_000;
 
-/// The posting events, whose subjects are the postings whose text or status changed.
-const POSTING_EVENTS: [EventType; 7] = [
+/// The posting events, whose subjects are the postings whose text or status changed, and the
+/// company event that names a company whose name may have changed.
+const POSTING_EVENTS: [EventType; 8] = [
     EventType::PostingCreated,
     EventType::PostingUpdated,
     EventType::PostingPublished,
@@ -45,6 +53,7 @@ const POSTING_EVENTS: [EventType; 7] = [
     EventType::PostingClosed,
     EventType::PostingArchived,
     EventType::PostingExpired,
+    EventType::CompanyUpdated,
 ];
 
 /// A posting close to the query, with its similarity mapped onto 0..1 above the threshold.
@@ -54,15 +63,19 @@ pub struct Near {
     pub closeness: f64,
 }
 
-/// What matching reads of an indexed posting.
+/// What matching, filters and facets read of an indexed posting.
 #[derive(Debug, Clone)]
 pub struct Indexed {
     pub published_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
     /// The facts without title and skill names (`skills` has the skills).
     pub facts: PostingFacts,
+    pub company_id: Uuid,
+    pub employment_type: Option<EmploymentType>,
     /// Each skill's key (numbered by `Entries::skill_keys`) and whether it is required.
     skills: Box<[(u32, bool)]>,
+    /// Its number in the lexical index.
+    doc: u32,
 }
 
 #[derive(Default)]
@@ -72,19 +85,37 @@ struct Entries {
     vectors: Vec<i8>,
     /// What matching reads, in the order of `ids`.
     postings: Vec<Indexed>,
-    /// Skill keys numbered, so each posting keeps numbers, not strings.
+    /// Skill keys numbered, so each posting keeps numbers, not strings; `key_names` by number.
     skill_keys: HashMap<String, u32>,
+    key_names: Vec<String>,
     slot: HashMap<Uuid, usize>,
+    /// The words of every posting, and each lexical document's slot (`GONE` once removed).
+    lexical: Lexical,
+    doc_slot: Vec<u32>,
     /// Bumped by every change of the entries, so a kept answer knows it is stale.
     version: u64,
     /// The outbox position the index is current with; `None` before the first build.
     position: Option<i64>,
 }
 
+const GONE: u32 = u32::MAX;
+
+/// What a published posting's texts become: its quantized vector and its lexical document.
+type Embedded = ([i8; DIMS], Document);
+
+/// A posting as the index takes it in: its vector, what matching reads, and its words.
+type Entry = ([i8; DIMS], Indexed, Document);
+
 impl Entries {
     fn key(&mut self, skill: &PostingSkill) -> (u32, bool) {
         let next = self.skill_keys.len() as u32;
-        (*self.skill_keys.entry(PostingSkill::key(&skill.name)).or_insert(next), skill.required)
+        let key = PostingSkill::key(&skill.name);
+        if let Some(&number) = self.skill_keys.get(&key) {
+            return (number, skill.required);
+        }
+        self.key_names.push(key.clone());
+        self.skill_keys.insert(key, next);
+        (next, skill.required)
     }
 
     fn indexed(&mut self, row: postings::SearchText) -> Indexed {
@@ -93,18 +124,31 @@ impl Entries {
             published_at: row.published_at,
             expires_at: row.expires_at,
             facts: PostingFacts { title: String::new(), skills: Vec::new(), ..row.facts },
+            company_id: row.company_id,
+            employment_type: row.employment_type,
             skills,
+            doc: GONE,
         }
     }
 
-    fn put(&mut self, id: Uuid, vector: Option<([i8; DIMS], Indexed)>) {
+    fn put(&mut self, id: Uuid, entry: Option<Entry>) {
         self.version += 1;
-        match (self.slot.get(&id).copied(), vector) {
-            (Some(at), Some((v, posting))) => {
+        let at = self.slot.get(&id).copied();
+        if let Some(at) = at {
+            let old = self.postings[at].doc;
+            self.lexical.remove(old);
+            self.doc_slot[old as usize] = GONE;
+        }
+        match (at, entry) {
+            (Some(at), Some((v, mut posting, words))) => {
+                posting.doc = self.lexical.add(words);
+                self.doc_slot.push(at as u32);
                 self.vectors[at * DIMS..(at + 1) * DIMS].copy_from_slice(&v);
                 self.postings[at] = posting;
             }
-            (None, Some((v, posting))) => {
+            (None, Some((v, mut posting, words))) => {
+                posting.doc = self.lexical.add(words);
+                self.doc_slot.push(self.ids.len() as u32);
                 self.slot.insert(id, self.ids.len());
                 self.ids.push(id);
                 self.vectors.extend_from_slice(&v);
@@ -119,12 +163,21 @@ impl Entries {
                     self.ids[at] = moved;
                     self.vectors.copy_within(last * DIMS..(last + 1) * DIMS, at * DIMS);
                     self.slot.insert(moved, at);
+                    self.doc_slot[self.postings[last].doc as usize] = at as u32;
                 }
                 self.postings.swap_remove(at);
                 self.ids.pop();
                 self.vectors.truncate(last * DIMS);
             }
             (None, None) => {}
+        }
+        if self.lexical.wants_compacting() {
+            let renumbered = self.lexical.compact();
+            self.doc_slot = vec![GONE; self.postings.len()];
+            for (at, posting) in self.postings.iter_mut().enumerate() {
+                posting.doc = renumbered[posting.doc as usize];
+                self.doc_slot[posting.doc as usize] = at as u32;
+            }
         }
     }
 }
@@ -136,6 +189,8 @@ pub struct SemanticIndex {
     /// Recent answers, by query, with the version of the entries they were computed from: one
     /// request asks for the same query's neighbours for its page, its count and its facets.
     answers: Mutex<HashMap<TextQuery, Answer>>,
+    /// Recent findings of searches of the feed, by filter.
+    found: Mutex<HashMap<FeedFilter, Arc<Found>>>,
 }
 
 /// The entries' version an answer was computed from, and the answer.
@@ -177,10 +232,9 @@ impl SemanticIndex {
     async fn follow(&self, mut position: i64, conn: &impl ConnectionTrait) -> Result<usize, StoreError> {
         let mut read = 0;
         while let Some(changed) = outbox::changed_since(&POSTING_EVENTS, position, BATCH, conn).await? {
-            let ids: Vec<PostingId> = changed.subjects.into_iter().map(PostingId).collect();
-            let rows = postings::search_texts(&ids, None, ids.len() as u64, conn).await?;
+            let rows = postings::search_texts(&changed.subjects, None, 0, conn).await?;
             read += rows.len();
-            self.put(rows, &ids)?;
+            self.put(rows, &changed.subjects)?;
             position = changed.last;
             self.entries.write().map_err(|_| StoreError::corrupt("semantic index lock"))?.position = Some(position);
             if !changed.more {
@@ -192,27 +246,35 @@ impl SemanticIndex {
 
     /// Embeds `rows` (published ones in, the others out), and takes out the `asked` postings that
     /// no longer exist.
-    fn put(&self, rows: Vec<postings::SearchText>, asked: &[PostingId]) -> Result<(), StoreError> {
+    fn put(&self, rows: Vec<postings::SearchText>, asked: &[Uuid]) -> Result<(), StoreError> {
         let gone: Vec<Uuid> =
-            asked.iter().map(|id| id.0).filter(|id| rows.binary_search_by_key(id, |row| row.id).is_err()).collect();
-        let vectors: Vec<(postings::SearchText, Option<[i8; DIMS]>)> = rows
+            asked.iter().copied().filter(|id| rows.binary_search_by_key(id, |row| row.id).is_err()).collect();
+        let vectors: Vec<(postings::SearchText, Option<Embedded>)> = rows
             .into_iter()
             .map(|row| {
                 let skills: Vec<String> = row.facts.skills.iter().map(|s| s.name.clone()).collect();
                 // A published posting without a known word is still there for matching, with a
                 // vector close to nothing.
-                let vector = row.published.then(|| {
-                    embedding::embed_posting(&row.title, &skills, row.summary.as_deref())
-                        .map_or([0; DIMS], |v| embedding::quantize(&v))
+                let indexed = row.published.then(|| {
+                    let vector = embedding::embed_posting(&row.title, &skills, row.summary.as_deref())
+                        .map_or([0; DIMS], |v| embedding::quantize(&v));
+                    let words = lexical::document(&[
+                        (&row.title, lexical::TITLE),
+                        (&skills.join(" "), lexical::SKILLS),
+                        (&row.company_name, lexical::COMPANY),
+                        (row.summary.as_deref().unwrap_or(""), lexical::SUMMARY),
+                        (&row.description, lexical::DESCRIPTION),
+                    ]);
+                    (vector, words)
                 });
-                (row, vector)
+                (row, indexed)
             })
             .collect();
         let mut entries = self.entries.write().map_err(|_| StoreError::corrupt("semantic index lock"))?;
-        for (row, vector) in vectors {
+        for (row, indexed) in vectors {
             let id = row.id;
-            let indexed = vector.map(|v| (v, entries.indexed(row)));
-            entries.put(id, indexed);
+            let entry = indexed.map(|(v, words)| (v, entries.indexed(row), words));
+            entries.put(id, entry);
         }
         for id in gone {
             entries.put(id, None);
@@ -283,6 +345,15 @@ impl SemanticIndex {
         self.entries.read().map(|entries| Self::scan(&entries, query)).unwrap_or_default()
     }
 
+    /// A search of the feed without the kept findings: the ranking itself, with `near` from a
+    /// fresh scan; the number of hits (for the benchmark).
+    pub fn search_now(&self, filter: &FeedFilter, now: DateTime<Utc>) -> usize {
+        self.entries
+            .read()
+            .map(|entries| Self::search(&entries, filter, &Self::scan(&entries, &filter.text), now).hits.len())
+            .unwrap_or(0)
+    }
+
     fn scan(entries: &Entries, query: &TextQuery) -> Vec<Near> {
         let Some(vector) = query_vector(query) else { return Vec::new() };
         Self::closest(entries, &embedding::quantize(&vector), MIN_SIMILARITY, MAX_CANDIDATES)
@@ -333,6 +404,253 @@ impl SemanticIndex {
     }
 }
 
+/// What a search of the feed finds in memory, kept per filter while the entries and the hits
+/// last: a request's page, count and facets read one finding.
+struct Found {
+    version: u64,
+    /// When the first hit expires; the finding is stale from then on.
+    next_expiry: Option<DateTime<Utc>>,
+    /// Each hit's slot and relevance (0..1).
+    hits: Vec<(u32, f64)>,
+}
+
+/// Hits kept at most over all findings (8 bytes each); the map starts over beyond.
+const MAX_KEPT_HITS: usize = 1_000_000;
+
+/// `SortKey`s of one kind in order.
+fn compare(a: &SortKey, b: &SortKey) -> std::cmp::Ordering {
+    match (a, b) {
+        (SortKey::Score(x), SortKey::Score(y)) => x.total_cmp(y),
+        (SortKey::Time(x), SortKey::Time(y)) => x.cmp(y),
+        (SortKey::Amount(x), SortKey::Amount(y)) => x.cmp(y),
+        (SortKey::Text(x), SortKey::Text(y)) => x.cmp(y),
+        _ => std::cmp::Ordering::Equal,
+    }
+}
+
+/// A posting's maximum salary per year (`postings::feed`'s `SALARY_HIGH` key), -1 without one.
+fn yearly(posting: &Indexed) -> i64 {
+    posting.facts.salary.map_or(-1, |s| match s.period() {
+        SalaryPeriod::Year => s.max(),
+        SalaryPeriod::Month => s.max() * 12,
+        SalaryPeriod::Hour => s.max() * 2_080,
+    })
+}
+
+impl SemanticIndex {
+    /// The outbox position the index is current with; `None` before the first build.
+    pub fn position(&self) -> Option<i64> {
+        self.entries.read().ok()?.position
+    }
+
+    /// The bytes of the lexical index's lists.
+    pub fn lexical_bytes(&self) -> usize {
+        self.entries.read().map(|e| e.lexical.bytes()).unwrap_or(0)
+    }
+
+    /// One page of a search of the feed, as `postings::feed` reads it from the database: the same
+    /// candidates (every posting sharing a term with the query, and `near`), filters, relevance,
+    /// orders and cursors. `None` before the first build.
+    pub fn feed_page(
+        &self,
+        filter: &FeedFilter,
+        near: &[Near],
+        order: FeedOrder,
+        request: &PageRequest,
+        now: DateTime<Utc>,
+    ) -> Option<Page<FeedHit>> {
+        let entries = self.entries.read().ok()?;
+        entries.position?;
+        let found = self.find(&entries, filter, near, now);
+        let order = if order == FeedOrder::Relevance && filter.text.is_empty() { FeedOrder::Newest } else { order };
+        let ascending = order == FeedOrder::Oldest;
+        let in_order = |a: &(SortKey, Uuid), b: &(SortKey, Uuid)| {
+            let o = compare(&a.0, &b.0).then(a.1.cmp(&b.1));
+            if ascending { o } else { o.reverse() }
+        };
+        let mut rows: Vec<((SortKey, Uuid), f64)> = found
+            .hits
+            .iter()
+            .map(|&(at, relevance)| {
+                let posting = &entries.postings[at as usize];
+                let key = match order {
+                    FeedOrder::Relevance => SortKey::Score(relevance),
+                    FeedOrder::Newest | FeedOrder::Oldest => {
+                        SortKey::Time(posting.published_at.unwrap_or(DateTime::UNIX_EPOCH))
+                    }
+                    FeedOrder::SalaryHigh => SortKey::Amount(yearly(posting)),
+                };
+                ((key, entries.ids[at as usize]), relevance)
+            })
+            .filter(|(row, _)| {
+                let past = |c: &Cursor| (c.key.clone(), c.id);
+                request.after.as_ref().is_none_or(|c| in_order(row, &past(c)).is_gt())
+                    && request.before.as_ref().is_none_or(|c| in_order(row, &past(c)).is_lt())
+            })
+            .collect();
+        let backwards = request.first.is_none() && request.last.is_some();
+        let limit = if backwards { request.last } else { request.first }.unwrap_or(20);
+        let query_order = |a: &((SortKey, Uuid), f64), b: &((SortKey, Uuid), f64)| {
+            if backwards { in_order(&b.0, &a.0) } else { in_order(&a.0, &b.0) }
+        };
+        let take = usize::try_from(limit).unwrap_or(usize::MAX).saturating_add(1);
+        if take < rows.len() {
+            rows.select_nth_unstable_by(take, query_order);
+            rows.truncate(take);
+        }
+        rows.sort_unstable_by(query_order);
+        let items = rows
+            .into_iter()
+            .map(|((key, id), relevance)| {
+                (FeedHit { id: PostingId(id), relevance: Some(relevance) }, Cursor { key, id })
+            })
+            .collect();
+        let window = Window { bounds: Vec::new(), order: sea_orm::Order::Asc, limit, backwards };
+        Some(window.finish(items, request))
+    }
+
+    /// How many postings a search of the feed finds, and when the first of them expires.
+    pub fn feed_count(
+        &self,
+        filter: &FeedFilter,
+        near: &[Near],
+        now: DateTime<Utc>,
+    ) -> Option<(u64, Option<DateTime<Utc>>)> {
+        let entries = self.entries.read().ok()?;
+        entries.position?;
+        let found = self.find(&entries, filter, near, now);
+        Some((found.hits.len() as u64, found.next_expiry))
+    }
+
+    /// The facets of what a search of the feed finds, as `postings::feed_facets` counts them.
+    pub fn feed_facets(
+        &self,
+        filter: &FeedFilter,
+        near: &[Near],
+        now: DateTime<Utc>,
+    ) -> Option<(Facets, Option<DateTime<Utc>>)> {
+        let entries = self.entries.read().ok()?;
+        entries.position?;
+        let found = self.find(&entries, filter, near, now);
+        let mut workplaces: HashMap<&'static str, u64> = HashMap::new();
+        let mut employment: HashMap<&'static str, u64> = HashMap::new();
+        let mut seniorities: HashMap<&'static str, u64> = HashMap::new();
+        let mut countries: HashMap<String, u64> = HashMap::new();
+        let mut skills = vec![0u64; entries.key_names.len()];
+        let mut seen: Vec<CountryCode> = Vec::new();
+        for &(at, _) in &found.hits {
+            let posting = &entries.postings[at as usize];
+            if let Some(w) = posting.facts.workplace {
+                *workplaces.entry(w.as_str()).or_default() += 1;
+            }
+            if let Some(e) = posting.employment_type {
+                *employment.entry(e.as_str()).or_default() += 1;
+            }
+            if let Some(s) = posting.facts.seniority {
+                *seniorities.entry(s.as_str()).or_default() += 1;
+            }
+            seen.clear();
+            for location in &posting.facts.locations {
+                let country = location.country();
+                if !seen.contains(&country) {
+                    *countries.entry(country.as_str().to_owned()).or_default() += 1;
+                    seen.push(country);
+                }
+            }
+            for &(key, _) in &*posting.skills {
+                skills[key as usize] += 1;
+            }
+        }
+        fn listed<K: ToString>(counts: impl IntoIterator<Item = (K, u64)>) -> Vec<(String, u64)> {
+            let mut list: Vec<(String, u64)> =
+                counts.into_iter().filter(|(_, n)| *n > 0).map(|(k, n)| (k.to_string(), n)).collect();
+            list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            list
+        }
+        let mut facets = Facets {
+            workplaces: listed(workplaces),
+            employment_types: listed(employment),
+            seniorities: listed(seniorities),
+            countries: listed(countries),
+            skills: listed(entries.key_names.iter().zip(skills)),
+        };
+        facets.skills.truncate(20);
+        Some((facets, found.next_expiry))
+    }
+
+    /// The kept finding for `filter`, or a new one.
+    fn find(&self, entries: &Entries, filter: &FeedFilter, near: &[Near], now: DateTime<Utc>) -> Arc<Found> {
+        if let Ok(kept) = self.found.lock()
+            && let Some(found) = kept.get(filter)
+            && found.version == entries.version
+            && found.next_expiry.is_none_or(|at| at > now)
+        {
+            return found.clone();
+        }
+        let found = Arc::new(Self::search(entries, filter, near, now));
+        if let Ok(mut kept) = self.found.lock() {
+            let held: usize = kept.values().map(|f| f.hits.len()).sum();
+            if held + found.hits.len() > MAX_KEPT_HITS || kept.len() >= MAX_ANSWERS {
+                kept.clear();
+            }
+            kept.insert(filter.clone(), found.clone());
+        }
+        found
+    }
+
+    /// Every published, unexpired posting under `filter` that shares a term with its query or is
+    /// `near` it, with the relevance `postings::feed` gives it.
+    fn search(entries: &Entries, filter: &FeedFilter, near: &[Near], now: DateTime<Utc>) -> Found {
+        let mut found = Found { version: entries.version, next_expiry: None, hits: Vec::new() };
+        let Some(skills) = filter
+            .skills
+            .iter()
+            .map(|s| entries.skill_keys.get(&PostingSkill::key(s)).copied())
+            .collect::<Option<Vec<u32>>>()
+        else {
+            return found;
+        };
+        let passes = |at: usize| {
+            let p = &entries.postings[at];
+            p.expires_at.is_none_or(|t| t > now)
+                && (filter.company_ids.is_empty() || filter.company_ids.iter().any(|c| c.0 == p.company_id))
+                && (filter.ids.is_empty() || filter.ids.iter().any(|i| i.0 == entries.ids[at]))
+                && (filter.workplaces.is_empty() || p.facts.workplace.is_some_and(|w| filter.workplaces.contains(&w)))
+                && (filter.employment_types.is_empty()
+                    || p.employment_type.is_some_and(|e| filter.employment_types.contains(&e)))
+                && (filter.seniorities.is_empty() || p.facts.seniority.is_some_and(|s| filter.seniorities.contains(&s)))
+                && (filter.countries.is_empty()
+                    || p.facts.locations.iter().any(|l| filter.countries.contains(&l.country())))
+                && filter.min_salary.as_ref().is_none_or(|(amount, currency, period)| {
+                    p.facts
+                        .salary
+                        .is_some_and(|s| s.currency() == *currency && s.period() == *period && s.max() >= *amount)
+                })
+                && skills.iter().all(|k| p.skills.iter().any(|(key, _)| key == k))
+        };
+        let fuse = |x: f32, c: f64| {
+            (1.0 - (1.0 - postings::SEMANTIC_WEIGHT * c) / (1.0 + f64::from(x).max(0.0))).clamp(0.0, 1.0)
+        };
+        let mut closeness: HashMap<u32, f64> =
+            near.iter().filter_map(|n| Some((*entries.slot.get(&n.id.0)? as u32, n.closeness))).collect();
+        for (doc, x) in entries.lexical.score(&filter.text) {
+            let at = entries.doc_slot[doc as usize];
+            if at == GONE || !passes(at as usize) {
+                continue;
+            }
+            let c = closeness.remove(&at).unwrap_or(0.0);
+            found.hits.push((at, fuse(x, c)));
+        }
+        for (at, c) in closeness {
+            if passes(at as usize) {
+                found.hits.push((at, fuse(0.0, c)));
+            }
+        }
+        found.next_expiry = found.hits.iter().filter_map(|&(at, _)| entries.postings[at as usize].expires_at).min();
+        found
+    }
+}
+
 /// A query's vector from its words: each term by the first of its spellings the table knows (a
 /// typo stands for its correction), with an abbreviation's full form beside it.
 fn query_vector(query: &TextQuery) -> Option<[f32; DIMS]> {
@@ -355,8 +673,12 @@ mod tests {
         postings::SearchText {
             id: Uuid::from_u128(id),
             published,
+            company_id: Uuid::from_u128(1000),
+            company_name: "Acme".to_owned(),
             title: title.to_owned(),
             summary: None,
+            description: String::new(),
+            employment_type: None,
             facts: PostingFacts {
                 title: title.to_owned(),
                 skills: vec![PostingSkill { name: "Go".into(), required: true }],
@@ -384,7 +706,7 @@ mod tests {
         assert!(index.nearest(&query).is_empty());
         // Gone from the database altogether: asked for and not found.
         index.put(vec![posting(3, "Babysitter", true)], &[]).unwrap();
-        index.put(Vec::new(), &[PostingId(Uuid::from_u128(3))]).unwrap();
+        index.put(Vec::new(), &[Uuid::from_u128(3)]).unwrap();
         assert!(index.nearest(&query).is_empty());
         assert_eq!(index.size().0, 1);
     }

@@ -518,11 +518,13 @@ impl TestApp {
         .await
     }
 
-    /// Waits until this replica's semantic search index holds at least `n` postings (it reads
-    /// them off the request path, moments after each commit).
+    /// Waits until this replica's semantic search index holds at least `n` postings and has read
+    /// every posting change this replica committed (it reads them off the request path, moments
+    /// after each commit), so that searches are answered from it rather than from SQL.
     pub async fn wait_for_semantic_index(&self, n: usize) {
         for _ in 0..400 {
-            if self.app.semantic.size().0 >= n {
+            let written = self.app.search_written.load(std::sync::atomic::Ordering::Acquire);
+            if self.app.semantic.size().0 >= n && self.app.semantic.position().is_some_and(|at| at >= written) {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;

@@ -56,11 +56,11 @@ const SPECS: &[Spec] = &[
 ];
 
 async fn setup() -> (TestApp, Session, String, Vec<String>) {
-    setup_with(false).await
+    setup_with(&[("HIREGRAPH_SEMANTIC_SEARCH", "false")]).await
 }
 
-async fn setup_with(semantic: bool) -> (TestApp, Session, String, Vec<String>) {
-    let app = spawn_app_with(&[("HIREGRAPH_SEMANTIC_SEARCH", if semantic { "true" } else { "false" })]).await;
+async fn setup_with(settings: &[(&str, &str)]) -> (TestApp, Session, String, Vec<String>) {
+    let app = spawn_app_with(settings).await;
     let owner = app.register("owner").await;
     let company = app.create_company(&owner, "Zephyrine Logistics").await;
     let mut ids = Vec::new();
@@ -86,6 +86,15 @@ fn titles(data: &Value) -> Vec<String> {
         .iter()
         .map(|e| e["node"]["title"].as_str().unwrap().to_owned())
         .collect()
+}
+
+async fn rename(app: &TestApp, owner: &Session, company: &str, name: &str) {
+    app.ok(
+        "mutation($i: UpdateCompanyInput!) { updateCompany(input: $i) { company { name } } }",
+        json!({ "i": { "id": company, "name": name } }),
+        Some(&owner.access),
+    )
+    .await;
 }
 
 async fn search(app: &TestApp, query: &str) -> Vec<String> {
@@ -195,12 +204,7 @@ async fn the_search_text_follows_edits_of_postings_skills_and_company_names() {
     assert!(search(&app, "data").await.is_empty(), "the old title is gone from the search text");
     // Searched (and cached) before the rename, forgotten after it.
     assert_eq!(search(&app, "zephyrine").await.len(), SPECS.len());
-    app.ok(
-        "mutation($i: UpdateCompanyInput!) { updateCompany(input: $i) { company { name } } }",
-        json!({ "i": { "id": company, "name": "Quillfeather Freight" } }),
-        Some(&owner.access),
-    )
-    .await;
+    rename(&app, &owner, &company, "Quillfeather Freight").await;
     assert_eq!(search(&app, "quillfeather").await.len(), SPECS.len());
     assert!(search(&app, "zephyrine").await.is_empty());
     // A paused posting leaves the results; published again, it is back.
@@ -225,7 +229,7 @@ async fn a_bad_query_is_refused_with_the_field_named() {
 
 #[tokio::test]
 async fn meaning_adds_related_postings_below_those_that_share_the_words() {
-    let (app, owner, company, _) = setup_with(true).await;
+    let (app, owner, company, _) = setup_with(&[]).await;
     let mut input = complete_posting(&company, "Nanny");
     input["summary"] = json!("Look after two children after school and in the holidays.");
     input["description"] =
@@ -256,6 +260,40 @@ async fn meaning_adds_related_postings_below_those_that_share_the_words() {
     let closed = app.transition(&owner, "closePosting", &nanny).await;
     assert_eq!(closed["data"]["closePosting"]["posting"]["status"], "CLOSED", "{closed}");
     assert!(search(&app, "babysitter").await.is_empty());
+}
+
+/// Statements run by one request, caching off.
+async fn statements(app: &TestApp, vars: Value) -> (u64, Value) {
+    let total = |tables: Vec<(String, u64)>| tables.iter().map(|(_, n)| n).sum::<u64>();
+    let before = total(app.app.db.stats.tables());
+    let data = app.ok(SEARCH, vars, None).await;
+    (total(app.app.db.stats.tables()) - before, data)
+}
+
+#[tokio::test]
+async fn the_in_memory_index_answers_a_search_with_one_statement_and_follows_every_edit() {
+    let (app, owner, company, ids) = setup_with(&[("HIREGRAPH_CACHE", "off")]).await;
+    app.wait_for_semantic_index(SPECS.len()).await;
+    // Page, totalCount and facets come from the index; only the page's rows are read.
+    let (spent, data) = statements(&app, json!({ "f": { "query": "zephyrine" } })).await;
+    assert_eq!(spent, 1, "{data}");
+    assert_eq!(data["postings"]["totalCount"], SPECS.len());
+    assert_eq!(data["postings"]["facets"]["workplaces"][0], json!({ "value": "REMOTE", "count": 2 }), "{data}");
+    let (_, data) = statements(&app, json!({ "f": { "query": "engineer", "skills": ["react"] } })).await;
+    assert_eq!((titles(&data), &data["postings"]["totalCount"]), (vec!["Frontend Engineer".to_owned()], &json!(1)));
+    // A write is found at once (the database answers until the index has read it), then by the
+    // index.
+    rename(&app, &owner, &company, "Quillfeather Freight").await;
+    assert_eq!(search(&app, "quillfeather").await.len(), SPECS.len());
+    app.wait_for_semantic_index(SPECS.len()).await;
+    let (spent, data) = statements(&app, json!({ "f": { "query": "quillfeather" } })).await;
+    assert_eq!((spent, data["postings"]["totalCount"].as_u64()), (1, Some(SPECS.len() as u64)), "{data}");
+    assert!(search(&app, "zephyrine").await.is_empty());
+    app.transition(&owner, "pausePosting", &ids[0]).await;
+    assert!(!search(&app, "reliability").await.contains(&"Site Reliability Engineer".to_owned()));
+    app.wait_for_semantic_index(SPECS.len() - 1).await;
+    let (spent, data) = statements(&app, json!({ "f": { "query": "reliability" } })).await;
+    assert!(spent <= 1 && !titles(&data).contains(&"Site Reliability Engineer".to_owned()), "{spent} {data}");
 }
 
 #[tokio::test]

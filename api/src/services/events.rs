@@ -70,9 +70,16 @@ impl Unit<'_> {
             self.state.metrics.events_written(events.len() as u64);
             self.state.relay_wake.notify_one();
         }
+        let searched = |e: &&Event| {
+            let kind = e.event_type.as_str();
+            kind.starts_with("posting.") || kind == "company.updated"
+        };
+        if let Some(last) = events.iter().filter(searched).map(|e| e.position).max() {
+            self.state.search_written.fetch_max(last, std::sync::atomic::Ordering::AcqRel);
+        }
         if events.iter().any(|e| {
             let kind = e.event_type.as_str();
-            kind.starts_with("posting.") || kind.starts_with("candidate.")
+            kind.starts_with("posting.") || kind.starts_with("candidate.") || kind == "company.updated"
         }) {
             self.state.search_wake.notify_one();
         }

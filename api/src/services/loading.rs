@@ -304,6 +304,12 @@ pub async fn feed(
 ) -> AppResult<(Page<FeedHit>, WithCompanies)> {
     let read = async {
         let near = crate::services::semantic::near(state, &filter.text);
+        if crate::services::semantic::answers(state, filter)
+            && let Some(page) = state.semantic.feed_page(filter, &near, order, request, now())
+        {
+            let ids: Vec<PostingId> = page.items.iter().map(|(hit, _)| hit.id).collect();
+            return Ok((page, postings::find_with_companies(&ids, &state.db.conn).await?));
+        }
         postings::feed(filter, &near, order, request, now(), &state.db.conn).await
     };
     feed_page(state, shape, read).await
@@ -318,6 +324,11 @@ pub async fn feed_count(state: &AppState, filter: &postings::FeedFilter) -> AppR
         |(_, next): &(u64, Option<chrono::DateTime<chrono::Utc>>)| next.is_none_or(|at| at > now()),
         || async {
             let near = crate::services::semantic::near(state, &filter.text);
+            if crate::services::semantic::answers(state, filter)
+                && let Some(counted) = state.semantic.feed_count(filter, &near, now())
+            {
+                return Ok(counted);
+            }
             postings::feed_count(filter, &near, now(), &state.db.conn).await
         },
     )
@@ -374,6 +385,11 @@ pub async fn feed_facets(state: &AppState, filter: &postings::FeedFilter) -> App
         |(_, next): &(postings::Facets, Option<chrono::DateTime<chrono::Utc>>)| next.is_none_or(|at| at > now()),
         || async {
             let near = crate::services::semantic::near(state, &filter.text);
+            if crate::services::semantic::answers(state, filter)
+                && let Some(facets) = state.semantic.feed_facets(filter, &near, now())
+            {
+                return Ok(facets);
+            }
             postings::feed_facets(filter, &near, now(), &state.db.conn).await
         },
     )

@@ -7,8 +7,10 @@
 //! it never takes a connection from a request nor shows in a request's statement count.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use hiregraph_domain::search::TextQuery;
+use hiregraph_persistence::postings::FeedFilter;
 use hiregraph_persistence::semantic::Near;
 
 use crate::state::AppState;
@@ -54,6 +56,16 @@ pub fn spawn_refresher(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// Whether a search of the feed is answered from this replica's index rather than the
+/// database: it has words, meaning is on, and the index has read every posting change this
+/// replica committed (other replicas' changes arrive within `HIREGRAPH_WORKER_POLL_MS`, as they
+/// do in the cache).
+pub fn answers(state: &AppState, filter: &FeedFilter) -> bool {
+    !filter.text.is_empty()
+        && state.settings.semantic_search
+        && state.semantic.position().is_some_and(|at| at >= state.search_written.load(Ordering::Acquire))
 }
 
 /// The postings near a text query by meaning (none without words, or with
