@@ -17,7 +17,7 @@ mod webhooks;
 
 const USAGE: &str = "usage:
   hiregraph-bench generate --database-url URL [--companies N] [--postings N] [--candidates N] [--applications N]
-  hiregraph-bench load --url http://127.0.0.1:8080 [--scenario by-id|feed|company|search|recommend|candidates] [--auth none|user|key] [--seconds N] [--concurrency N] [--label TEXT]
+  hiregraph-bench load --url http://127.0.0.1:8080 [--scenario by-id|feed|company|search|search-fresh|recommend|candidates] [--auth none|user|key] [--seconds N] [--concurrency N] [--label TEXT]
   hiregraph-bench upsert-batch --url URL [--rounds 20] [--size 100]
   hiregraph-bench codec --database-url URL [--postings 100] [--rounds 300]
   hiregraph-bench semantic --database-url URL [--rounds 2000]
@@ -327,7 +327,9 @@ async fn load(flags: &HashMap<String, String>) -> Result<(), String> {
             "query($s: String!) { company(slug: $s) { name postings(first: 10) { edges { node { title pipeline { status count } } } } } }",
             Some(token),
         ),
-        "search" => (
+        // `search-fresh` asks each query once (one unknown word more), so no replica has kept
+        // what it finds: the cost of the search itself.
+        "search" | "search-fresh" => (
             "query($q: String!, $c: [CountryCode!]) { postings(first: 20, filter: { query: $q, workplaces: [REMOTE, HYBRID], countries: $c }) {
                totalCount edges { relevance node { title salary { min max currency } company { name } } }
                facets { workplaces { value count } employmentTypes { value count } seniorities { value count } countries { value count } skills { value count } } } }",
@@ -362,10 +364,16 @@ async fn load(flags: &HashMap<String, String>) -> Result<(), String> {
     let countries = ["DE", "GB", "US", "CA", "FR", "NL"];
     let words =
         ["backend", "frontend", "data engineer", "platform", "mobile", "security", "ml engineer", "site reliability"];
+    // A word no run has asked before, for `search-fresh`.
+    let fresh = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
     let vars_for = |n: usize| match scenario.as_str() {
         "by-id" => json!({ "id": ids[n % ids.len()] }),
         "feed" => json!({ "c": [countries[n % countries.len()]] }),
         "search" => json!({ "q": words[n % words.len()], "c": [countries[(n / words.len()) % countries.len()]] }),
+        "search-fresh" => json!({
+            "q": format!("{} zz{fresh}q{n}", words[n % words.len()]),
+            "c": [countries[(n / words.len()) % countries.len()]]
+        }),
         "recommend" => json!({}),
         _ => json!({ "s": format!("bench-co-{}", 1 + n % 50) }),
     };
@@ -377,7 +385,8 @@ async fn load(flags: &HashMap<String, String>) -> Result<(), String> {
     // Warm up, then measure.
     let warm_up = if scenario == "recommend" || scenario == "candidates" { 20 } else { 200 };
     for n in 0..warm_up {
-        graphql(&client, &url, query, vars_for(n), token_for(n).as_deref()).await?;
+        // Counted down from the top, so `search-fresh` warms up on words the run does not ask.
+        graphql(&client, &url, query, vars_for(usize::MAX - n), token_for(n).as_deref()).await?;
     }
     let run = drive(concurrency, seconds, |n| {
         let (client, url, vars, token) = (&client, &url, vars_for(n), token_for(n));
