@@ -26,6 +26,15 @@ const QUERIES: &[&str] = &[
     "registered nurse",
 ];
 
+/// This process's resident memory, from `/proc` (0 where there is none).
+fn rss_mib() -> f64 {
+    let pages = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|n| n.parse::<f64>().ok()))
+        .unwrap_or(0.0);
+    pages * 4096.0 / (1024.0 * 1024.0)
+}
+
 fn percentiles(mut micros: Vec<f64>) -> (f64, f64) {
     micros.sort_by(f64::total_cmp);
     let at = |p: f64| micros[((micros.len() as f64 * p) as usize).min(micros.len() - 1)];
@@ -37,6 +46,7 @@ pub async fn run(flags: &HashMap<String, String>) -> Result<(), String> {
     let rounds = crate::number(flags, "rounds", 2_000)? as usize;
     let db = Database::connect(url, 2).await.map_err(|e| format!("cannot connect: {e}"))?;
     let index = SemanticIndex::default();
+    let before = rss_mib();
     let started = Instant::now();
     let read = index.refresh(&db.conn).await.map_err(|e| e.to_string())?;
     let build = started.elapsed();
@@ -46,6 +56,8 @@ pub async fn run(flags: &HashMap<String, String>) -> Result<(), String> {
         build.as_secs_f64() * 1000.0,
         bytes as f64 / (1024.0 * 1024.0)
     );
+    let built = rss_mib();
+    println!("| RSS of this process | {before:.0} MiB before, {built:.0} MiB with the posting index |");
     let started = Instant::now();
     let again = index.refresh(&db.conn).await.map_err(|e| e.to_string())?;
     println!(
@@ -59,6 +71,7 @@ pub async fn run(flags: &HashMap<String, String>) -> Result<(), String> {
         "| talent index build | {read} listed candidates read and indexed in {:.0} ms |",
         started.elapsed().as_secs_f64() * 1000.0
     );
+    println!("| RSS of this process | {:.0} MiB with the talent index too |", rss_mib());
     drop(talent);
     let parsed: Vec<_> =
         QUERIES.iter().map(|q| parse_query(q).map_err(|e| format!("{q}: {e:?}"))).collect::<Result<_, _>>()?;

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{complete_posting, spawn_app};
+use crate::helpers::{complete_posting, spawn_app_with};
 
 /// Occupations, each with five posting titles.
 const OCCUPATIONS: &[(&str, [&str; 5])] = &[
@@ -421,6 +421,12 @@ const QUERIES: &[(&str, &str)] = &[
 /// without a result. The floors leave room for noise, not for losing what meaning adds.
 const FLOORS: (f64, f64, f64) = (0.6, 0.7, 0.01);
 
+/// Words alone (the database answers: `HIREGRAPH_SEMANTIC_SEARCH=false`, or until the index has
+/// read a change): MAP 0.409, NDCG@10 0.535 on SQLite, 0.394 and 0.517 on Postgres, 1.8 % with no
+/// result on both, when this test was added. The floors sit just under, so ranking by words cannot
+/// silently drop.
+const WORD_FLOORS: (f64, f64, f64) = (0.37, 0.49, 0.04);
+
 const SEARCH: &str = "query($q: String) { postings(filter: { query: $q }, first: 50) { edges { node { id } } } }";
 
 /// Average precision of one ranked list against `relevant` items.
@@ -446,7 +452,16 @@ fn ndcg_at_10(ranked: &[bool], relevant: usize) -> f64 {
 
 #[tokio::test]
 async fn job_titles_find_their_occupation_by_meaning() {
-    let app = spawn_app().await;
+    job_titles(true, FLOORS).await;
+}
+
+#[tokio::test]
+async fn job_titles_find_their_occupation_by_words_alone() {
+    job_titles(false, WORD_FLOORS).await;
+}
+
+async fn job_titles(semantic: bool, floors: (f64, f64, f64)) {
+    let app = spawn_app_with(&[("HIREGRAPH_SEMANTIC_SEARCH", if semantic { "true" } else { "false" })]).await;
     let owner = app.register("titles").await;
     let company = app.create_company(&owner, "Title Test").await;
     let partner = app.create_partner_app(&owner, &company, &["POSTINGS_WRITE".into()]).await;
@@ -486,7 +501,9 @@ async fn job_titles_find_their_occupation_by_meaning() {
             occupation_of.insert(result["posting"]["id"].as_str().unwrap().to_owned(), occupation);
         }
     }
-    app.wait_for_semantic_index(titles.len()).await;
+    if semantic {
+        app.wait_for_semantic_index(titles.len()).await;
+    }
 
     let (mut map, mut ndcg, mut empty) = (0.0, 0.0, 0);
     let mut report = Vec::new();
@@ -508,14 +525,14 @@ async fn job_titles_find_their_occupation_by_meaning() {
     let count = QUERIES.len() as f64;
     let (map, ndcg, empty) = (map / count, ndcg / count, empty as f64 / count);
     println!(
-        "AP NDCG@10 per query:\n{}\nMAP {map:.3}, NDCG@10 {ndcg:.3}, no result {:.1} % over {} queries and {} postings",
+        "AP NDCG@10 per query (meaning {semantic}):\n{}\nMAP {map:.3}, NDCG@10 {ndcg:.3}, no result {:.1} % over {} queries and {} postings",
         report.join("\n"),
         empty * 100.0,
         QUERIES.len(),
         titles.len()
     );
     assert!(QUERIES.len() >= 100 && titles.len() >= 300);
-    let (map_floor, ndcg_floor, empty_ceiling) = FLOORS;
+    let (map_floor, ndcg_floor, empty_ceiling) = floors;
     assert!(
         map >= map_floor && ndcg >= ndcg_floor && empty <= empty_ceiling,
         "MAP {map:.3} (floor {map_floor}), NDCG@10 {ndcg:.3} (floor {ndcg_floor}), no result {empty:.3} (at most {empty_ceiling}):\n{}",
