@@ -414,7 +414,7 @@ struct Found {
     hits: Vec<(u32, f64)>,
 }
 
-/// Hits kept at most over all findings (8 bytes each); the map starts over beyond.
+/// Hits kept at most over all findings (16 bytes each); the map starts over beyond.
 const MAX_KEPT_HITS: usize = 1_000_000;
 
 /// `SortKey`s of one kind in order.
@@ -468,30 +468,34 @@ impl SemanticIndex {
             let o = compare(&a.0, &b.0).then(a.1.cmp(&b.1));
             if ascending { o } else { o.reverse() }
         };
-        let mut rows: Vec<((SortKey, Uuid), f64)> = found
-            .hits
-            .iter()
-            .map(|&(at, relevance)| {
-                let posting = &entries.postings[at as usize];
-                let key = match order {
-                    FeedOrder::Relevance => SortKey::Score(relevance),
-                    FeedOrder::Newest | FeedOrder::Oldest => {
-                        SortKey::Time(posting.published_at.unwrap_or(DateTime::UNIX_EPOCH))
-                    }
-                    FeedOrder::SalaryHigh => SortKey::Amount(yearly(posting)),
-                };
-                ((key, entries.ids[at as usize]), relevance)
-            })
-            .filter(|(row, _)| {
-                let past = |c: &Cursor| (c.key.clone(), c.id);
-                request.after.as_ref().is_none_or(|c| in_order(row, &past(c)).is_gt())
-                    && request.before.as_ref().is_none_or(|c| in_order(row, &past(c)).is_lt())
+        // Each hit's sort key, made when compared: a page of a search that finds 45,000 postings
+        // then sorts 4 bytes a hit, not a key and an id.
+        let row = |hit: u32| {
+            let (at, relevance) = found.hits[hit as usize];
+            let posting = &entries.postings[at as usize];
+            let key = match order {
+                FeedOrder::Relevance => SortKey::Score(relevance),
+                FeedOrder::Newest | FeedOrder::Oldest => {
+                    SortKey::Time(posting.published_at.unwrap_or(DateTime::UNIX_EPOCH))
+                }
+                FeedOrder::SalaryHigh => SortKey::Amount(yearly(posting)),
+            };
+            (key, entries.ids[at as usize])
+        };
+        let past = |c: &Cursor| (c.key.clone(), c.id);
+        let after = request.after.as_ref().map(past);
+        let before = request.before.as_ref().map(past);
+        let mut rows: Vec<u32> = (0..found.hits.len() as u32)
+            .filter(|&hit| {
+                let (after, before) = (after.as_ref(), before.as_ref());
+                after.is_none_or(|c| in_order(&row(hit), c).is_gt())
+                    && before.is_none_or(|c| in_order(&row(hit), c).is_lt())
             })
             .collect();
         let backwards = request.first.is_none() && request.last.is_some();
         let limit = if backwards { request.last } else { request.first }.unwrap_or(20);
-        let query_order = |a: &((SortKey, Uuid), f64), b: &((SortKey, Uuid), f64)| {
-            if backwards { in_order(&b.0, &a.0) } else { in_order(&a.0, &b.0) }
+        let query_order = |a: &u32, b: &u32| {
+            if backwards { in_order(&row(*b), &row(*a)) } else { in_order(&row(*a), &row(*b)) }
         };
         let take = usize::try_from(limit).unwrap_or(usize::MAX).saturating_add(1);
         if take < rows.len() {
@@ -501,8 +505,9 @@ impl SemanticIndex {
         rows.sort_unstable_by(query_order);
         let items = rows
             .into_iter()
-            .map(|((key, id), relevance)| {
-                (FeedHit { id: PostingId(id), relevance: Some(relevance) }, Cursor { key, id })
+            .map(|hit| {
+                let (key, id) = row(hit);
+                (FeedHit { id: PostingId(id), relevance: Some(found.hits[hit as usize].1) }, Cursor { key, id })
             })
             .collect();
         let window = Window { bounds: Vec::new(), order: sea_orm::Order::Asc, limit, backwards };

@@ -152,14 +152,39 @@ async fn results_carry_a_relevance_and_combine_with_filters_counts_and_facets() 
 
 #[tokio::test]
 async fn relevance_and_salary_orders_page_through_every_hit_once() {
-    let (app, owner, company, _) = setup().await;
+    page_through_every_hit_once(false).await;
+}
+
+/// The same pages, answered by the in-memory index (meaning on, the index caught up): every hit
+/// once, as many as `totalCount`, forwards and backwards.
+#[tokio::test]
+async fn the_in_memory_index_pages_through_every_hit_once() {
+    page_through_every_hit_once(true).await;
+}
+
+async fn page_through_every_hit_once(semantic: bool) {
+    let (app, owner, company, _) =
+        setup_with(&[("HIREGRAPH_SEMANTIC_SEARCH", if semantic { "true" } else { "false" })]).await;
     // Seven more postings that all match "platform" equally: ties break by id.
     for i in 0..7 {
         app.published_posting(&owner, &company, &format!("Platform Engineer {i}")).await;
     }
-    for (query, order, expected) in
-        [("platform", "RELEVANCE", 7), ("engineer", "SALARY_HIGH", 9), ("", "SALARY_HIGH", 11)]
-    {
+    if semantic {
+        app.wait_for_semantic_index(SPECS.len() + 7).await;
+    }
+    for (query, order, expected) in [
+        ("platform", "RELEVANCE", 7),
+        ("engineer", "SALARY_HIGH", 9),
+        ("", "SALARY_HIGH", 11),
+        ("engineer", "NEWEST", 9),
+        ("platform engineer", "OLDEST", 9),
+    ] {
+        let total = app.ok(SEARCH, json!({ "f": { "query": query }, "o": order }), None).await["postings"]["totalCount"]
+            .as_u64()
+            .unwrap() as usize;
+        if !semantic {
+            assert_eq!(total, expected, "{query} {order}");
+        }
         let mut seen: Vec<String> = Vec::new();
         let mut after: Option<String> = None;
         loop {
@@ -175,7 +200,27 @@ async fn relevance_and_salary_orders_page_through_every_hit_once() {
         let mut unique = seen.clone();
         unique.sort();
         unique.dedup();
-        assert_eq!((unique.len(), seen.len()), (expected, expected), "{query} {order}: {seen:?}");
+        assert_eq!((unique.len(), seen.len()), (total, total), "{query} {order}: {seen:?}");
+        // Backwards from the end: the same hits in the same order.
+        let mut back: Vec<String> = Vec::new();
+        let mut before: Option<String> = None;
+        loop {
+            let vars = json!({ "f": { "query": query }, "o": order, "last": 3, "before": before });
+            let query_back = SEARCH
+                .replace("$first: Int, $after: String", "$last: Int, $before: String")
+                .replace("first: $first, after: $after", "last: $last, before: $before");
+            let data =
+                app.ok(&query_back.replace("hasNextPage endCursor", "hasPreviousPage startCursor"), vars, None).await;
+            let mut page = titles(&data);
+            page.extend(back);
+            back = page;
+            let info = &data["postings"]["pageInfo"];
+            if !info["hasPreviousPage"].as_bool().unwrap() {
+                break;
+            }
+            before = Some(info["startCursor"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(back, seen, "{query} {order} backwards");
     }
     // Per year: 190,000 a year; 11,000 a month is 132,000; 80 an hour is 166,400.
     let data = app.ok(SEARCH, json!({ "o": "SALARY_HIGH", "first": 4 }), None).await;
