@@ -76,8 +76,9 @@ pub struct CandidateFacts {
     pub seniority: Option<Seniority>,
     pub years: Option<i32>,
     pub desired_salary: DesiredSalary,
-    pub open_to: Vec<Workplace>,
-    pub location: Option<Location>,
+    /// Workplaces and location shared too: an index of many candidates keeps one of each.
+    pub open_to: std::sync::Arc<[Workplace]>,
+    pub location: Option<std::sync::Arc<Location>>,
 }
 
 impl PostingFacts {
@@ -107,8 +108,8 @@ impl CandidateFacts {
                 (true, Some(range)) => DesiredSalary::Known(range),
                 (true, None) => DesiredSalary::NotGiven,
             },
-            open_to: content.open_to.clone(),
-            location: content.location.clone(),
+            open_to: content.open_to.as_slice().into(),
+            location: content.location.clone().map(std::sync::Arc::new),
         }
     }
 }
@@ -263,7 +264,7 @@ fn total(
         experience_fit(candidate.years, posting.min_years, explain),
         salary_fit(candidate.desired_salary, posting.salary, explain),
         workplace_fit(&candidate.open_to, posting.workplace, explain),
-        location_fit(candidate.location.as_ref(), posting, explain),
+        location_fit(candidate.location.as_deref(), posting, explain),
     ];
     let weights = [ROLE_POINTS, SENIORITY_POINTS, EXPERIENCE_POINTS, SALARY_POINTS, WORKPLACE_POINTS, LOCATION_POINTS];
     let points = REQUIRED_SKILLS_POINTS * ratio(counts.required_matched, counts.required_total)
@@ -467,8 +468,8 @@ mod tests {
             seniority: Some(Seniority::Senior),
             years: Some(7),
             desired_salary: DesiredSalary::Known(usd(180_000, 220_000)),
-            open_to: vec![Workplace::Remote],
-            location: Some(place(Some("Denver"), "US", false)),
+            open_to: [Workplace::Remote].into(),
+            location: Some(place(Some("Denver"), "US", false).into()),
         }
     }
 
@@ -583,10 +584,10 @@ mod tests {
         let c = CandidateFacts { years: Some(2), ..candidate() };
         assert_eq!((scored(&c, &p).score, scored(&c, &p).explanation.experience), (90, Fit::Mismatch));
         // Workplace: a candidate who wants onsite only, for a remote job.
-        let c = CandidateFacts { open_to: vec![Workplace::Onsite], ..candidate() };
+        let c = CandidateFacts { open_to: [Workplace::Onsite].into(), ..candidate() };
         assert_eq!((scored(&c, &p).score, scored(&c, &p).explanation.workplace), (95, Fit::Mismatch));
         // Location: a candidate in another country.
-        let c = CandidateFacts { location: Some(place(Some("Berlin"), "DE", false)), ..candidate() };
+        let c = CandidateFacts { location: Some(place(Some("Berlin"), "DE", false).into()), ..candidate() };
         assert_eq!((scored(&c, &p).score, scored(&c, &p).explanation.location), (95, Fit::Mismatch));
     }
 
@@ -617,7 +618,7 @@ mod tests {
         let mut p = posting();
         p.workplace = Some(Workplace::Hybrid);
         p.locations = vec![place(Some("Denver"), "US", false)];
-        let c = CandidateFacts { open_to: vec![Workplace::Hybrid], ..candidate() };
+        let c = CandidateFacts { open_to: [Workplace::Hybrid].into(), ..candidate() };
         assert_eq!(scored(&c, &p).explanation.location, Fit::Match);
         p.locations = vec![place(Some("Austin"), "US", false)];
         assert_eq!(scored(&c, &p).explanation.location, Fit::Partial);
@@ -635,7 +636,7 @@ mod tests {
             seniority: None,
             years: None,
             desired_salary: DesiredSalary::NotGiven,
-            open_to: vec![],
+            open_to: [].into(),
             location: None,
         };
         let a = scored(&bare, &posting());

@@ -207,7 +207,7 @@ impl SalaryRange {
 }
 
 /// Where the work happens: a place (city, optional region, country), or remote within a country.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Location {
     city: Option<String>,
     region: Option<String>,

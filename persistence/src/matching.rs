@@ -386,8 +386,8 @@ fn hiring_team_facts(
         seniority,
         years,
         desired_salary: DesiredSalary::Private,
-        open_to,
-        location,
+        open_to: open_to.into(),
+        location: location.map(std::sync::Arc::new),
     }
 }
 
