@@ -196,32 +196,40 @@ pub async fn candidates_for(
             applications::candidates_of_posting(posting.id, &state.db.conn).await?.into_iter().collect();
         state.talent.read(|view| {
             let spellings = view.numbered(&wanted);
-            let bounded = view
-                .listed()
-                .iter()
-                .filter(|c| listed.contains(&c.visibility) && !applied.contains(&c.id))
-                .filter_map(|c| {
-                    let counts = counts_of(&mut spellings.iter().map(|s| TalentView::has(c, s)));
+            let all = view.listed();
+            let counts_at = |at: u32| counts_of(&mut spellings.iter().map(|s| TalentView::has(&all[at as usize], s)));
+            let bounded = (0..all.len() as u32)
+                .filter(|&at| {
+                    let c = &all[at as usize];
+                    listed.contains(&c.visibility) && !applied.contains(&c.id)
+                })
+                .filter_map(|at| {
+                    let counts = counts_at(at);
                     if counts.required_matched + counts.preferred_matched == 0 {
                         return None;
                     }
+                    let c = &all[at as usize];
                     let floor = score_from_counts(&c.facts, &bare, counts, Some(0.0))?;
-                    Some((floor, c.updated_at, c.id, &c.facts, counts))
+                    Some((floor, c.updated_at, at))
                 })
                 .collect();
-            rank_candidates(bounded, posting_vector.as_ref(), &bare, first, &mut ranked, &mut near);
+            let weighed =
+                Weighed { id_of: &|at| all[at as usize].id, weigh: &|at| (&all[at as usize].facts, counts_at(at)) };
+            rank_candidates(bounded, &weighed, posting_vector.as_ref(), &bare, first, &mut ranked, &mut near);
         });
     } else {
         let rows = matching::candidates_sharing_skills(&wanted, listed, posting.id, &state.db.conn).await?;
-        let bounded = rows
-            .iter()
-            .filter_map(|row| {
-                let counts = counts_of(&mut row.has.iter().copied());
-                let floor = score_from_counts(&row.facts, &bare, counts, Some(0.0))?;
-                Some((floor, row.updated_at, row.id, &row.facts, counts))
+        let counts_at = |at: u32| counts_of(&mut rows[at as usize].has.iter().copied());
+        let bounded = (0..rows.len() as u32)
+            .filter_map(|at| {
+                let row = &rows[at as usize];
+                let floor = score_from_counts(&row.facts, &bare, counts_at(at), Some(0.0))?;
+                Some((floor, row.updated_at, at))
             })
             .collect();
-        rank_candidates(bounded, posting_vector.as_ref(), &bare, first, &mut ranked, &mut near);
+        let weighed =
+            Weighed { id_of: &|at| rows[at as usize].id, weigh: &|at| (&rows[at as usize].facts, counts_at(at)) };
+        rank_candidates(bounded, &weighed, posting_vector.as_ref(), &bare, first, &mut ranked, &mut near);
     }
     let ids: Vec<_> = ranked.iter().map(|(_, _, id)| *id).collect();
     let found = loading::candidates_by_id(state, &ids).await?;
@@ -230,28 +238,42 @@ pub async fn candidates_for(
     }))
 }
 
-/// A candidate as ranking weighs it: the score with the role a mismatch, then the tie-breakers.
-type Bounded<'a> = (u8, DateTime<Utc>, CandidateId, &'a CandidateFacts, SkillCounts);
+/// A candidate as ranking first orders it: the score with the role a mismatch, when the profile
+/// changed, and its place in the list weighed (20 bytes for each of the ~100,000 a posting may
+/// weigh; the rest is looked up for the few ranking reaches).
+type Bounded = (u8, DateTime<Utc>, u32);
+
+/// What ranking looks up of a candidate by its place: its id (the last tie-breaker), and its
+/// facts with the skill counts.
+struct Weighed<'w, 'a> {
+    id_of: &'w dyn Fn(u32) -> CandidateId,
+    weigh: &'w dyn Fn(u32) -> (&'a CandidateFacts, SkillCounts),
+}
 
 /// Keeps the best `first` of `bounded` in `ranked` with their role closeness in `near`: in order
 /// of the score with the role a mismatch, working out the role (embedding each distinct headline
 /// once) only while its points can still lift a candidate into the best `first`.
-fn rank_candidates(
-    mut bounded: Vec<Bounded<'_>>,
+fn rank_candidates<'a>(
+    mut bounded: Vec<Bounded>,
+    weighed: &Weighed<'_, 'a>,
     posting_vector: Option<&[i8; DIMS]>,
     posting: &PostingFacts,
     first: usize,
     ranked: &mut Vec<(u8, DateTime<Utc>, CandidateId)>,
     near: &mut HashMap<CandidateId, Closeness>,
 ) {
-    bounded.sort_by_key(|b| std::cmp::Reverse((b.0, b.1, b.2)));
+    // Best first: by score, then the most recently changed, then the highest id.
+    bounded.sort_unstable_by(|a, b| {
+        (b.0, b.1).cmp(&(a.0, a.1)).then_with(|| (weighed.id_of)(b.2).cmp(&(weighed.id_of)(a.2)))
+    });
     // Headlines repeat ("Software Engineer"): each is embedded once per request.
-    let mut embedded: HashMap<&str, Option<[i8; DIMS]>> = HashMap::new();
-    for (floor, updated_at, id, candidate, counts) in bounded {
+    let mut embedded: HashMap<&'a str, Option<[i8; DIMS]>> = HashMap::new();
+    for (floor, updated_at, at) in bounded {
         let worst = ranked.last().map(|(s, _, _)| *s);
         if ranked.len() == first && worst.is_some_and(|worst| floor.saturating_add(ROLE_POINTS as u8) < worst) {
             break;
         }
+        let (id, (candidate, counts)) = ((weighed.id_of)(at), (weighed.weigh)(at));
         let headline = match (posting_vector, candidate.headline.as_deref()) {
             (Some(_), Some(h)) => *embedded.entry(h).or_insert_with(|| embedding::embed_headline(h)),
             _ => None,
