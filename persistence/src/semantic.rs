@@ -438,6 +438,12 @@ fn yearly(posting: &Indexed) -> i64 {
 }
 
 impl SemanticIndex {
+    /// Whether the index follows events of this type (a replica's searches wait for it to read
+    /// them).
+    pub fn follows(event_type: EventType) -> bool {
+        POSTING_EVENTS.contains(&event_type)
+    }
+
     /// The outbox position the index is current with; `None` before the first build.
     pub fn position(&self) -> Option<i64> {
         self.entries.read().ok()?.position

@@ -70,10 +70,8 @@ impl Unit<'_> {
             self.state.metrics.events_written(events.len() as u64);
             self.state.relay_wake.notify_one();
         }
-        let searched = |e: &&Event| {
-            let kind = e.event_type.as_str();
-            kind.starts_with("posting.") || kind == "company.updated"
-        };
+        // The searches of this replica go to the database until its index has read these.
+        let searched = |e: &&Event| hiregraph_persistence::semantic::SemanticIndex::follows(e.event_type);
         if let Some(last) = events.iter().filter(searched).map(|e| e.position).max() {
             self.state.search_written.fetch_max(last, std::sync::atomic::Ordering::AcqRel);
         }
