@@ -81,7 +81,43 @@ pub struct CandidateFacts {
     pub location: Option<std::sync::Arc<Location>>,
 }
 
+/// What scoring reads of a candidate beside skill names, borrowed: an index of many candidates
+/// keeps these in whatever form is compact and lends them out for each candidate it weighs,
+/// without a copy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CandidateTraits<'a> {
+    pub headline: Option<&'a str>,
+    pub seniority: Option<Seniority>,
+    pub years: Option<i32>,
+    pub desired_salary: DesiredSalary,
+    pub open_to: &'a [Workplace],
+    pub location: Option<&'a Location>,
+}
+
+/// What scoring reads of a posting beside skill names, borrowed likewise.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PostingTraits<'a> {
+    /// Read only to explain (ranking writes no notes): an index may lend an empty title.
+    pub title: &'a str,
+    pub seniority: Option<Seniority>,
+    pub min_years: Option<i32>,
+    pub workplace: Option<Workplace>,
+    pub locations: &'a [Location],
+    pub salary: Option<SalaryRange>,
+}
+
 impl PostingFacts {
+    pub fn traits(&self) -> PostingTraits<'_> {
+        PostingTraits {
+            title: &self.title,
+            seniority: self.seniority,
+            min_years: self.min_years,
+            workplace: self.workplace,
+            locations: &self.locations,
+            salary: self.salary,
+        }
+    }
+
     pub fn of(content: &PostingContent) -> Self {
         Self {
             title: content.title.clone(),
@@ -96,6 +132,17 @@ impl PostingFacts {
 }
 
 impl CandidateFacts {
+    pub fn traits(&self) -> CandidateTraits<'_> {
+        CandidateTraits {
+            headline: self.headline.as_deref(),
+            seniority: self.seniority,
+            years: self.years,
+            desired_salary: self.desired_salary,
+            open_to: &self.open_to,
+            location: self.location.as_deref(),
+        }
+    }
+
     /// A profile's facts; `salary_visible` says whether the one asking may weigh the desired salary.
     pub fn of(content: &ProfileContent, salary_visible: bool) -> Self {
         Self {
@@ -187,7 +234,7 @@ pub fn score(candidate: &CandidateFacts, posting: &PostingFacts, closeness: Clos
         preferred_total: posting.skills.iter().filter(|s| !s.required).count(),
         preferred_matched: matched_preferred.len(),
     };
-    let (score, parts) = total(candidate, posting, counts, closeness, true)?;
+    let (score, parts) = total(candidate.traits(), posting.traits(), counts, closeness, true)?;
     let mut notes = Vec::new();
     let skills = |n: usize| if n == 1 { "skill" } else { "skills" };
     notes.push(match (missing_required.is_empty(), counts.required_total) {
@@ -227,8 +274,8 @@ pub fn score(candidate: &CandidateFacts, posting: &PostingFacts, closeness: Clos
 /// the headline are not read): what ranking many postings needs. Equal to [`score`]'s for the
 /// same pair.
 pub fn score_from_counts(
-    candidate: &CandidateFacts,
-    posting: &PostingFacts,
+    candidate: CandidateTraits<'_>,
+    posting: PostingTraits<'_>,
     counts: SkillCounts,
     closeness: Closeness,
 ) -> Option<u8> {
@@ -246,13 +293,13 @@ macro_rules! note {
 }
 
 fn total(
-    candidate: &CandidateFacts,
-    posting: &PostingFacts,
+    candidate: CandidateTraits<'_>,
+    posting: PostingTraits<'_>,
     counts: SkillCounts,
     closeness: Closeness,
     explain: bool,
 ) -> Option<(u8, [Part; 6])> {
-    let role = role_fit(candidate.headline.as_deref(), &posting.title, closeness, explain);
+    let role = role_fit(candidate.headline, posting.title, closeness, explain);
     let related = matches!(role.0, Fit::Match | Fit::Partial);
     if counts.required_matched == 0 && counts.preferred_matched == 0 && !related {
         return None;
@@ -263,8 +310,8 @@ fn total(
         seniority_fit(candidate.seniority, posting.seniority, explain),
         experience_fit(candidate.years, posting.min_years, explain),
         salary_fit(candidate.desired_salary, posting.salary, explain),
-        workplace_fit(&candidate.open_to, posting.workplace, explain),
-        location_fit(candidate.location.as_deref(), posting, explain),
+        workplace_fit(candidate.open_to, posting.workplace, explain),
+        location_fit(candidate.location, posting, explain),
     ];
     let weights = [ROLE_POINTS, SENIORITY_POINTS, EXPERIENCE_POINTS, SALARY_POINTS, WORKPLACE_POINTS, LOCATION_POINTS];
     let points = REQUIRED_SKILLS_POINTS * ratio(counts.required_matched, counts.required_total)
@@ -385,7 +432,7 @@ fn workplace_fit(open_to: &[Workplace], workplace: Option<Workplace>, explain: b
     }
 }
 
-fn location_fit(candidate: Option<&Location>, posting: &PostingFacts, explain: bool) -> (Fit, String) {
+fn location_fit(candidate: Option<&Location>, posting: PostingTraits<'_>, explain: bool) -> (Fit, String) {
     let Some(home) = candidate else {
         return (Fit::Unknown, note!(explain, "Location: candidate does not say where they are"));
     };
@@ -498,7 +545,7 @@ mod tests {
         };
         let bare = PostingFacts { skills: Vec::new(), title: String::new(), ..p.clone() };
         let unnamed = CandidateFacts { skills: Vec::new(), ..c.clone() };
-        assert_eq!(score_from_counts(&unnamed, &bare, counts, closeness), Some(m.score));
+        assert_eq!(score_from_counts(unnamed.traits(), bare.traits(), counts, closeness), Some(m.score));
         m
     }
 

@@ -147,6 +147,14 @@ impl Lexical {
     }
 
     /// The bytes the lists take (entries only).
+    /// Gives back what growing the lists by doubling left over (after a build).
+    pub fn shrink_to_fit(&mut self) {
+        self.lists.iter_mut().for_each(Vec::shrink_to_fit);
+        self.lists.shrink_to_fit();
+        self.lengths.shrink_to_fit();
+        self.stems.shrink_to_fit();
+    }
+
     pub fn bytes(&self) -> usize {
         self.lists.iter().map(|l| l.len() * 4).sum::<usize>() + self.lengths.len() * 4
     }

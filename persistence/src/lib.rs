@@ -14,6 +14,7 @@ mod entities;
 pub mod error;
 pub mod external_ids;
 pub mod idempotency;
+pub mod interned;
 pub mod lexical;
 pub mod limiter;
 pub mod matching;

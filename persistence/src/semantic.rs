@@ -20,15 +20,16 @@ use std::sync::{Arc, Mutex, RwLock};
 use chrono::{DateTime, Utc};
 use hiregraph_domain::PostingId;
 use hiregraph_domain::events::EventType;
-use hiregraph_domain::matching::{PostingFacts, SkillCounts};
-use hiregraph_domain::postings::{EmploymentType, PostingSkill};
+use hiregraph_domain::matching::{PostingTraits, SkillCounts};
+use hiregraph_domain::postings::{EmploymentType, PostingSkill, Seniority, Workplace};
 use hiregraph_domain::search::TextQuery;
-use hiregraph_domain::values::{CountryCode, SalaryPeriod};
+use hiregraph_domain::values::{CountryCode, Location, SalaryPeriod, SalaryRange};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::embedding::{self, DIMS};
 use crate::error::StoreError;
+use crate::interned::{Interned, Lists, Span};
 use crate::lexical::{self, Document, Lexical};
 use crate::outbox;
 use crate::page::{Cursor, Page, PageRequest, SortKey, Window};
@@ -40,8 +41,10 @@ use crate::postings::{self, Facets, FeedFilter, FeedHit, FeedOrder};
 pub const MIN_SIMILARITY: f32 = 0.3;
 /// At most this many semantic candidates per search; the lexical side adds its own.
 pub const MAX_CANDIDATES: usize = 100;
-/// Postings read per statement while building, and events per statement while following.
-const BATCH: u64 = 2_000;
+/// Postings read per statement while building, and events per statement while following. Small
+/// enough that what a batch holds in passing (descriptions, stems) stays a few MiB: the heap a
+/// replica grows to while building is the heap it keeps.
+const BATCH: u64 = 500;
 
 /// The posting events, whose subjects are the postings whose text or status changed, and the
 /// company event that names a company whose name may have changed.
@@ -63,17 +66,22 @@ pub struct Near {
     pub closeness: f64,
 }
 
-/// What matching, filters and facets read of an indexed posting.
+/// What matching, filters and facets read of an indexed posting: no title nor skill names
+/// (`skills` has the skills as numbers), and its locations as the number of a set the index
+/// keeps once for every posting with the same places.
 #[derive(Debug, Clone)]
 pub struct Indexed {
     pub published_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
-    /// The facts without title and skill names (`skills` has the skills).
-    pub facts: PostingFacts,
     pub company_id: Uuid,
+    pub salary: Option<SalaryRange>,
+    pub min_years: Option<i32>,
+    pub seniority: Option<Seniority>,
+    pub workplace: Option<Workplace>,
     pub employment_type: Option<EmploymentType>,
+    locations: u32,
     /// Each skill's key (numbered by `Entries::skill_keys`) and whether it is required.
-    skills: Box<[(u32, bool)]>,
+    skills: Span,
     /// Its number in the lexical index.
     doc: u32,
 }
@@ -88,6 +96,9 @@ struct Entries {
     /// Skill keys numbered, so each posting keeps numbers, not strings; `key_names` by number.
     skill_keys: HashMap<String, u32>,
     key_names: Vec<String>,
+    /// Each posting's skills (key number, required), and each distinct set of places postings name.
+    skills: Lists<(u32, bool)>,
+    locations: Interned<[Location]>,
     slot: HashMap<Uuid, usize>,
     /// The words of every posting, and each lexical document's slot (`GONE` once removed).
     lexical: Lexical,
@@ -119,15 +130,38 @@ impl Entries {
     }
 
     fn indexed(&mut self, row: postings::SearchText) -> Indexed {
-        let skills = row.facts.skills.iter().map(|s| self.key(s)).collect();
+        let skills: Vec<(u32, bool)> = row.facts.skills.iter().map(|s| self.key(s)).collect();
+        let skills = self.skills.add(skills);
+        let facts = row.facts;
         Indexed {
             published_at: row.published_at,
             expires_at: row.expires_at,
-            facts: PostingFacts { title: String::new(), skills: Vec::new(), ..row.facts },
             company_id: row.company_id,
+            salary: facts.salary,
+            min_years: facts.min_years,
+            seniority: facts.seniority,
+            workplace: facts.workplace,
             employment_type: row.employment_type,
+            locations: self.locations.hold(&facts.locations),
             skills,
             doc: GONE,
+        }
+    }
+
+    /// The places `posting` names.
+    fn locations_of(&self, posting: &Indexed) -> &[Location] {
+        self.locations.get(posting.locations).unwrap_or(&[])
+    }
+
+    /// What scoring reads of `posting`, without its title (ranking explains nothing).
+    fn traits<'a>(&'a self, posting: &Indexed) -> PostingTraits<'a> {
+        PostingTraits {
+            title: "",
+            seniority: posting.seniority,
+            min_years: posting.min_years,
+            workplace: posting.workplace,
+            locations: self.locations_of(posting),
+            salary: posting.salary,
         }
     }
 
@@ -136,6 +170,9 @@ impl Entries {
         let at = self.slot.get(&id).copied();
         if let Some(at) = at {
             let old = self.postings[at].doc;
+            let (places, skills) = (self.postings[at].locations, self.postings[at].skills);
+            self.locations.release(places);
+            self.skills.release(skills);
             self.lexical.remove(old);
             self.doc_slot[old as usize] = GONE;
         }
@@ -178,6 +215,9 @@ impl Entries {
                 posting.doc = renumbered[posting.doc as usize];
                 self.doc_slot[posting.doc as usize] = at as u32;
             }
+        }
+        if self.skills.wants_compacting() {
+            self.skills.compact(self.postings.iter_mut().map(|p| &mut p.skills));
         }
     }
 }
@@ -225,7 +265,16 @@ impl SemanticIndex {
                 break;
             }
         }
-        self.entries.write().map_err(|_| StoreError::corrupt("semantic index lock"))?.position = Some(head);
+        let mut entries = self.entries.write().map_err(|_| StoreError::corrupt("semantic index lock"))?;
+        // Built by pushing: give back what growing by doubling left over.
+        entries.ids.shrink_to_fit();
+        entries.vectors.shrink_to_fit();
+        entries.postings.shrink_to_fit();
+        entries.doc_slot.shrink_to_fit();
+        entries.slot.shrink_to_fit();
+        entries.lexical.shrink_to_fit();
+        entries.skills.shrink_to_fit();
+        entries.position = Some(head);
         Ok(read)
     }
 
@@ -287,20 +336,20 @@ impl SemanticIndex {
         self.entries.read().is_ok_and(|e| e.position.is_some())
     }
 
-    /// Calls `each` for every indexed (published) posting with the candidate's skill counts
-    /// against it (`keys`: every stored spelling of the candidate's skills) and the cosine of its
-    /// vector with `headline`, under one read of the index.
+    /// Calls `each` for every indexed (published) posting with what scoring reads of it, the
+    /// candidate's skill counts against it (`keys`: every stored spelling of the candidate's
+    /// skills) and the cosine of its vector with `headline`, under one read of the index.
     pub fn for_each_posting(
         &self,
         keys: &[String],
         headline: Option<&[i8; DIMS]>,
-        mut each: impl FnMut(PostingId, &Indexed, SkillCounts, Option<f32>),
+        mut each: impl FnMut(PostingId, &Indexed, PostingTraits<'_>, SkillCounts, Option<f32>),
     ) {
         let Ok(entries) = self.entries.read() else { return };
         let own: Vec<u32> = keys.iter().filter_map(|k| entries.skill_keys.get(k).copied()).collect();
         for (at, posting) in entries.postings.iter().enumerate() {
             let mut counts = SkillCounts::default();
-            for &(key, required) in &*posting.skills {
+            for &(key, required) in entries.skills.get(posting.skills) {
                 let has = usize::from(own.contains(&key));
                 if required {
                     counts.required_total += 1;
@@ -311,7 +360,7 @@ impl SemanticIndex {
                 }
             }
             let closeness = headline.map(|q| embedding::similarity(&entries.vectors[at * DIMS..(at + 1) * DIMS], q));
-            each(PostingId(entries.ids[at]), posting, counts, closeness);
+            each(PostingId(entries.ids[at]), posting, entries.traits(posting), counts, closeness);
         }
     }
 
@@ -430,7 +479,7 @@ fn compare(a: &SortKey, b: &SortKey) -> std::cmp::Ordering {
 
 /// A posting's maximum salary per year (`postings::feed`'s `SALARY_HIGH` key), -1 without one.
 fn yearly(posting: &Indexed) -> i64 {
-    posting.facts.salary.map_or(-1, |s| match s.period() {
+    posting.salary.map_or(-1, |s| match s.period() {
         SalaryPeriod::Year => s.max(),
         SalaryPeriod::Month => s.max() * 12,
         SalaryPeriod::Hour => s.max() * 2_080,
@@ -551,24 +600,24 @@ impl SemanticIndex {
         let mut seen: Vec<CountryCode> = Vec::new();
         for &(at, _) in &found.hits {
             let posting = &entries.postings[at as usize];
-            if let Some(w) = posting.facts.workplace {
+            if let Some(w) = posting.workplace {
                 *workplaces.entry(w.as_str()).or_default() += 1;
             }
             if let Some(e) = posting.employment_type {
                 *employment.entry(e.as_str()).or_default() += 1;
             }
-            if let Some(s) = posting.facts.seniority {
+            if let Some(s) = posting.seniority {
                 *seniorities.entry(s.as_str()).or_default() += 1;
             }
             seen.clear();
-            for location in &posting.facts.locations {
+            for location in entries.locations_of(posting) {
                 let country = location.country();
                 if !seen.contains(&country) {
                     *countries.entry(country.as_str().to_owned()).or_default() += 1;
                     seen.push(country);
                 }
             }
-            for &(key, _) in &*posting.skills {
+            for &(key, _) in entries.skills.get(posting.skills) {
                 skills[key as usize] += 1;
             }
         }
@@ -626,18 +675,16 @@ impl SemanticIndex {
             p.expires_at.is_none_or(|t| t > now)
                 && (filter.company_ids.is_empty() || filter.company_ids.iter().any(|c| c.0 == p.company_id))
                 && (filter.ids.is_empty() || filter.ids.iter().any(|i| i.0 == entries.ids[at]))
-                && (filter.workplaces.is_empty() || p.facts.workplace.is_some_and(|w| filter.workplaces.contains(&w)))
+                && (filter.workplaces.is_empty() || p.workplace.is_some_and(|w| filter.workplaces.contains(&w)))
                 && (filter.employment_types.is_empty()
                     || p.employment_type.is_some_and(|e| filter.employment_types.contains(&e)))
-                && (filter.seniorities.is_empty() || p.facts.seniority.is_some_and(|s| filter.seniorities.contains(&s)))
+                && (filter.seniorities.is_empty() || p.seniority.is_some_and(|s| filter.seniorities.contains(&s)))
                 && (filter.countries.is_empty()
-                    || p.facts.locations.iter().any(|l| filter.countries.contains(&l.country())))
+                    || entries.locations_of(p).iter().any(|l| filter.countries.contains(&l.country())))
                 && filter.min_salary.as_ref().is_none_or(|(amount, currency, period)| {
-                    p.facts
-                        .salary
-                        .is_some_and(|s| s.currency() == *currency && s.period() == *period && s.max() >= *amount)
+                    p.salary.is_some_and(|s| s.currency() == *currency && s.period() == *period && s.max() >= *amount)
                 })
-                && skills.iter().all(|k| p.skills.iter().any(|(key, _)| key == k))
+                && skills.iter().all(|k| entries.skills.get(p.skills).iter().any(|(key, _)| key == k))
         };
         let fuse = |x: f32, c: f64| {
             (1.0 - (1.0 - postings::SEMANTIC_WEIGHT * c) / (1.0 + f64::from(x).max(0.0))).clamp(0.0, 1.0)
@@ -678,6 +725,7 @@ fn query_vector(query: &TextQuery) -> Option<[f32; DIMS]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hiregraph_domain::matching::PostingFacts;
     use hiregraph_domain::search::parse_query;
 
     fn posting(id: u128, title: &str, published: bool) -> postings::SearchText {
@@ -730,15 +778,57 @@ mod tests {
             .unwrap();
         let headline = embedding::embed_headline("Babysitter").unwrap();
         let mut seen = Vec::new();
-        index.for_each_posting(&["golang".to_owned(), "go".to_owned()], Some(&headline), |id, _, counts, closeness| {
-            seen.push((id.0.as_u128(), counts.required_matched, counts.required_total, closeness.unwrap() > 0.5));
-        });
+        index.for_each_posting(
+            &["golang".to_owned(), "go".to_owned()],
+            Some(&headline),
+            |id, _, _, counts, closeness| {
+                seen.push((id.0.as_u128(), counts.required_matched, counts.required_total, closeness.unwrap() > 0.5));
+            },
+        );
         seen.sort_by_key(|s| s.0);
         assert_eq!(seen, [(1, 1, 1, true), (2, 1, 1, false)], "published ones only; Go is theirs; a nanny is close");
         let mut none = 0;
-        index.for_each_posting(&["rust".to_owned()], None, |_, _, counts, closeness| {
+        index.for_each_posting(&["rust".to_owned()], None, |_, _, _, counts, closeness| {
             none += usize::from(counts.required_matched == 0 && closeness.is_none());
         });
         assert_eq!(none, 2);
+    }
+
+    #[test]
+    fn an_indexed_posting_stays_small() {
+        // Was 176 bytes with its facts inline, locations boxed apart.
+        assert!(std::mem::size_of::<Indexed>() <= 96, "{} bytes", std::mem::size_of::<Indexed>());
+    }
+
+    #[test]
+    fn postings_naming_the_same_places_share_one_set_until_the_last_leaves() {
+        let index = SemanticIndex::default();
+        let berlin = Location::new(Some("Berlin"), None, "DE", false).unwrap();
+        let placed = |id, places: Vec<Location>| {
+            let mut p = posting(id, "Go Engineer", true);
+            p.facts.locations = places;
+            p.facts.seniority = Some(Seniority::Senior);
+            p
+        };
+        index
+            .put(vec![placed(1, vec![berlin.clone()]), placed(2, vec![berlin.clone()]), placed(3, Vec::new())], &[])
+            .unwrap();
+        let sets = |index: &SemanticIndex| index.entries.read().unwrap().locations.len();
+        assert_eq!(sets(&index), 2, "Berlin once, and no place");
+        let mut seen = Vec::new();
+        index.for_each_posting(&[], None, |id, _, traits, _, _| {
+            seen.push((id.0.as_u128(), traits.locations.to_vec(), traits.seniority));
+        });
+        seen.sort_by_key(|s| s.0);
+        let senior = Some(Seniority::Senior);
+        assert_eq!(
+            seen,
+            [(1, vec![berlin.clone()], senior), (2, vec![berlin.clone()], senior), (3, Vec::new(), senior)]
+        );
+        // Moved, then gone: Berlin stays while one posting names it.
+        index.put(vec![placed(1, Vec::new())], &[]).unwrap();
+        assert_eq!(sets(&index), 2);
+        index.put(Vec::new(), &[Uuid::from_u128(2)]).unwrap();
+        assert_eq!(sets(&index), 1, "only the empty set is left");
     }
 }

@@ -4,58 +4,55 @@
 //! the outbox's `candidate.profile_updated` events (written in the transaction of every profile
 //! change) and reads again only the profiles they name: a profile made private, or gone, leaves.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, RwLock};
+use std::collections::HashMap;
+use std::sync::RwLock;
 
 use chrono::{DateTime, Utc};
 use hiregraph_domain::CandidateId;
 use hiregraph_domain::candidates::Visibility;
 use hiregraph_domain::events::EventType;
-use hiregraph_domain::matching::CandidateFacts;
-use hiregraph_domain::postings::Workplace;
+use hiregraph_domain::matching::{CandidateTraits, DesiredSalary};
+use hiregraph_domain::postings::{Seniority, Workplace};
 use hiregraph_domain::values::Location;
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::error::StoreError;
+use crate::interned::{Interned, Lists, Span};
 use crate::matching;
 use crate::outbox;
 
-/// Profiles read per statement while building, and events per statement while following.
-const BATCH: u64 = 5_000;
+/// Profiles read per statement while building, and events per statement while following (small,
+/// as the semantic index's: a build's passing rows are heap a replica keeps).
+const BATCH: u64 = 1_000;
 
-/// A listed candidate as matching reads it.
+/// A listed candidate as matching reads it: 60 bytes, with headline, location and workplaces as
+/// numbers of the values the index keeps once (133,242 bench profiles share a few hundred of
+/// each). No skill names (see `skills`) and no desired salary: a hiring team may not see it.
 #[derive(Debug, Clone)]
 pub struct Listed {
     pub id: CandidateId,
     pub updated_at: DateTime<Utc>,
     pub visibility: Visibility,
-    /// Headline, seniority, years, workplaces and location; no skill names (see `skills`) and
-    /// the desired salary private, as a hiring team sees it.
-    pub facts: CandidateFacts,
-    /// The candidate's skill keys, numbered by the index.
-    skills: Box<[u32]>,
-}
-
-/// The copy of `value` the map already holds, or `value`, kept from now on.
-fn shared<T: std::hash::Hash + Eq + ?Sized>(kept: &mut HashSet<Arc<T>>, value: Arc<T>) -> Arc<T> {
-    if let Some(same) = kept.get(&value) {
-        return same.clone();
-    }
-    kept.insert(value.clone());
-    value
+    seniority: Option<Seniority>,
+    years: Option<i32>,
+    headline: u32,
+    /// A location is kept as a set of one, as postings keep theirs.
+    location: u32,
+    open_to: u32,
+    /// The candidate's skill keys, numbered by the index, in `Entries::skills`.
+    skills: Span,
 }
 
 #[derive(Default)]
 struct Entries {
     listed: Vec<Listed>,
-    slot: HashMap<Uuid, usize>,
-    /// Skill keys numbered, and headlines, locations and workplaces shared, so each candidate
-    /// keeps numbers and pointers (133,242 bench profiles share a few hundred of each).
+    slot: HashMap<Uuid, u32>,
     keys: HashMap<String, u32>,
-    headlines: HashMap<String, Arc<str>>,
-    locations: HashSet<Arc<Location>>,
-    workplaces: HashSet<Arc<[Workplace]>>,
+    skills: Lists<u32>,
+    headlines: Interned<str>,
+    locations: Interned<[Location]>,
+    workplaces: Interned<[Workplace]>,
     /// The outbox position the index is current with; `None` before the first build.
     position: Option<i64>,
 }
@@ -63,36 +60,50 @@ struct Entries {
 impl Entries {
     fn put(&mut self, id: Uuid, row: Option<matching::ListedRow>) {
         let listed = row.map(|row| {
-            let skills = row
-                .skill_keys
-                .into_iter()
-                .map(|key| {
-                    let next = self.keys.len() as u32;
-                    *self.keys.entry(key).or_insert(next)
-                })
-                .collect();
-            let mut facts = row.facts;
-            // One allocation per distinct headline, however many candidates share it.
-            facts.headline =
-                facts.headline.map(|h| self.headlines.entry(h.to_string()).or_insert_with(|| h.clone()).clone());
-            facts.location = facts.location.map(|l| shared(&mut self.locations, l));
-            facts.open_to = shared(&mut self.workplaces, facts.open_to);
-            Listed { id: row.id, updated_at: row.updated_at, visibility: row.visibility, facts, skills }
+            let keys = &mut self.keys;
+            let skills = self.skills.add(row.skill_keys.into_iter().map(|key| {
+                let next = keys.len() as u32;
+                *keys.entry(key).or_insert(next)
+            }));
+            let facts = row.facts;
+            Listed {
+                id: row.id,
+                updated_at: row.updated_at,
+                visibility: row.visibility,
+                seniority: facts.seniority,
+                years: facts.years,
+                headline: self.headlines.hold_some(facts.headline.as_deref()),
+                location: self.locations.hold_some(facts.location.as_deref().map(std::slice::from_ref)),
+                open_to: self.workplaces.hold(&facts.open_to),
+                skills,
+            }
         });
-        match (self.slot.get(&id).copied(), listed) {
+        let at = self.slot.get(&id).map(|&at| at as usize);
+        if let Some(at) = at {
+            let old = &self.listed[at];
+            let (headline, location, open_to, skills) = (old.headline, old.location, old.open_to, old.skills);
+            self.skills.release(skills);
+            self.headlines.release(headline);
+            self.locations.release(location);
+            self.workplaces.release(open_to);
+        }
+        match (at, listed) {
             (Some(at), Some(listed)) => self.listed[at] = listed,
             (None, Some(listed)) => {
-                self.slot.insert(id, self.listed.len());
+                self.slot.insert(id, self.listed.len() as u32);
                 self.listed.push(listed);
             }
             (Some(at), None) => {
                 self.slot.remove(&id);
                 self.listed.swap_remove(at);
                 if let Some(moved) = self.listed.get(at) {
-                    self.slot.insert(moved.id.0, at);
+                    self.slot.insert(moved.id.0, at as u32);
                 }
             }
             (None, None) => {}
+        }
+        if self.skills.wants_compacting() {
+            self.skills.compact(self.listed.iter_mut().map(|l| &mut l.skills));
         }
     }
 }
@@ -109,8 +120,8 @@ pub struct TalentView<'a> {
     entries: &'a Entries,
 }
 
-impl TalentView<'_> {
-    pub fn listed(&self) -> &[Listed] {
+impl<'a> TalentView<'a> {
+    pub fn listed(&self) -> &'a [Listed] {
         &self.entries.listed
     }
 
@@ -123,8 +134,22 @@ impl TalentView<'_> {
     }
 
     /// Whether `candidate` lists the skill spelled `spellings` (numbers from `numbered`).
-    pub fn has(candidate: &Listed, spellings: &[u32]) -> bool {
-        candidate.skills.iter().any(|k| spellings.contains(k))
+    pub fn has(&self, candidate: &Listed, spellings: &[u32]) -> bool {
+        self.entries.skills.get(candidate.skills).iter().any(|k| spellings.contains(k))
+    }
+
+    /// What scoring reads of `candidate`, lent from the values the index keeps; the desired
+    /// salary private, as a hiring team sees it.
+    pub fn traits(&self, candidate: &Listed) -> CandidateTraits<'a> {
+        let e = self.entries;
+        CandidateTraits {
+            headline: e.headlines.get(candidate.headline),
+            seniority: candidate.seniority,
+            years: candidate.years,
+            desired_salary: DesiredSalary::Private,
+            open_to: e.workplaces.get(candidate.open_to).unwrap_or(&[]),
+            location: e.locations.get(candidate.location).and_then(|l| l.first()),
+        }
     }
 }
 
@@ -153,7 +178,12 @@ impl TalentIndex {
                 None => break,
             }
         }
-        self.entries.write().map_err(|_| StoreError::corrupt("talent index lock"))?.position = Some(head);
+        let mut entries = self.entries.write().map_err(|_| StoreError::corrupt("talent index lock"))?;
+        // Built by pushing: give back what growing by doubling left over.
+        entries.listed.shrink_to_fit();
+        entries.slot.shrink_to_fit();
+        entries.skills.shrink_to_fit();
+        entries.position = Some(head);
         Ok(read)
     }
 
@@ -205,5 +235,63 @@ impl TalentIndex {
     pub fn read<R>(&self, f: impl FnOnce(TalentView<'_>) -> R) -> Option<R> {
         let entries = self.entries.read().ok()?;
         Some(f(TalentView { entries: &entries }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hiregraph_domain::matching::CandidateFacts;
+
+    fn row(id: u128, headline: &str, skills: &[&str]) -> matching::ListedRow {
+        matching::ListedRow {
+            id: CandidateId(Uuid::from_u128(id)),
+            updated_at: DateTime::UNIX_EPOCH,
+            visibility: Visibility::Public,
+            facts: CandidateFacts {
+                headline: Some(headline.into()),
+                skills: Vec::new(),
+                seniority: Some(Seniority::Senior),
+                years: Some(4),
+                desired_salary: DesiredSalary::NotGiven,
+                open_to: [Workplace::Remote].into(),
+                location: Location::new(Some("Berlin"), None, "DE", false).ok().map(Into::into),
+            },
+            skill_keys: skills.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_listed_candidate_stays_small() {
+        // 133,242 bench profiles: every byte here is 130 KB of each replica's memory.
+        assert!(std::mem::size_of::<Listed>() <= 60, "{} bytes", std::mem::size_of::<Listed>());
+    }
+
+    #[test]
+    fn candidates_lend_their_traits_and_shared_values_leave_with_the_last_holder() {
+        let index = TalentIndex::default();
+        index.put(vec![row(1, "SRE", &["go", "k8s"]), row(2, "SRE", &["rust"])], &[]).unwrap();
+        index
+            .read(|view| {
+                let [one, two] = view.listed() else { panic!("two listed") };
+                let traits = view.traits(one);
+                assert_eq!(traits.headline, Some("SRE"));
+                assert_eq!(traits.open_to, [Workplace::Remote]);
+                assert_eq!(traits.location.and_then(|l| l.city()), Some("Berlin"));
+                assert_eq!((traits.seniority, traits.years), (Some(Seniority::Senior), Some(4)));
+                // A hiring team never weighs the desired salary.
+                assert_eq!(traits.desired_salary, DesiredSalary::Private);
+                let go = view.numbered(&[vec!["go".to_owned()]]);
+                assert!(view.has(one, &go[0]) && !view.has(two, &go[0]));
+            })
+            .unwrap();
+        let headlines = |index: &TalentIndex| index.entries.read().unwrap().headlines.len();
+        assert_eq!(headlines(&index), 1);
+        // One changes headline, the other leaves: only the new headline is kept.
+        index.put(vec![row(1, "Platform Engineer", &["go"])], &[CandidateId(Uuid::from_u128(1))]).unwrap();
+        assert_eq!(headlines(&index), 2);
+        index.put(Vec::new(), &[CandidateId(Uuid::from_u128(2))]).unwrap();
+        assert_eq!(headlines(&index), 1);
+        index.read(|view| assert_eq!(view.traits(&view.listed()[0]).headline, Some("Platform Engineer"))).unwrap();
     }
 }

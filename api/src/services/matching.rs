@@ -21,13 +21,12 @@ use chrono::{DateTime, Utc};
 use hiregraph_domain::candidates::{CandidateProfile, Visibility};
 use hiregraph_domain::companies::CompanyAction;
 use hiregraph_domain::matching::{
-    CandidateFacts, Closeness, Match, PostingFacts, ROLE_POINTS, SkillCounts, score, score_from_counts,
+    CandidateFacts, CandidateTraits, Closeness, Match, PostingFacts, ROLE_POINTS, SkillCounts, score, score_from_counts,
 };
 use hiregraph_domain::postings::Posting;
 use hiregraph_domain::skills::equivalent_keys;
 use hiregraph_domain::{CandidateId, PostingId, UserId};
 use hiregraph_persistence::embedding::{self, DIMS};
-use hiregraph_persistence::talent::TalentView;
 use hiregraph_persistence::{applications, candidates, companies as company_store, matching};
 
 use crate::error::{AppError, AppResult};
@@ -103,11 +102,11 @@ pub async fn postings_for(state: &AppState, user: UserId, first: usize) -> AppRe
     if state.settings.semantic_search && state.semantic.ready() {
         let headline = headline_vector(state, facts.headline.as_deref());
         let applied: HashSet<PostingId> = applications::postings_of_candidate(id, conn).await?.into_iter().collect();
-        state.semantic.for_each_posting(&keys, headline.as_ref(), |posting, indexed, counts, closeness| {
+        state.semantic.for_each_posting(&keys, headline.as_ref(), |posting, indexed, traits, counts, closeness| {
             if applied.contains(&posting) || indexed.expires_at.is_some_and(|expires| expires <= at) {
                 return;
             }
-            if let Some(s) = score_from_counts(&facts, &indexed.facts, counts, closeness) {
+            if let Some(s) = score_from_counts(facts.traits(), traits, counts, closeness) {
                 ranked.push((s, indexed.published_at, posting));
             }
         });
@@ -124,7 +123,8 @@ pub async fn postings_for(state: &AppState, user: UserId, first: usize) -> AppRe
             let full = rows.len() as u64 == BATCH;
             after = rows.iter().map(|row| row.id).max();
             ranked.extend(rows.into_iter().filter_map(|row| {
-                score_from_counts(&facts, &row.facts, row.counts, None).map(|s| (s, row.published_at, row.id))
+                score_from_counts(facts.traits(), row.facts.traits(), row.counts, None)
+                    .map(|s| (s, row.published_at, row.id))
             }));
             keep_best(&mut ranked, first);
             if !full {
@@ -197,7 +197,7 @@ pub async fn candidates_for(
         state.talent.read(|view| {
             let spellings = view.numbered(&wanted);
             let all = view.listed();
-            let counts_at = |at: u32| counts_of(&mut spellings.iter().map(|s| TalentView::has(&all[at as usize], s)));
+            let counts_at = |at: u32| counts_of(&mut spellings.iter().map(|s| view.has(&all[at as usize], s)));
             let bounded = (0..all.len() as u32)
                 .filter(|&at| {
                     let c = &all[at as usize];
@@ -209,12 +209,14 @@ pub async fn candidates_for(
                         return None;
                     }
                     let c = &all[at as usize];
-                    let floor = score_from_counts(&c.facts, &bare, counts, Some(0.0))?;
+                    let floor = score_from_counts(view.traits(c), bare.traits(), counts, Some(0.0))?;
                     Some((floor, c.updated_at, at))
                 })
                 .collect();
-            let weighed =
-                Weighed { id_of: &|at| all[at as usize].id, weigh: &|at| (&all[at as usize].facts, counts_at(at)) };
+            let weighed = Weighed {
+                id_of: &|at| all[at as usize].id,
+                weigh: &|at| (view.traits(&all[at as usize]), counts_at(at)),
+            };
             rank_candidates(bounded, &weighed, posting_vector.as_ref(), &bare, first, &mut ranked, &mut near);
         });
     } else {
@@ -223,12 +225,14 @@ pub async fn candidates_for(
         let bounded = (0..rows.len() as u32)
             .filter_map(|at| {
                 let row = &rows[at as usize];
-                let floor = score_from_counts(&row.facts, &bare, counts_at(at), Some(0.0))?;
+                let floor = score_from_counts(row.facts.traits(), bare.traits(), counts_at(at), Some(0.0))?;
                 Some((floor, row.updated_at, at))
             })
             .collect();
-        let weighed =
-            Weighed { id_of: &|at| rows[at as usize].id, weigh: &|at| (&rows[at as usize].facts, counts_at(at)) };
+        let weighed = Weighed {
+            id_of: &|at| rows[at as usize].id,
+            weigh: &|at| (rows[at as usize].facts.traits(), counts_at(at)),
+        };
         rank_candidates(bounded, &weighed, posting_vector.as_ref(), &bare, first, &mut ranked, &mut near);
     }
     let ids: Vec<_> = ranked.iter().map(|(_, _, id)| *id).collect();
@@ -247,7 +251,7 @@ type Bounded = (u8, DateTime<Utc>, u32);
 /// facts with the skill counts.
 struct Weighed<'w, 'a> {
     id_of: &'w dyn Fn(u32) -> CandidateId,
-    weigh: &'w dyn Fn(u32) -> (&'a CandidateFacts, SkillCounts),
+    weigh: &'w dyn Fn(u32) -> (CandidateTraits<'a>, SkillCounts),
 }
 
 /// Keeps the best `first` of `bounded` in `ranked` with their role closeness in `near`: in order
@@ -274,12 +278,12 @@ fn rank_candidates<'a>(
             break;
         }
         let (id, (candidate, counts)) = ((weighed.id_of)(at), (weighed.weigh)(at));
-        let headline = match (posting_vector, candidate.headline.as_deref()) {
+        let headline = match (posting_vector, candidate.headline) {
             (Some(_), Some(h)) => *embedded.entry(h).or_insert_with(|| embedding::embed_headline(h)),
             _ => None,
         };
         let closeness = posting_vector.zip(headline).map(|(p, h)| embedding::similarity(p, &h));
-        if let Some(s) = score_from_counts(candidate, posting, counts, closeness) {
+        if let Some(s) = score_from_counts(candidate, posting.traits(), counts, closeness) {
             near.insert(id, closeness);
             ranked.push((s, updated_at, id));
             keep_best(ranked, first);
