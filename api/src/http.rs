@@ -239,7 +239,7 @@ async fn execute(ctx: &HttpContext, viewer: &Arc<Viewer>, mut request: Request, 
         return (Response::from_errors(vec![refused]), true);
     }
     let operation = request.operation_name.clone().or_else(|| operation_name_of(&request.query));
-    if let Err(refused) = limits::admit(&mut request, &ctx.state.settings.limits) {
+    if let Err(refused) = limits::admit(&mut request, &ctx.state.settings.limits, &ctx.state.documents) {
         ctx.state.metrics.record(operation.as_deref(), started.elapsed(), true);
         return (Response::from_errors(vec![refused]), true);
     }

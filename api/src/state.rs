@@ -47,6 +47,8 @@ pub struct AppState {
     /// search is answered from the index only once the index has read that far, so a client
     /// finds what it has just written.
     pub search_written: std::sync::atomic::AtomicI64,
+    /// The documents this replica admitted lately, parsed (`graphql::limits::Documents`).
+    pub documents: crate::graphql::limits::Documents,
 }
 
 impl AppState {
@@ -69,6 +71,7 @@ impl AppState {
             talent: Default::default(),
             search_wake: Arc::new(tokio::sync::Notify::new()),
             search_written: Default::default(),
+            documents: Default::default(),
         }
     }
 

@@ -333,7 +333,7 @@ impl Connection {
                 .send(refuse(format!("at most {limit} subscriptions per connection (HIREGRAPH_WS_MAX_SUBSCRIPTIONS)")))
                 .await;
         }
-        if let Err(error) = limits::admit(&mut request, &self.state.settings.limits) {
+        if let Err(error) = limits::admit(&mut request, &self.state.settings.limits, &self.state.documents) {
             let response = Response::from_errors(vec![error]);
             return self.send(json!({ "id": id, "type": "error", "payload": response.errors })).await;
         }

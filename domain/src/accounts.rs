@@ -35,6 +35,7 @@ pub struct User {
     pub id: crate::UserId,
     pub email: crate::values::Email,
     pub role: PlatformRole,
+    #[serde(with = "crate::values::timestamp")]
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// Disabled by a platform admin: no sign-in, and its tokens no longer work.
     pub disabled: bool,

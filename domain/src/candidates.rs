@@ -129,7 +129,9 @@ pub struct CandidateProfile {
     /// it yet.
     pub user_id: Option<UserId>,
     pub content: ProfileContent,
+    #[serde(with = "crate::values::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::values::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -181,7 +181,9 @@ pub struct Company {
     pub slug: Slug,
     pub profile: CompanyProfile,
     pub verified: bool,
+    #[serde(with = "crate::values::timestamp")]
     pub created_at: chrono::DateTime<chrono::Utc>,
+    #[serde(with = "crate::values::timestamp")]
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 

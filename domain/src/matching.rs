@@ -70,15 +70,13 @@ pub enum DesiredSalary {
 /// What matching reads of a candidate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CandidateFacts {
-    /// Shared, as many candidates have the same one.
-    pub headline: Option<std::sync::Arc<str>>,
+    pub headline: Option<String>,
     pub skills: Vec<String>,
     pub seniority: Option<Seniority>,
     pub years: Option<i32>,
     pub desired_salary: DesiredSalary,
-    /// Workplaces and location shared too: an index of many candidates keeps one of each.
-    pub open_to: std::sync::Arc<[Workplace]>,
-    pub location: Option<std::sync::Arc<Location>>,
+    pub open_to: Vec<Workplace>,
+    pub location: Option<Location>,
 }
 
 /// What scoring reads of a candidate beside skill names, borrowed: an index of many candidates
@@ -139,14 +137,14 @@ impl CandidateFacts {
             years: self.years,
             desired_salary: self.desired_salary,
             open_to: &self.open_to,
-            location: self.location.as_deref(),
+            location: self.location.as_ref(),
         }
     }
 
     /// A profile's facts; `salary_visible` says whether the one asking may weigh the desired salary.
     pub fn of(content: &ProfileContent, salary_visible: bool) -> Self {
         Self {
-            headline: content.headline.as_deref().map(std::sync::Arc::from),
+            headline: content.headline.clone(),
             skills: content.skills.iter().map(|s| s.name.clone()).collect(),
             seniority: content.seniority,
             years: content.years_experience,
@@ -155,8 +153,8 @@ impl CandidateFacts {
                 (true, Some(range)) => DesiredSalary::Known(range),
                 (true, None) => DesiredSalary::NotGiven,
             },
-            open_to: content.open_to.as_slice().into(),
-            location: content.location.clone().map(std::sync::Arc::new),
+            open_to: content.open_to.clone(),
+            location: content.location.clone(),
         }
     }
 }
@@ -515,8 +513,8 @@ mod tests {
             seniority: Some(Seniority::Senior),
             years: Some(7),
             desired_salary: DesiredSalary::Known(usd(180_000, 220_000)),
-            open_to: [Workplace::Remote].into(),
-            location: Some(place(Some("Denver"), "US", false).into()),
+            open_to: vec![Workplace::Remote],
+            location: Some(place(Some("Denver"), "US", false)),
         }
     }
 
@@ -631,10 +629,10 @@ mod tests {
         let c = CandidateFacts { years: Some(2), ..candidate() };
         assert_eq!((scored(&c, &p).score, scored(&c, &p).explanation.experience), (90, Fit::Mismatch));
         // Workplace: a candidate who wants onsite only, for a remote job.
-        let c = CandidateFacts { open_to: [Workplace::Onsite].into(), ..candidate() };
+        let c = CandidateFacts { open_to: vec![Workplace::Onsite], ..candidate() };
         assert_eq!((scored(&c, &p).score, scored(&c, &p).explanation.workplace), (95, Fit::Mismatch));
         // Location: a candidate in another country.
-        let c = CandidateFacts { location: Some(place(Some("Berlin"), "DE", false).into()), ..candidate() };
+        let c = CandidateFacts { location: Some(place(Some("Berlin"), "DE", false)), ..candidate() };
         assert_eq!((scored(&c, &p).score, scored(&c, &p).explanation.location), (95, Fit::Mismatch));
     }
 
@@ -665,7 +663,7 @@ mod tests {
         let mut p = posting();
         p.workplace = Some(Workplace::Hybrid);
         p.locations = vec![place(Some("Denver"), "US", false)];
-        let c = CandidateFacts { open_to: [Workplace::Hybrid].into(), ..candidate() };
+        let c = CandidateFacts { open_to: vec![Workplace::Hybrid], ..candidate() };
         assert_eq!(scored(&c, &p).explanation.location, Fit::Match);
         p.locations = vec![place(Some("Austin"), "US", false)];
         assert_eq!(scored(&c, &p).explanation.location, Fit::Partial);
@@ -683,7 +681,7 @@ mod tests {
             seniority: None,
             years: None,
             desired_salary: DesiredSalary::NotGiven,
-            open_to: [].into(),
+            open_to: Vec::new(),
             location: None,
         };
         let a = scored(&bare, &posting());

@@ -103,7 +103,9 @@ pub struct PartnerApp {
     /// The member who created it; writes that need a person's name (an application's move, a
     /// note) are recorded on their behalf, and the event's actor is the app.
     pub created_by: UserId,
+    #[serde(with = "crate::values::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::values::timestamp")]
     pub updated_at: DateTime<Utc>,
     /// Its query-cost budget in points per minute, when a platform admin set one.
     pub cost_per_minute: Option<u32>,

@@ -124,6 +124,7 @@ pub struct PostingContent {
     pub equity: bool,
     pub skills: Vec<PostingSkill>,
     pub benefits: Vec<String>,
+    #[serde(default, with = "crate::values::timestamp::option")]
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -382,9 +383,12 @@ pub struct Posting {
     pub slug: String,
     pub content: PostingContent,
     pub status: PostingStatus,
+    #[serde(default, with = "crate::values::timestamp::option")]
     pub published_at: Option<DateTime<Utc>>,
     pub version: i32,
+    #[serde(with = "crate::values::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::values::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// Bumped whenever a cached type's layout changes, so old entries are never read as new ones.
-const LAYOUT_VERSION: u32 = 5;
+const LAYOUT_VERSION: u32 = 6;
 
 /// What can be cached. Shared entries hold only what every caller may see once authorized:
 /// candidate profiles are cached only when public, and never with their contact fields.
@@ -631,5 +631,29 @@ mod tests {
         }
         assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
         assert!(cache.stats.errors.load(Ordering::Relaxed) >= 1);
+    }
+
+    #[test]
+    fn timestamps_are_text_in_json_and_numbers_in_the_cache() {
+        use chrono::{DateTime, Utc};
+        #[derive(Debug, PartialEq, Serialize, serde::Deserialize)]
+        struct Stamped {
+            #[serde(with = "hiregraph_domain::values::timestamp")]
+            at: DateTime<Utc>,
+            #[serde(default, with = "hiregraph_domain::values::timestamp::option")]
+            until: Option<DateTime<Utc>>,
+        }
+        let at = DateTime::from_timestamp_micros(1_796_000_000_123_456).unwrap();
+        for value in [Stamped { at, until: Some(at) }, Stamped { at, until: None }] {
+            let json = serde_json::to_value(&value).unwrap();
+            assert_eq!(json["at"], "2026-11-30T00:53:20.123456Z", "JSON keeps RFC 3339: {json}");
+            assert_eq!(serde_json::from_value::<Stamped>(json).unwrap(), value);
+            let bytes = Codec::CACHE.encode(&value).unwrap();
+            assert!(bytes.len() <= 18, "{} bytes", bytes.len());
+            assert_eq!(Codec::CACHE.decode::<Stamped>(&bytes), Some(value));
+        }
+        // An optional timestamp may be absent from JSON.
+        let read: Stamped = serde_json::from_str(r#"{"at": "2026-11-30T00:53:20.123456Z"}"#).unwrap();
+        assert_eq!(read.until, None);
     }
 }

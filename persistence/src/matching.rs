@@ -381,13 +381,13 @@ fn hiring_team_facts(
     location: Option<Location>,
 ) -> CandidateFacts {
     CandidateFacts {
-        headline: headline.map(std::sync::Arc::from),
+        headline,
         skills: Vec::new(),
         seniority,
         years,
         desired_salary: DesiredSalary::Private,
-        open_to: open_to.into(),
-        location: location.map(std::sync::Arc::new),
+        open_to,
+        location,
     }
 }
 

@@ -29,7 +29,7 @@ const BATCH: u64 = 1_000;
 /// A listed candidate as matching reads it: 60 bytes, with headline, location and workplaces as
 /// numbers of the values the index keeps once (133,242 bench profiles share a few hundred of
 /// each). No skill names (see `skills`) and no desired salary: a hiring team may not see it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct Listed {
     pub id: CandidateId,
     pub updated_at: DateTime<Utc>,
@@ -46,8 +46,9 @@ pub struct Listed {
 
 #[derive(Default)]
 struct Entries {
+    /// Sorted by id: a candidate is found by binary search, with no id map beside it (a
+    /// `HashMap<Uuid, u32>` of 133,242 profiles took 5.5 MiB).
     listed: Vec<Listed>,
-    slot: HashMap<Uuid, u32>,
     keys: HashMap<String, u32>,
     skills: Lists<u32>,
     headlines: Interned<str>,
@@ -58,52 +59,103 @@ struct Entries {
 }
 
 impl Entries {
-    fn put(&mut self, id: Uuid, row: Option<matching::ListedRow>) {
-        let listed = row.map(|row| {
-            let keys = &mut self.keys;
-            let skills = self.skills.add(row.skill_keys.into_iter().map(|key| {
-                let next = keys.len() as u32;
-                *keys.entry(key).or_insert(next)
-            }));
-            let facts = row.facts;
-            Listed {
-                id: row.id,
-                updated_at: row.updated_at,
-                visibility: row.visibility,
-                seniority: facts.seniority,
-                years: facts.years,
-                headline: self.headlines.hold_some(facts.headline.as_deref()),
-                location: self.locations.hold_some(facts.location.as_deref().map(std::slice::from_ref)),
-                open_to: self.workplaces.hold(&facts.open_to),
-                skills,
-            }
-        });
-        let at = self.slot.get(&id).map(|&at| at as usize);
-        if let Some(at) = at {
-            let old = &self.listed[at];
-            let (headline, location, open_to, skills) = (old.headline, old.location, old.open_to, old.skills);
-            self.skills.release(skills);
-            self.headlines.release(headline);
-            self.locations.release(location);
-            self.workplaces.release(open_to);
+    fn entry(&mut self, row: matching::ListedRow) -> Listed {
+        let keys = &mut self.keys;
+        let skills = self.skills.add(row.skill_keys.into_iter().map(|key| {
+            let next = keys.len() as u32;
+            *keys.entry(key).or_insert(next)
+        }));
+        let facts = row.facts;
+        Listed {
+            id: row.id,
+            updated_at: row.updated_at,
+            visibility: row.visibility,
+            seniority: facts.seniority,
+            years: facts.years,
+            headline: self.headlines.hold_some(facts.headline.as_deref()),
+            location: self.locations.hold_some(facts.location.as_ref().map(std::slice::from_ref)),
+            open_to: self.workplaces.hold(&facts.open_to),
+            skills,
         }
-        match (at, listed) {
-            (Some(at), Some(listed)) => self.listed[at] = listed,
-            (None, Some(listed)) => {
-                self.slot.insert(id, self.listed.len() as u32);
-                self.listed.push(listed);
-            }
-            (Some(at), None) => {
-                self.slot.remove(&id);
-                self.listed.swap_remove(at);
-                if let Some(moved) = self.listed.get(at) {
-                    self.slot.insert(moved.id.0, at as u32);
+    }
+
+    fn release(&mut self, old: &Listed) {
+        self.skills.release(old.skills);
+        self.headlines.release(old.headline);
+        self.locations.release(old.location);
+        self.workplaces.release(old.open_to);
+    }
+
+    fn at(&self, id: Uuid) -> Result<usize, usize> {
+        self.listed.binary_search_by(|l| l.id.0.cmp(&id))
+    }
+
+    /// Puts `rows` in (replacing a candidate already listed) and takes `gone` out, keeping the
+    /// list sorted: replacements in place, removals in one pass, and new candidates merged in
+    /// one pass from the back (a build's batches arrive in id order and are only appended).
+    fn put(&mut self, rows: Vec<matching::ListedRow>, gone: &[Uuid]) {
+        let mut fresh = Vec::new();
+        for row in rows {
+            let at = self.at(row.id.0);
+            let listed = self.entry(row);
+            match at {
+                Ok(at) => {
+                    let old = std::mem::replace(&mut self.listed[at], listed);
+                    self.release(&old);
                 }
+                Err(_) => fresh.push(listed),
             }
-            (None, None) => {}
         }
+        let mut leaving: Vec<usize> = gone.iter().filter_map(|id| self.at(*id).ok()).collect();
+        leaving.sort_unstable();
+        leaving.dedup();
+        if !leaving.is_empty() {
+            for &at in &leaving {
+                let old = self.listed[at];
+                self.release(&old);
+            }
+            let (mut at, mut next) = (0, leaving.iter().peekable());
+            self.listed.retain(|_| {
+                let keep = next.next_if_eq(&&at).is_none();
+                at += 1;
+                keep
+            });
+        }
+        // One row per candidate: the last one given wins.
+        fresh.reverse();
+        fresh.sort_by_key(|l| l.id.0);
+        let mut unique: Vec<Listed> = Vec::with_capacity(fresh.len());
+        for listed in fresh {
+            match unique.last() {
+                Some(last) if last.id == listed.id => self.release(&listed),
+                _ => unique.push(listed),
+            }
+        }
+        self.merge(unique);
         if self.skills.wants_compacting() {
             self.skills.compact(self.listed.iter_mut().map(|l| &mut l.skills));
+        }
+    }
+
+    /// Merges `fresh` (sorted, none listed yet) into the sorted list.
+    fn merge(&mut self, fresh: Vec<Listed>) {
+        let Some(first) = fresh.first() else { return };
+        if self.listed.last().is_none_or(|last| last.id.0 < first.id.0) {
+            self.listed.extend(fresh);
+            return;
+        }
+        let old = self.listed.len();
+        self.listed.extend_from_slice(&fresh);
+        let (mut i, mut j, mut k) = (old, fresh.len(), self.listed.len());
+        while j > 0 {
+            k -= 1;
+            if i > 0 && self.listed[i - 1].id.0 > fresh[j - 1].id.0 {
+                i -= 1;
+                self.listed[k] = self.listed[i];
+            } else {
+                j -= 1;
+                self.listed[k] = fresh[j];
+            }
         }
     }
 }
@@ -181,7 +233,6 @@ impl TalentIndex {
         let mut entries = self.entries.write().map_err(|_| StoreError::corrupt("talent index lock"))?;
         // Built by pushing: give back what growing by doubling left over.
         entries.listed.shrink_to_fit();
-        entries.slot.shrink_to_fit();
         entries.skills.shrink_to_fit();
         entries.position = Some(head);
         Ok(read)
@@ -211,13 +262,7 @@ impl TalentIndex {
         let mut entries = self.entries.write().map_err(|_| StoreError::corrupt("talent index lock"))?;
         let gone: Vec<Uuid> =
             asked.iter().map(|id| id.0).filter(|id| !rows.iter().any(|row| row.id.0 == *id)).collect();
-        for row in rows {
-            let id = row.id.0;
-            entries.put(id, Some(row));
-        }
-        for id in gone {
-            entries.put(id, None);
-        }
+        entries.put(rows, &gone);
         Ok(())
     }
 
@@ -254,8 +299,8 @@ mod tests {
                 seniority: Some(Seniority::Senior),
                 years: Some(4),
                 desired_salary: DesiredSalary::NotGiven,
-                open_to: [Workplace::Remote].into(),
-                location: Location::new(Some("Berlin"), None, "DE", false).ok().map(Into::into),
+                open_to: vec![Workplace::Remote],
+                location: Location::new(Some("Berlin"), None, "DE", false).ok(),
             },
             skill_keys: skills.iter().map(|s| (*s).to_owned()).collect(),
         }
@@ -293,5 +338,51 @@ mod tests {
         index.put(Vec::new(), &[CandidateId(Uuid::from_u128(2))]).unwrap();
         assert_eq!(headlines(&index), 1);
         index.read(|view| assert_eq!(view.traits(&view.listed()[0]).headline, Some("Platform Engineer"))).unwrap();
+    }
+
+    #[test]
+    fn batches_merge_into_one_list_sorted_by_id() {
+        // A model to check against: which candidates are listed, and under which headline.
+        let index = TalentIndex::default();
+        let mut model = std::collections::BTreeMap::new();
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as u128
+        };
+        for round in 0..60 {
+            // Every third batch is a build's (it names nobody as gone), the others a follow's.
+            let follow = round % 3 != 0;
+            let mut rows = Vec::new();
+            let mut asked = Vec::new();
+            for _ in 0..(next() % 40) {
+                let id = next() % 300;
+                let headline = format!("h{}", next() % 5);
+                model.insert(id, headline.clone());
+                rows.push(row(id, &headline, &["go"]));
+                asked.push(CandidateId(Uuid::from_u128(id)));
+            }
+            for _ in 0..(next() % 10) {
+                let id = next() % 300;
+                if follow && !rows.iter().any(|r| r.id.0.as_u128() == id) {
+                    model.remove(&id);
+                    asked.push(CandidateId(Uuid::from_u128(id)));
+                }
+            }
+            let asked = if follow { asked } else { Vec::new() };
+            index.put(rows, &asked).unwrap();
+            let listed: Vec<(u128, String)> = index
+                .read(|view| {
+                    view.listed()
+                        .iter()
+                        .map(|l| (l.id.0.as_u128(), view.traits(l).headline.unwrap_or_default().to_owned()))
+                        .collect()
+                })
+                .unwrap();
+            assert_eq!(listed, model.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>(), "round {round}");
+        }
+        // Every headline still held is one some candidate has.
+        let held = index.entries.read().unwrap().headlines.len();
+        assert_eq!(held, model.values().collect::<std::collections::BTreeSet<_>>().len());
     }
 }

@@ -38,28 +38,96 @@ fn too_complex(message: String) -> ServerError {
 
 /// Checks a request before the schema sees it: tokens on the raw text, then the parsed
 /// document's shape and its text inputs. The parsed document stays in the request, so the schema
-/// does not parse it again.
+/// does not parse it again, and a document admitted before is taken from `documents` instead of
+/// parsed and measured again (its text inputs, which depend on the variables, are still checked).
 ///
 /// This runs ahead of `Schema::execute` rather than as an extension: with any extension
 /// registered, async-graphql sends every field of every response through the extension chain,
 /// which cost a tenth of the CPU of a page of 100 postings (bench/README.md).
-pub fn admit(request: &mut Request, limits: &settings::Limits) -> Result<(), ServerError> {
+pub fn admit(request: &mut Request, limits: &settings::Limits, documents: &Documents) -> Result<(), ServerError> {
+    if let Some(doc) = documents.get(&request.query) {
+        input_text::check(&doc, &request.variables)?;
+        request.set_parsed_query(ExecutableDocument::clone(&doc));
+        return Ok(());
+    }
     if let Err(seen) = count_tokens(&request.query, limits.max_tokens) {
         return Err(too_complex(format!(
             "the document has more than {seen} tokens; the limit is {}",
             limits.max_tokens
         )));
     }
-    // The document borrows the request; its variables are lent out meanwhile.
+    // The document borrows the request; its text and variables are lent out meanwhile.
     let variables = std::mem::take(&mut request.variables);
-    let checked = match request.parsed_query() {
-        Err(e) => Err(coded(e, "GRAPHQL_PARSE_FAILED")),
-        Ok(doc) => {
-            Shape::measure(doc).and_then(|shape| shape.check(limits)).and_then(|()| input_text::check(doc, &variables))
-        }
-    };
+    let text = std::mem::take(&mut request.query);
+    let doc =
+        async_graphql::parser::parse_query(&text).map_err(|e| coded(ServerError::from(e), "GRAPHQL_PARSE_FAILED"));
+    let checked = doc.and_then(|doc| {
+        Shape::measure(&doc).and_then(|shape| shape.check(limits))?;
+        documents.put(&text, &doc);
+        let inputs = input_text::check(&doc, &variables);
+        request.set_parsed_query(doc);
+        inputs
+    });
+    request.query = text;
     request.variables = variables;
     checked
+}
+
+/// The documents this server admitted lately, parsed, by their text: clients send the same few
+/// documents again and again, and parsing one cost a fifth of the CPU of a cached posting by id
+/// (bench/README.md). Least recently used first out, within a count and a total of text, so
+/// hostile documents can only push out others, never grow the heap.
+pub struct Documents {
+    kept: std::sync::Mutex<(lru::LruCache<String, std::sync::Arc<ExecutableDocument>>, usize)>,
+    /// Requests that found their document kept.
+    pub hits: std::sync::atomic::AtomicU64,
+}
+
+impl Documents {
+    /// Documents kept at most.
+    const COUNT: usize = 256;
+    /// Bytes of document text kept at most (what the parsed documents take is a few times more).
+    const TEXT: usize = 512 * 1024;
+    /// A longer document is parsed each time: few clients send one, and it would push out many.
+    const LONGEST: usize = 16 * 1024;
+
+    fn get(&self, text: &str) -> Option<std::sync::Arc<ExecutableDocument>> {
+        let doc = self.kept.lock().ok()?.0.get(text).cloned()?;
+        self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(doc)
+    }
+
+    fn put(&self, text: &str, doc: &ExecutableDocument) {
+        if text.len() > Self::LONGEST {
+            return;
+        }
+        let Ok(mut kept) = self.kept.lock() else { return };
+        let (lru, bytes) = &mut *kept;
+        if lru.contains(text) {
+            return;
+        }
+        while *bytes + text.len() > Self::TEXT
+            && let Some((gone, _)) = lru.pop_lru()
+        {
+            *bytes -= gone.len();
+        }
+        if let Some((gone, _)) = lru.push(text.to_owned(), std::sync::Arc::new(doc.clone())) {
+            *bytes -= gone.len();
+        }
+        *bytes += text.len();
+    }
+
+    /// How many documents are kept, and their text's bytes.
+    pub fn size(&self) -> (usize, usize) {
+        self.kept.lock().map(|kept| (kept.0.len(), kept.1)).unwrap_or_default()
+    }
+}
+
+impl Default for Documents {
+    fn default() -> Self {
+        let count = std::num::NonZeroUsize::new(Self::COUNT).unwrap_or(std::num::NonZeroUsize::MIN);
+        Self { kept: std::sync::Mutex::new((lru::LruCache::new(count), 0)), hits: Default::default() }
+    }
 }
 
 /// Codes the errors of a response that never reached execution (validation, the operation's
@@ -311,6 +379,7 @@ impl<'d> Walk<'d> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use async_graphql::Variables;
 
     fn bomb(levels: usize) -> String {
         let mut doc = format!("query {{ ...F{levels} }} fragment F0 on Query {{ __typename }}");
@@ -379,5 +448,85 @@ mod tests {
         assert_eq!(count_tokens("# a comment { { {\n{ a, b, c }", 100), Ok(5));
         assert_eq!(count_tokens(r#"{ a(b: """block \""" { } """, c: -1.5e3) ...F }"#, 100), Ok(13));
         assert_eq!(count_tokens(&"{ a ".repeat(1001), 2000), Err(2001), "counting stops past the limit");
+    }
+
+    fn limits() -> settings::Limits {
+        settings::Limits {
+            max_depth: 12,
+            max_complexity: 1000,
+            max_aliases: 30,
+            max_selections: 1000,
+            max_tokens: 2000,
+            max_fragment_spreads: 100,
+            max_directives: 50,
+            max_body_bytes: 1 << 20,
+            max_batch: 10,
+        }
+    }
+
+    #[test]
+    fn an_admitted_document_is_parsed_once_and_its_inputs_checked_every_time() {
+        let documents = Documents::default();
+        let text = "query($s: String!) { company(slug: $s) { name } }";
+        let request = |slug: &str| Request::new(text).variables(Variables::from_json(serde_json::json!({ "s": slug })));
+        let mut first = request("acme");
+        admit(&mut first, &limits(), &documents).unwrap();
+        assert_eq!(documents.size(), (1, text.len()));
+        let mut again = request("globex");
+        admit(&mut again, &limits(), &documents).unwrap();
+        assert_eq!(documents.size(), (1, text.len()));
+        assert_eq!(documents.hits.load(std::sync::atomic::Ordering::Relaxed), 1, "the second request found it kept");
+        assert_eq!(
+            format!("{:?}", again.parsed_query().unwrap()),
+            format!("{:?}", first.parsed_query().unwrap()),
+            "and runs the same document"
+        );
+        // Kept, the document still checks what varies: a NUL in a variable is refused.
+        let err = admit(&mut request("a\u{0}b"), &limits(), &documents).unwrap_err();
+        assert!(err.message.starts_with("$s:"), "{}", err.message);
+        // A document refused is not kept, and is refused again.
+        let mut strict = limits();
+        strict.max_depth = 2;
+        let deep = "{ company(slug: \"x\") { postings { edges { node { title } } } } }";
+        assert!(admit(&mut Request::new(deep), &strict, &documents).is_err());
+        assert!(admit(&mut Request::new(deep), &strict, &documents).is_err());
+        assert_eq!(documents.size().0, 1);
+        // Nor is a document that does not parse.
+        let err = admit(&mut Request::new("{ company("), &limits(), &documents).unwrap_err();
+        assert_eq!(
+            err.extensions.and_then(|e| e.get("code").cloned()),
+            Some(async_graphql::Value::from("GRAPHQL_PARSE_FAILED"))
+        );
+        assert_eq!(documents.size().0, 1);
+    }
+
+    #[test]
+    fn kept_documents_stay_within_their_count_and_text() {
+        let documents = Documents::default();
+        // Many distinct documents, as a hostile client would send: the oldest make room.
+        for n in 0..2000 {
+            let text = format!("{{ a{n}: __typename }}");
+            admit(&mut Request::new(text), &limits(), &documents).unwrap();
+        }
+        assert_eq!(documents.size().0, Documents::COUNT);
+        // Long ones: the total text stays bounded too, and the longest are never kept.
+        let long = |n: usize, fields: usize| {
+            let mut text = format!("{{ x{n}: __typename");
+            for i in 0..fields {
+                text.push_str(&format!(" f{i}_{}: __typename", "y".repeat(20)));
+            }
+            text + " }"
+        };
+        let mut lax = limits();
+        (lax.max_aliases, lax.max_selections, lax.max_tokens) = (10_000, 10_000, 10_000);
+        for n in 0..200 {
+            admit(&mut Request::new(long(n, 120)), &lax, &documents).unwrap();
+        }
+        let (count, bytes) = documents.size();
+        assert!(bytes <= Documents::TEXT && count < Documents::COUNT, "{count} documents, {bytes} bytes");
+        let longest = long(0, 700);
+        assert!(longest.len() > Documents::LONGEST);
+        admit(&mut Request::new(longest), &lax, &documents).unwrap();
+        assert_eq!(documents.size(), (count, bytes));
     }
 }
