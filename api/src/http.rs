@@ -15,7 +15,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError, Value};
 use futures_util::StreamExt;
-use hiregraph_domain::Principal;
+use hiregraph_domain::companies::CompanyRole;
+use hiregraph_domain::{CompanyId, Principal};
 use hiregraph_persistence::limiter::{ClientAddr, Decision, LimitKey, Quota, Spend};
 use serde::Deserialize;
 use tracing::Instrument;
@@ -79,26 +80,39 @@ pub enum Refused {
     Unavailable(crate::error::AppError),
 }
 
-/// The principal of the `Authorization` header: none is anonymous; a bad one is refused, never
+/// The caller of the `Authorization` header: none is anonymous; a bad one is refused, never
 /// silently downgraded to anonymous. A user token's subject is looked up for every request (its
 /// role is the stored one, and a deleted or disabled account's token no longer works); so is a
 /// partner's API key or access token (a revoked key or rotated secret stops working at once).
-async fn principal(req: &HttpRequest, state: &Arc<AppState>) -> Result<Principal, Refused> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Ok(Principal::Anonymous) };
+async fn caller(req: &HttpRequest, state: &Arc<AppState>) -> Result<Caller, Refused> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(Caller { principal: Principal::Anonymous, memberships: None });
+    };
     let value = value.to_str().map_err(|_| Refused::Credentials("the Authorization header is not text".to_owned()))?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .ok_or_else(|| Refused::Credentials("the Authorization header must be `Bearer <access token>`".to_owned()))?;
-    principal_of_bearer(state, token.trim()).await
+    caller_of_bearer(state, token.trim()).await
+}
+
+/// Who a bearer credential names, and for a user, the companies they belong to as read with the
+/// account (one statement, or one cache entry, for both).
+pub struct Caller {
+    pub principal: Principal,
+    pub memberships: Option<Vec<(CompanyId, CompanyRole)>>,
 }
 
 /// The principal of a bearer credential: a user's access token, a partner's API key
 /// (`hg_<env>_…`) or a partner's OAuth access token. Shared by HTTP and WebSocket `connection_init`.
 pub async fn principal_of_bearer(state: &Arc<AppState>, token: &str) -> Result<Principal, Refused> {
+    caller_of_bearer(state, token).await.map(|caller| caller.principal)
+}
+
+async fn caller_of_bearer(state: &Arc<AppState>, token: &str) -> Result<Caller, Refused> {
     use crate::services::partners::{self, Refusal};
     let partner = |result: Result<Principal, Refusal>| {
-        result.map_err(|r| match r {
+        result.map(|principal| Caller { principal, memberships: None }).map_err(|r| match r {
             Refusal::Credentials(why) => Refused::Credentials(why),
             Refusal::Unavailable(err) => Refused::Unavailable(err),
         })
@@ -114,8 +128,11 @@ pub async fn principal_of_bearer(state: &Arc<AppState>, token: &str) -> Result<P
         crate::auth::jwt::Bearer::User(id) => id,
         crate::auth::jwt::Bearer::Partner(token) => return partner(partners::principal_of_token(state, &token).await),
     };
-    match crate::services::accounts::principal_of(state, id).await {
-        Ok(Some(principal)) => Ok(principal),
+    match crate::services::accounts::access_of(state, id).await {
+        Ok(Some(access)) => Ok(Caller {
+            principal: Principal::User { id: access.user.id, role: access.user.role },
+            memberships: Some(access.memberships),
+        }),
         Ok(None) => {
             Err(Refused::Credentials("the access token names an account that does not exist or is disabled".to_owned()))
         }
@@ -263,6 +280,9 @@ async fn execute(ctx: &HttpContext, viewer: &Arc<Viewer>, mut request: Request, 
         }
     }
     let remember = reads_only(&mut request);
+    if !remember {
+        viewer.reread_memberships();
+    }
     let mut request = request
         .data(viewer.clone())
         .data(new_loader(ctx.state.clone(), remember))
@@ -431,12 +451,12 @@ async fn respond(
     body_hash: Option<String>,
 ) -> HttpResponse {
     let client = client_addr(req, &ctx.state);
-    let viewer = match principal(req, &ctx.state).await {
-        Ok(p) => {
+    let viewer = match caller(req, &ctx.state).await {
+        Ok(caller) => {
             let name = operation_names(&batch);
             actix_web::HttpMessage::extensions_mut(req)
-                .insert(crate::access::Operation { name, principal: kind_of(&p) });
-            Viewer::from_client(p, Some(client))
+                .insert(crate::access::Operation { name, principal: kind_of(&caller.principal) });
+            Viewer::from_caller(caller, Some(client))
         }
         Err(Refused::Credentials(why)) => {
             let mut response = refuse(req, StatusCode::UNAUTHORIZED, &why, "UNAUTHENTICATED");

@@ -100,6 +100,9 @@ pub struct Viewer {
     /// Where the request came from, as rate limits count it (`None` off the network).
     pub client: Option<ClientAddr>,
     memberships: OnceCell<HashMap<CompanyId, CompanyRole>>,
+    /// The memberships read with the account, for `memberships` to take instead of a statement
+    /// (dropped for a mutation, which may change them before it first asks).
+    read_with_account: std::sync::Mutex<Option<HashMap<CompanyId, CompanyRole>>>,
     employer: OnceCell<bool>,
 }
 
@@ -109,7 +112,26 @@ impl Viewer {
     }
 
     pub fn from_client(principal: Principal, client: Option<ClientAddr>) -> Arc<Self> {
-        Arc::new(Self { principal, client, memberships: OnceCell::new(), employer: OnceCell::new() })
+        Self::from_caller(crate::http::Caller { principal, memberships: None }, client)
+    }
+
+    /// The viewer of one HTTP request, with the memberships read with the account when there are.
+    pub fn from_caller(caller: crate::http::Caller, client: Option<ClientAddr>) -> Arc<Self> {
+        Arc::new(Self {
+            principal: caller.principal,
+            client,
+            memberships: OnceCell::new(),
+            read_with_account: std::sync::Mutex::new(caller.memberships.map(|list| list.into_iter().collect())),
+            employer: OnceCell::new(),
+        })
+    }
+
+    /// Forgets the memberships read with the account: a mutation reads them when it first asks,
+    /// so one that creates a company sees itself its owner afterwards.
+    pub fn reread_memberships(&self) {
+        if let Ok(mut read) = self.read_with_account.lock() {
+            *read = None;
+        }
     }
 
     /// Every company the viewer belongs to, with the role; loaded once per request.
@@ -118,6 +140,9 @@ impl Viewer {
         let Some(user) = self.principal.user_id() else { return Ok(NONE.get_or_init(HashMap::new)) };
         self.memberships
             .get_or_try_init(|| async {
+                if let Some(read) = self.read_with_account.lock().ok().and_then(|mut read| read.take()) {
+                    return Ok(read);
+                }
                 let list = companies::memberships_of(user, &state.db.conn).await?;
                 Ok::<_, crate::error::AppError>(list.into_iter().map(|m| (m.company_id, m.role)).collect())
             })

@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// Bumped whenever a cached type's layout changes, so old entries are never read as new ones.
-const LAYOUT_VERSION: u32 = 6;
+const LAYOUT_VERSION: u32 = 7;
 
 /// What can be cached. Shared entries hold only what every caller may see once authorized:
 /// candidate profiles are cached only when public, and never with their contact fields.
@@ -25,8 +25,12 @@ const LAYOUT_VERSION: u32 = 6;
 pub enum CacheKey {
     Posting(PostingId),
     Company(CompanyId),
+    /// Which company a slug names, under a hash of the slug; the entry holds the slug, checked
+    /// when read. Slugs never change and companies are never deleted, so it is never invalidated.
+    CompanySlug(u64),
     Candidate(CandidateId),
-    /// An account as access tokens resolve it (role, disabled); never shown to other callers.
+    /// An account as access tokens resolve it (role, disabled, memberships: `users::Access`);
+    /// never shown to other callers.
     User(UserId),
     /// A partner app as its access tokens resolve it (scopes, secret version).
     PartnerApp(PartnerAppId),
@@ -94,6 +98,7 @@ impl CacheKey {
         match self {
             CacheKey::Posting(_) => Duration::from_secs(300),
             CacheKey::Company(_) => Duration::from_secs(600),
+            CacheKey::CompanySlug(_) => Duration::from_secs(3600),
             CacheKey::Candidate(_) => Duration::from_secs(300),
             // Short: a disabled account or a changed role must not wait on a lost invalidation.
             CacheKey::User(_) => Duration::from_secs(30),
@@ -109,7 +114,7 @@ impl CacheKey {
     pub fn kind(&self) -> &'static str {
         match self {
             CacheKey::Posting(_) => "posting",
-            CacheKey::Company(_) => "company",
+            CacheKey::Company(_) | CacheKey::CompanySlug(_) => "company",
             CacheKey::Candidate(_) => "candidate",
             CacheKey::User(_) => "user",
             CacheKey::PartnerApp(_) | CacheKey::ApiKey(_) => "partner",
@@ -122,6 +127,7 @@ impl CacheKey {
         match self {
             CacheKey::Posting(id) => format!("{prefix}:v{LAYOUT_VERSION}:posting:{id}"),
             CacheKey::Company(id) => format!("{prefix}:v{LAYOUT_VERSION}:company:{id}"),
+            CacheKey::CompanySlug(hash) => format!("{prefix}:v{LAYOUT_VERSION}:company-slug:{hash:x}"),
             CacheKey::Candidate(id) => format!("{prefix}:v{LAYOUT_VERSION}:candidate:{id}"),
             CacheKey::User(id) => format!("{prefix}:v{LAYOUT_VERSION}:user:{id}"),
             CacheKey::PartnerApp(id) => format!("{prefix}:v{LAYOUT_VERSION}:partner-app:{id}"),

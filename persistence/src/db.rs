@@ -271,6 +271,11 @@ impl Database {
             .min_connections(1)
             .connect_timeout(pool.acquire_timeout)
             .acquire_timeout(pool.acquire_timeout)
+            // sqlx pings a connection when it goes back to the pool, and by default again when it
+            // is handed out: with both, each statement cost three round trips to Postgres. The
+            // ping on return stays (it finds a broken connection before anyone gets it); a
+            // connection is pinged when handed out only after a second or more idle.
+            .test_before_acquire_if_idle_for(Duration::from_secs(1))
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(SqliteJournalMode::Wal)

@@ -107,8 +107,11 @@ async fn invalidate(cache: &Cache, changes: &[Change]) {
                 // The name is in the search text of the company's postings.
                 feed |= *renamed;
             }
-            Change::MemberAdded(m) | Change::MemberRemoved(m) => keys.push(CacheKey::Company(m.company_id)),
-            Change::MemberRoleChanged { membership, .. } => keys.push(CacheKey::Company(membership.company_id)),
+            // An account's cached access holds its memberships.
+            Change::MemberAdded(m) | Change::MemberRemoved(m) | Change::MemberRoleChanged { membership: m, .. } => {
+                keys.push(CacheKey::Company(m.company_id));
+                keys.push(CacheKey::User(m.user_id));
+            }
             // Applications, their events and notes are never cached.
             Change::ApplicationCreated(_) | Change::ApplicationMoved { .. } | Change::NoteAdded { .. } => {}
             Change::CandidateProfileUpdated(p) => keys.push(CacheKey::Candidate(p.id)),

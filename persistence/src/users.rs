@@ -1,12 +1,15 @@
 //! User accounts.
 
 use chrono::{DateTime, Utc};
-use hiregraph_domain::UserId;
 use hiregraph_domain::accounts::{PlatformRole, User};
+use hiregraph_domain::companies::CompanyRole;
 use hiregraph_domain::values::Email;
+use hiregraph_domain::{CompanyId, UserId};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
 
-use crate::entities::users;
+use crate::entities::{company_members, users};
 use crate::error::StoreError;
 
 fn to_domain(row: users::Model) -> Result<User, StoreError> {
@@ -17,6 +20,54 @@ fn to_domain(row: users::Model) -> Result<User, StoreError> {
         created_at: row.created_at,
         disabled: row.disabled_at.is_some(),
     })
+}
+
+/// An account as its access tokens resolve it, with the companies it belongs to: what every
+/// signed-in request needs before its first resolver runs. Cached under `CacheKey::User`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Access {
+    pub user: User,
+    /// Each company the account is a member of, with its role there.
+    pub memberships: Vec<(CompanyId, CompanyRole)>,
+}
+
+/// The account `id` and its memberships, in one statement (the account's row once per
+/// membership, by a left join); `None` when there is no such account.
+pub async fn access_of(id: UserId, conn: &impl ConnectionTrait) -> Result<Option<Access>, StoreError> {
+    use users::Column as U;
+    let mut select = Query::select();
+    select
+        .columns([U::Id, U::Email, U::Role, U::CreatedAt, U::DisabledAt].map(|c| (users::Entity, c)))
+        .expr_as(Expr::col((company_members::Entity, company_members::Column::CompanyId)), Alias::new("member_of"))
+        .expr_as(Expr::col((company_members::Entity, company_members::Column::Role)), Alias::new("member_role"))
+        .from(users::Entity)
+        .join(
+            JoinType::LeftJoin,
+            company_members::Entity,
+            Expr::col((company_members::Entity, company_members::Column::UserId)).equals((users::Entity, U::Id)),
+        )
+        .and_where(Expr::col((users::Entity, U::Id)).eq(id.0));
+    let backend = conn.get_database_backend();
+    let rows = conn.query_all_raw(backend.build(&select)).await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let role: String = first.try_get("", "role")?;
+    let disabled_at: Option<DateTime<Utc>> = first.try_get("", "disabled_at")?;
+    let email: String = first.try_get("", "email")?;
+    let user = User {
+        id,
+        email: Email::parse(&email).map_err(StoreError::corrupt)?,
+        role: PlatformRole::parse(&role).ok_or_else(|| StoreError::corrupt(format!("role {role}")))?,
+        created_at: first.try_get("", "created_at")?,
+        disabled: disabled_at.is_some(),
+    };
+    let mut memberships = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let Some(company) = row.try_get::<Option<uuid::Uuid>>("", "member_of")? else { continue };
+        let raw: String = row.try_get("", "member_role")?;
+        let role = CompanyRole::parse(&raw).ok_or_else(|| StoreError::corrupt(format!("company role {raw}")))?;
+        memberships.push((CompanyId(company), role));
+    }
+    Ok(Some(Access { user, memberships }))
 }
 
 /// Inserts a new account; a taken email is `Duplicate("email")`.

@@ -262,3 +262,52 @@ async fn a_company_logo_is_an_https_image_url_and_reaches_job_boards_through_jso
     assert_eq!(seen["posting"]["company"]["logoUrl"], serde_json::Value::Null);
     assert!(seen["posting"]["jsonLd"]["hiringOrganization"].get("logo").is_none(), "{seen}");
 }
+
+/// An account's memberships are read with the account (one statement, or one cache entry, for
+/// both): a change of role or a removal holds from the member's very next request, with the cache
+/// on (in-process here, Redis on the Postgres run).
+#[tokio::test]
+async fn a_members_next_request_sees_a_changed_role_or_removal_at_once() {
+    let app = spawn_app().await;
+    let owner = app.register("owner").await;
+    let member = app.register("member").await;
+    let company = app.create_company(&owner, "Acme").await;
+    app.add_member(&owner, &company, &member, "RECRUITER").await;
+    let draft = app.create_posting(&owner, complete_posting(&company, "Draft job")).await;
+    let slug = slug_of(&app, &company).await;
+    let page =
+        "query($s: String!) { company(slug: $s) { viewerRole postings(first: 5) { edges { node { status } } } } }";
+    let read = |token: String| {
+        let app = &app;
+        let slug = slug.clone();
+        async move { app.ok(page, json!({ "s": slug }), Some(&token)).await }
+    };
+    // Twice, so the second is served from the cache.
+    for _ in 0..2 {
+        let seen = read(member.access.clone()).await;
+        assert_eq!(seen["company"]["viewerRole"], "RECRUITER", "{seen}");
+        assert_eq!(seen["company"]["postings"]["edges"][0]["node"]["status"], "DRAFT", "{seen}");
+    }
+    let id = json!({ "companyId": company, "userId": member.user_id });
+    app.ok(
+        CHANGE_ROLE,
+        json!({ "i": { "companyId": company, "userId": member.user_id, "role": "VIEWER" } }),
+        Some(&owner.access),
+    )
+    .await;
+    assert_eq!(read(member.access.clone()).await["company"]["viewerRole"], "VIEWER");
+    assert_eq!(error_code(&app.transition(&member, "publishPosting", &draft).await), Some("FORBIDDEN"));
+
+    app.ok(REMOVE, json!({ "i": id }), Some(&owner.access)).await;
+    let seen = read(member.access.clone()).await;
+    assert_eq!(seen["company"]["viewerRole"], serde_json::Value::Null, "{seen}");
+    assert_eq!(seen["company"]["postings"]["edges"], json!([]), "a removed member still sees drafts: {seen}");
+    let draft_read = app
+        .graphql("query($id: ID!) { posting(id: $id) { status } }", json!({ "id": draft }), Some(&member.access))
+        .await;
+    assert!(draft_read["data"]["posting"].is_null(), "{draft_read}");
+
+    // Added back, the very next request sees the membership again.
+    app.add_member(&owner, &company, &member, "VIEWER").await;
+    assert_eq!(read(member.access.clone()).await["company"]["viewerRole"], "VIEWER");
+}

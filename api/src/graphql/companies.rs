@@ -246,7 +246,6 @@ impl CompanyQuery {
             return Err(AppError::NotFound(format!("no company has the slug `{slug}`")).into());
         };
         // Whoever else asks for it in this request (a posting's `company`) finds it loaded.
-        let company = Arc::new(company);
         loader(ctx).feed_one(company.id, company.clone()).await;
         Ok(Some(Company(company)))
     }

@@ -5,7 +5,7 @@ use hiregraph_domain::accounts::{Password, PlatformRole, User};
 use hiregraph_domain::events::{Actor, Change};
 use hiregraph_domain::ids::TokenFamilyId;
 use hiregraph_domain::values::Email;
-use hiregraph_domain::{Principal, UserId, ValidationErrors};
+use hiregraph_domain::{UserId, ValidationErrors};
 use hiregraph_persistence::cache::CacheKey;
 use hiregraph_persistence::limiter::{Backoff, ClientAddr, Decision, LimitKey, Quota};
 use hiregraph_persistence::{tokens, users};
@@ -206,22 +206,22 @@ pub async fn logout(state: &AppState, token: &str) -> AppResult<bool> {
     Ok(true)
 }
 
-/// Whom an access token's subject names now: the account as the database holds it (cached
-/// briefly, forgotten when it changes), so the role in force is the stored one. `None` for an
-/// account that no longer exists or is disabled.
-pub async fn principal_of(state: &AppState, id: UserId) -> AppResult<Option<Principal>> {
+/// Whom an access token's subject names now: the account as the database holds it, with the
+/// companies it belongs to (cached briefly, forgotten when either changes), so the role in force
+/// is the stored one. `None` for an account that no longer exists or is disabled.
+pub async fn access_of(state: &AppState, id: UserId) -> AppResult<Option<users::Access>> {
     let key = CacheKey::User(id);
-    let user = match state.cache.get_many::<User>(&[key]).await.pop().flatten() {
-        Some(user) => Some(user),
+    let access = match state.cache.get_many::<users::Access>(&[key]).await.pop().flatten() {
+        Some(access) => Some(access),
         None => {
-            let found = users::find_by_ids(&[id], &state.db.conn).await?.pop();
-            if let Some(user) = &found {
-                state.cache.put_many(&[(key, user)]).await;
+            let found = users::access_of(id, &state.db.conn).await?;
+            if let Some(access) = &found {
+                state.cache.put_many(&[(key, access)]).await;
             }
             found
         }
     };
-    Ok(user.filter(|u| !u.disabled).map(|u| Principal::User { id: u.id, role: u.role }))
+    Ok(access.filter(|a| !a.user.disabled))
 }
 
 /// Disables an account, or enables it again (platform admins only). Disabling ends every

@@ -415,8 +415,25 @@ pub async fn posting_id_by_slug(state: &AppState, slug: &str) -> AppResult<Optio
     Ok(postings::find_id_by_slug(slug, &state.db.conn).await?)
 }
 
-pub async fn company_by_slug(state: &AppState, slug: &str) -> AppResult<Option<Company>> {
-    Ok(companies::find_by_slug(slug, &state.db.conn).await?)
+/// A company by its slug. The cache keeps which company a slug names (slugs never change and
+/// companies are never deleted) beside the company's own entry, so a company page read twice
+/// costs no statement for its company.
+pub async fn company_by_slug(state: &AppState, slug: &str) -> AppResult<Option<Arc<Company>>> {
+    let key = CacheKey::CompanySlug({
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        slug.hash(&mut hasher);
+        hasher.finish()
+    });
+    if let Some(Some((named, id))) = state.cache.get_many::<(String, CompanyId)>(&[key]).await.pop()
+        && named == slug
+        && let Some(company) = company(state, id).await?
+    {
+        return Ok(Some(company));
+    }
+    let Some(found) = companies::find_by_slug(slug, &state.db.conn).await? else { return Ok(None) };
+    state.cache.put_many(&[(key, &(slug, found.id))]).await;
+    state.cache.put_many(&[(CacheKey::Company(found.id), &found)]).await;
+    Ok(Some(Arc::new(found)))
 }
 
 pub async fn companies_page(state: &AppState, request: &PageRequest) -> AppResult<Page<CompanyId>> {
