@@ -51,6 +51,13 @@ hiregraph() {
     HIREGRAPH_ANONYMOUS_PER_MINUTE=0 HIREGRAPH_COST_ANONYMOUS_PER_MINUTE=0 HIREGRAPH_COST_USER_PER_MINUTE=0 HIREGRAPH_COST_PARTNER_PER_MINUTE=0 ./target/release/hiregraph &
   SERVER=$!
   ready "http://127.0.0.1:$HG_PORT"
+  # Its in-memory indexes read the whole dataset at start (a few seconds of CPU on both sides):
+  # timing begins once they are built, not while they compete with the requests.
+  for _ in $(seq 1 600); do
+    curl -sf "http://127.0.0.1:$HG_PORT/readyz" | grep -q '"indexes":"building"' || return 0
+    sleep 0.1
+  done
+  echo "hiregraph's indexes were not built within 60 s" >&2; exit 1
 }
 
 postgraphile() {

@@ -941,6 +941,15 @@ pub async fn readyz(ctx: web::Data<HttpContext>) -> HttpResponse {
         "database": db,
         "cache": cache,
         "cacheBackend": state.cache.backend_name(),
+        // Until the in-memory search and talent indexes have read the database once, searches and
+        // matching go to the database: slower, never wrong.
+        "indexes": if !state.settings.semantic_search {
+            "off"
+        } else if state.semantic.position().is_some() && state.talent.ready() {
+            "ready"
+        } else {
+            "building"
+        },
         "rateLimits": match state.limiter.shared_healthy() {
             None => "local",
             Some(true) => "ok",
