@@ -4,6 +4,7 @@
 //! INSERT per child table, and only tables whose lists changed are touched.
 
 use chrono::{DateTime, Utc};
+use hiregraph_domain::applications::ApplicationStatus;
 use hiregraph_domain::matching::PostingFacts;
 use hiregraph_domain::postings::{
     EmploymentType, Posting, PostingContent, PostingSkill, PostingStatus, Seniority, Workplace,
@@ -1210,6 +1211,68 @@ pub async fn company_postings(
                 .collect::<Result<Vec<_>, StoreError>>()
         })
         .await
+}
+
+/// Per status, how many applications each posting of a company page has: `company_postings`
+/// with one more column, so a page that shows its postings' pipelines (or application counts)
+/// costs one statement, not a page and a grouped count. The column is a correlated subquery over
+/// the `(posting_id, status)` index, as `STATUS:n` pairs joined by commas (`string_agg` on
+/// Postgres, `group_concat` on SQLite), null when there are none.
+pub async fn company_postings_with_pipelines(
+    company: CompanyId,
+    scope: CompanyScope,
+    request: &PageRequest,
+    now: DateTime<Utc>,
+    conn: &impl ConnectionTrait,
+) -> Result<Page<(Posting, Pipeline)>, StoreError> {
+    let concat = match conn.get_database_backend() {
+        DatabaseBackend::Postgres => "string_agg",
+        _ => "group_concat",
+    };
+    let counts = Expr::cust(format!(
+        "(SELECT {concat}(c.status || ':' || CAST(c.n AS TEXT), ',') FROM (SELECT a.status, COUNT(*) AS n \
+         FROM applications a WHERE a.posting_id = postings.id GROUP BY a.status) c)"
+    ));
+    let keyset = Keyset::by(postings::Column::CreatedAt, postings::Column::Id, false);
+    keyset
+        .page(company_select(company, scope, now), request, |select| async move {
+            let rows = select.column_as(counts, "pipeline").into_model::<WithPipeline>().all(conn).await?;
+            rows.into_iter()
+                .map(|WithPipeline { row, pipeline }| {
+                    let cursor = Cursor { key: SortKey::Time(row.created_at), id: row.id };
+                    let pipeline = parse_pipeline(row.id, pipeline.as_deref())?;
+                    Ok(((decode(row)?, pipeline), cursor))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+        })
+        .await
+}
+
+/// How many applications a posting has in each status that has any.
+pub type Pipeline = Vec<(ApplicationStatus, u64)>;
+
+/// A posting row with its pipeline column.
+struct WithPipeline {
+    row: postings::Model,
+    pipeline: Option<String>,
+}
+
+impl sea_orm::FromQueryResult for WithPipeline {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self { row: postings::Model::from_query_result(res, pre)?, pipeline: res.try_get(pre, "pipeline")? })
+    }
+}
+
+fn parse_pipeline(posting: Uuid, raw: Option<&str>) -> Result<Pipeline, StoreError> {
+    let corrupt = |part: &str| StoreError::corrupt(format!("posting {posting} pipeline count {part:?}"));
+    raw.into_iter()
+        .flat_map(|raw| raw.split(','))
+        .map(|part| {
+            let (status, n) = part.rsplit_once(':').ok_or_else(|| corrupt(part))?;
+            let status = ApplicationStatus::parse(status).ok_or_else(|| corrupt(part))?;
+            Ok((status, n.parse().map_err(|_| corrupt(part))?))
+        })
+        .collect()
 }
 
 pub async fn company_postings_count(

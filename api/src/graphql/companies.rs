@@ -5,17 +5,18 @@ use std::sync::Arc;
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use hiregraph_domain::companies::{Company as DomainCompany, CompanyProfileInput, Membership};
+use hiregraph_domain::companies::{Company as DomainCompany, CompanyAction, CompanyProfileInput, Membership};
 use hiregraph_persistence::postings::{CompanyScope, WithCompanies};
 
 use super::accounts::User;
 use super::connection::{self, page_request};
-use super::context::{loader, state, viewer};
+use super::context::{PipelineOf, loader, state, viewer};
 use super::ids::{self, Kind};
 use super::postings::{PostingConnection, PostingCount, postings_page};
 use super::types::{CompanyRole, CompanySize, Location, LocationInput, patch};
 use crate::error::AppError;
 use crate::services::companies::{self as service, CompanyPatch};
+use crate::services::loading;
 
 /// An employer on the marketplace.
 pub struct Company(pub Arc<DomainCompany>);
@@ -102,15 +103,30 @@ impl Company {
     ) -> Result<PostingConnection> {
         let request = page_request(first, after, last, before)?;
         let state = state(ctx);
-        let scope = if viewer(ctx)
-            .may(state, self.0.id, hiregraph_domain::companies::CompanyAction::ReadPrivatePostings)
-            .await?
-        {
+        let scope = if viewer(ctx).may(state, self.0.id, CompanyAction::ReadPrivatePostings).await? {
             CompanyScope::All
         } else {
             CompanyScope::Public
         };
-        let page = crate::services::loading::company_postings(state, self.0.id, scope, &request).await?;
+        // A page that shows its postings' pipelines or application counts to a viewer who may see
+        // them reads the per-status counts in the page's own statement, fed to the loader that
+        // `pipeline` and `applications { totalCount }` read.
+        let node = ctx.look_ahead();
+        let shows_counts = [node.field("edges").field("node"), node.field("nodes")]
+            .iter()
+            .any(|posting| posting.field("pipeline").exists() || posting.field("applications").exists());
+        let page = if shows_counts && viewer(ctx).may(state, self.0.id, CompanyAction::ReadApplications).await? {
+            let page = loading::company_postings_with_pipelines(state, self.0.id, scope, &request).await?;
+            let mut pipelines = Vec::with_capacity(page.items.len());
+            let page = page.map(|(posting, counts)| {
+                pipelines.push((PipelineOf(posting.id), Arc::new(counts)));
+                posting
+            });
+            loader(ctx).feed_many(pipelines).await;
+            page
+        } else {
+            loading::company_postings(state, self.0.id, scope, &request).await?
+        };
         let mut postings = Vec::with_capacity(page.items.len());
         let page = page.map(|posting| {
             let id = posting.id;
@@ -159,7 +175,7 @@ pub struct CompanyCount;
 impl CompanyCount {
     /// Every company; counted only when this field is selected.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
-        Ok(crate::services::loading::companies_count(state(ctx)).await?)
+        Ok(loading::companies_count(state(ctx)).await?)
     }
 }
 
@@ -242,7 +258,7 @@ pub struct CompanyQuery;
 impl CompanyQuery {
     /// A company by its slug.
     async fn company(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Company>> {
-        let Some(company) = crate::services::loading::company_by_slug(state(ctx), slug.trim()).await? else {
+        let Some(company) = loading::company_by_slug(state(ctx), slug.trim()).await? else {
             return Err(AppError::NotFound(format!("no company has the slug `{slug}`")).into());
         };
         // Whoever else asks for it in this request (a posting's `company`) finds it loaded.
@@ -261,7 +277,7 @@ impl CompanyQuery {
         before: Option<String>,
     ) -> Result<Connection<String, Company, CompanyCount, EmptyFields>> {
         let request = page_request(first, after, last, before)?;
-        let page = crate::services::loading::companies_page(state(ctx), &request).await?;
+        let page = loading::companies_page(state(ctx), &request).await?;
         let ids: Vec<_> = page.items.iter().map(|(id, _)| *id).collect();
         let found = loader(ctx).load_many(ids).await?;
         let page = hiregraph_persistence::page::Page {

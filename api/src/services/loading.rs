@@ -407,6 +407,17 @@ pub async fn company_postings(
     Ok(postings::company_postings(id, scope, request, now(), &state.db.conn).await?)
 }
 
+/// `company_postings`, each posting with its applications per status, in the same statement (the
+/// caller checked the viewer may see the company's applications).
+pub async fn company_postings_with_pipelines(
+    state: &AppState,
+    id: CompanyId,
+    scope: postings::CompanyScope,
+    request: &PageRequest,
+) -> AppResult<Page<(Posting, postings::Pipeline)>> {
+    Ok(postings::company_postings_with_pipelines(id, scope, request, now(), &state.db.conn).await?)
+}
+
 pub async fn company_postings_count(state: &AppState, id: CompanyId, scope: postings::CompanyScope) -> AppResult<u64> {
     Ok(postings::company_postings_count(id, scope, now(), &state.db.conn).await?)
 }
