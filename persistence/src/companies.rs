@@ -14,12 +14,8 @@ use crate::entities::{companies, company_members};
 use crate::error::StoreError;
 use crate::page::{Cursor, Keyset, Page, PageRequest, SortKey};
 
-/// A company from a row of a select that joined it with its columns prefixed (`prefix` + column).
-pub(crate) fn from_prefixed(row: &sea_orm::QueryResult, prefix: &str) -> Result<Company, StoreError> {
-    to_domain(<companies::Model as sea_orm::FromQueryResult>::from_query_result(row, prefix)?)
-}
-
-fn to_domain(row: companies::Model) -> Result<Company, StoreError> {
+/// A company from its row.
+pub(crate) fn to_domain(row: companies::Model) -> Result<Company, StoreError> {
     let headquarters = match &row.hq_country {
         Some(country) => Some(
             Location::new(row.hq_city.as_deref(), row.hq_region.as_deref(), country, row.hq_city.is_none())

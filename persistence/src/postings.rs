@@ -182,10 +182,10 @@ pub struct WithCompanies {
 }
 
 impl WithCompanies {
+    /// Reads a row of `join_companies`, by position: the posting's columns, then the company's.
     fn push(&mut self, row: &sea_orm::QueryResult) -> Result<(), StoreError> {
-        use sea_orm::FromQueryResult;
-        self.postings.push(decode(postings::Model::from_query_result(row, "")?)?);
-        self.companies.push(crate::companies::from_prefixed(row, COMPANY)?);
+        self.postings.push(decode(postings::by_index(row, 0)?)?);
+        self.companies.push(crate::companies::to_domain(companies::by_index(row, postings::FIELDS.len())?)?);
         Ok(())
     }
 }
@@ -921,8 +921,8 @@ pub async fn feed(
     let mut items = Vec::with_capacity(rows.len());
     let mut loaded = WithCompanies::default();
     for row in rows {
-        let posting: Uuid = row.try_get("", "id")?;
         loaded.push(&row)?;
+        let posting = loaded.postings.last().map(|p| p.id.0).unwrap_or_default();
         let key = match order {
             FeedOrder::Newest | FeedOrder::Oldest => SortKey::Time(row.try_get("", "sort_key")?),
             FeedOrder::Relevance => SortKey::Score(row.try_get("", "sort_key")?),
@@ -1259,7 +1259,8 @@ struct WithPipeline {
 
 impl sea_orm::FromQueryResult for WithPipeline {
     fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
-        Ok(Self { row: postings::Model::from_query_result(res, pre)?, pipeline: res.try_get(pre, "pipeline")? })
+        debug_assert!(pre.is_empty(), "a posting row with its pipeline is never nested");
+        Ok(Self { row: postings::by_index(res, 0)?, pipeline: res.try_get_by_index(postings::FIELDS.len())? })
     }
 }
 

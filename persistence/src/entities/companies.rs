@@ -26,3 +26,20 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+by_index!(
+    id,
+    slug,
+    name,
+    description,
+    website,
+    logo_url,
+    industry,
+    size_band,
+    hq_city,
+    hq_region,
+    hq_country,
+    verified,
+    created_at,
+    updated_at,
+);

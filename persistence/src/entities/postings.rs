@@ -36,3 +36,28 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+by_index!(
+    id,
+    company_id,
+    slug,
+    title,
+    summary,
+    description,
+    employment_type,
+    seniority,
+    min_years_experience,
+    workplace,
+    salary_min,
+    salary_max,
+    salary_currency,
+    salary_period,
+    equity,
+    status,
+    published_at,
+    expires_at,
+    version,
+    created_at,
+    updated_at,
+    children,
+);
