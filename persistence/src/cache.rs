@@ -354,6 +354,13 @@ impl Cache {
         if keys.is_empty() {
             return Vec::new();
         }
+        if matches!(self.store, Store::Off) {
+            for key in keys {
+                self.stats.misses.fetch_add(1, Ordering::Relaxed);
+                self.stats.kind(key.kind()).misses.fetch_add(1, Ordering::Relaxed);
+            }
+            return keys.iter().map(|_| None).collect();
+        }
         let rendered: Vec<String> = keys.iter().map(|k| k.render(&self.prefix)).collect();
         let raw = match &self.store {
             Store::Memory(m) => Ok(m.get_many(&rendered)),
@@ -385,6 +392,11 @@ impl Cache {
 
     /// Stores several values, each with its key's TTL.
     pub async fn put_many<T: Serialize>(&self, entries: &[(CacheKey, &T)]) {
+        // Nothing to encode for a cache that keeps nothing (an uncached page of 100 postings spent
+        // 6 % of its time encoding them for it).
+        if matches!(self.store, Store::Off) {
+            return;
+        }
         let encoded: Vec<(String, Vec<u8>, Duration)> = entries
             .iter()
             .filter_map(|(key, value)| {
