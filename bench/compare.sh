@@ -22,6 +22,12 @@ PEER=bench/peers/postgraphile
 OUT=$(mktemp)
 trap 'rm -f "$OUT"; stop' EXIT
 
+# A server left on either port would answer in place of the one started here.
+for port in $HG_PORT $PG_PORT; do
+  if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+    echo "port $port is in use: stop what listens there first" >&2; exit 1
+  fi
+done
 cargo build --release -p hiregraph-api -p hiregraph-bench
 bash "$PEER/install.sh"
 psql "${DB%/*}/postgres" -qc "create database ${DB##*/}" 2>/dev/null || true
