@@ -249,12 +249,7 @@ async fn a_company_page_read_again_reads_its_postings_with_their_counts_in_one_s
         Some(&owner.access),
     )
     .await;
-    let slug = app
-        .ok("query($id: ID!) { node(id: $id) { ... on Company { slug } } }", json!({ "id": company }), None)
-        .await["node"]["slug"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let slug = app.slug_of(&company).await;
     let page = "query($s: String!) { company(slug: $s) { name viewerRole postings(first: 10) { edges { node { title
         applications { totalCount } pipeline { status count } } } } } }";
     let mut counts = Vec::new();
@@ -316,12 +311,7 @@ async fn sql_statement_counts_do_not_grow_with_page_size() {
     let large = count(feed, 50).await;
     assert_same_cost(&small, &large, "a page of 5 and a page of 50 postings");
 
-    let slug = app
-        .ok("query($id: ID!) { node(id: $id) { ... on Company { slug } } }", json!({ "id": company }), None)
-        .await["node"]["slug"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let slug = app.slug_of(&company).await;
     let pipelines = |n: i32| {
         let app = &app;
         let token = owner.access.clone();
@@ -574,12 +564,7 @@ async fn every_query_shape_reads_with_a_pinned_number_of_statements() {
         Some(&owner.access),
     )
     .await;
-    let slug = app
-        .ok("query($id: ID!) { node(id: $id) { ... on Company { slug } } }", json!({ "id": company }), None)
-        .await["node"]["slug"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let slug = app.slug_of(&company).await;
     let posting_slug = app
         .ok("query($id: ID!) { posting(id: $id) { slug } }", json!({ "id": postings[0] }), None)
         .await["posting"]["slug"]

@@ -110,7 +110,7 @@ async fn only_owners_manage_owners_and_the_last_owner_stays() {
     let members = app
         .ok(
             "query($s: String!) { company(slug: $s) { members { role user { email } } } }",
-            json!({ "s": slug_of(&app, &company).await }),
+            json!({ "s": app.slug_of(&company).await }),
             Some(&second.access),
         )
         .await;
@@ -123,19 +123,13 @@ async fn only_owners_manage_owners_and_the_last_owner_stays() {
     assert_eq!(roles, ["ADMIN", "OWNER"]);
 }
 
-async fn slug_of(app: &crate::helpers::TestApp, company: &str) -> String {
-    let data =
-        app.ok("query($id: ID!) { node(id: $id) { ... on Company { slug } } }", json!({ "id": company }), None).await;
-    data["node"]["slug"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn members_are_listed_only_to_members() {
     let app = spawn_app().await;
     let owner = app.register("owner").await;
     let stranger = app.register("stranger").await;
     let company = app.create_company(&owner, "Acme").await;
-    let slug = slug_of(&app, &company).await;
+    let slug = app.slug_of(&company).await;
     let query = "query($s: String!) { company(slug: $s) { members { user { email } } } }";
     assert_eq!(error_code(&app.graphql(query, json!({ "s": slug }), Some(&stranger.access)).await), Some("FORBIDDEN"));
     assert_eq!(error_code(&app.graphql(query, json!({ "s": slug }), None).await), Some("UNAUTHENTICATED"));
@@ -274,7 +268,7 @@ async fn a_members_next_request_sees_a_changed_role_or_removal_at_once() {
     let company = app.create_company(&owner, "Acme").await;
     app.add_member(&owner, &company, &member, "RECRUITER").await;
     let draft = app.create_posting(&owner, complete_posting(&company, "Draft job")).await;
-    let slug = slug_of(&app, &company).await;
+    let slug = app.slug_of(&company).await;
     let page =
         "query($s: String!) { company(slug: $s) { viewerRole postings(first: 5) { edges { node { status } } } } }";
     let read = |token: String| {

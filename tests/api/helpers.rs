@@ -480,6 +480,14 @@ impl TestApp {
         data["createCompany"]["company"]["id"].as_str().unwrap().to_owned()
     }
 
+    /// A company's slug, by its global id (read anonymously: companies are public).
+    pub async fn slug_of(&self, company: &str) -> String {
+        let data = self
+            .ok("query($id: ID!) { node(id: $id) { ... on Company { slug } } }", json!({ "id": company }), None)
+            .await;
+        data["node"]["slug"].as_str().unwrap().to_owned()
+    }
+
     pub async fn add_member(&self, owner: &Session, company: &str, member: &Session, role: &str) {
         self.ok(
             "mutation($i: AddCompanyMemberInput!) { addCompanyMember(input: $i) { member { role } } }",

@@ -44,9 +44,7 @@ async fn failed_nullable_fields_are_null_and_non_null_failures_null_their_parent
     assert_eq!(body["errors"].as_array().unwrap().len(), 2);
 
     // `members` is non-null: its failure nulls the company, which is nullable.
-    let slug =
-        app.ok("query($id: ID!) { node(id: $id) { ... on Company { slug } } }", json!({ "id": company }), None).await;
-    let slug = slug["node"]["slug"].as_str().unwrap().to_owned();
+    let slug = app.slug_of(&company).await;
     let body = app
         .graphql("query($s: String!) { company(slug: $s) { name members { role } } }", json!({ "s": slug }), None)
         .await;

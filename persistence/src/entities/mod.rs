@@ -56,8 +56,9 @@ mod tests {
 
     #[test]
     fn models_read_by_index_read_every_column_in_the_entitys_order() {
-        let names = |columns: Vec<&'static str>| columns;
-        assert_eq!(super::postings::FIELDS, names(super::postings::Column::iter().map(|c| c.as_str()).collect()));
-        assert_eq!(super::companies::FIELDS, names(super::companies::Column::iter().map(|c| c.as_str()).collect()));
+        let postings: Vec<&str> = super::postings::Column::iter().map(|c| c.as_str()).collect();
+        let companies: Vec<&str> = super::companies::Column::iter().map(|c| c.as_str()).collect();
+        assert_eq!(super::postings::FIELDS, postings);
+        assert_eq!(super::companies::FIELDS, companies);
     }
 }
