@@ -3,12 +3,15 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use sea_orm::sqlx::pool::PoolConnection;
+use sea_orm::sqlx::postgres::PgRow;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::{Connection as _, PgPool, Postgres};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
-    QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    ConnAcquireErr, ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    ExecResult, QueryResult, RuntimeErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 /// Which engine a connection speaks to.
@@ -123,6 +126,8 @@ pub struct PoolUsage {
 pub struct Pool {
     inner: DatabaseConnection,
     holders: Arc<AtomicUsize>,
+    /// Postgres only: connections kept between reads (see `Kept`).
+    kept: Option<Arc<Kept>>,
 }
 
 /// One holder of the pool, counted while it lives.
@@ -152,6 +157,11 @@ impl Pool {
         self.inner.get_database_backend()
     }
 
+    /// Postgres connections kept between reads, idle (0 on SQLite).
+    pub fn kept_idle(&self) -> usize {
+        self.kept.as_ref().map_or(0, |kept| kept.len())
+    }
+
     fn usage(&self) -> PoolUsage {
         let (open, idle) = match self.inner.get_database_backend() {
             DbBackend::Postgres => {
@@ -163,6 +173,7 @@ impl Pool {
                 (pool.size(), pool.num_idle())
             }
         };
+        let idle = idle + self.kept_idle();
         let in_use = (open as usize).saturating_sub(idle);
         // A connection on its way back to the pool still counts as in use for a moment after its
         // holder left; the difference is then negative and nobody waits.
@@ -189,17 +200,186 @@ impl ConnectionTrait for Pool {
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         let _held = Held::new(&self.holders);
-        self.inner.query_one_raw(stmt).await
+        match &self.kept {
+            Some(kept) => kept.query_one(self.inner.get_postgres_connection_pool(), &stmt).await,
+            None => self.inner.query_one_raw(stmt).await,
+        }
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         let _held = Held::new(&self.holders);
-        self.inner.query_all_raw(stmt).await
+        match &self.kept {
+            Some(kept) => kept.query_all(self.inner.get_postgres_connection_pool(), &stmt).await,
+            None => self.inner.query_all_raw(stmt).await,
+        }
     }
 
     fn support_returning(&self) -> bool {
         self.inner.support_returning()
     }
+}
+
+/// Postgres connections kept out of sqlx's pool between reads.
+///
+/// sqlx pings every connection that goes back to its pool (a Sync message and Postgres's answer,
+/// in a task of its own) so that one left half-way through a statement is cleaned or closed
+/// before anyone gets it. For a read that ran to its end, that ping is a second round trip as dear
+/// as the statement: with it, an uncached posting by id cost 160 µs of server CPU and 91 µs of
+/// Postgres CPU; without it 124 and 57 (bench/README.md). So a connection whose statement
+/// succeeded is kept here, and the next read takes it (rows a read left unread are drained by
+/// sqlx before the next statement). Everything else goes back to sqlx as before, which pings it:
+/// a failed statement, a read dropped half-way (its connection is dropped with it), a connection
+/// kept for longer than `KEPT_FOR`. Transactions and writes take theirs from sqlx.
+///
+/// Readers take turns, first come first served: at most the pool's size less two (less one in a
+/// pool of two or three) read at once, so however many connections readers keep, writers find
+/// one with sqlx. A pool of one keeps none.
+///
+/// Like sqlx's own idle connections, one idle for a second or more is pinged before its next
+/// statement; one that fails anyway (Postgres restarted under it) costs its read one retry on a
+/// connection from sqlx, as a read is safe to repeat.
+#[derive(Debug)]
+struct Kept {
+    idle: Mutex<Vec<Spare>>,
+    /// One turn per connection readers may hold at once: fewer than the pool has, so writers
+    /// always find one with sqlx, and no more are ever kept.
+    turns: tokio::sync::Semaphore,
+    /// How long a reader waits for its turn (the pool's acquire timeout).
+    wait: Duration,
+    stats: Arc<SqlStats>,
+}
+
+#[derive(Debug)]
+struct Spare {
+    conn: PoolConnection<Postgres>,
+    /// When it left sqlx's pool: after `KEPT_FOR` it goes back, where sqlx checks its lifetime.
+    taken: Instant,
+    idle_since: Instant,
+}
+
+/// How long a connection is kept out of sqlx's pool before it goes back for sqlx's checks
+/// (`max_lifetime`, the idle reaper).
+const KEPT_FOR: Duration = Duration::from_secs(60);
+
+/// A kept connection idle this long is pinged before it runs a statement (as sqlx's
+/// `test_before_acquire_if_idle_for` does in `Database::connect_with`).
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
+impl Kept {
+    /// `None` for a pool too small to set connections aside for readers.
+    fn new(pool: &PoolSettings, stats: Arc<SqlStats>) -> Option<Self> {
+        // Two connections stay with sqlx for writers (one, in a pool of two or three).
+        let max = pool.max_connections as usize;
+        let turns = max.saturating_sub(if max >= 4 { 2 } else { 1 });
+        (turns > 0).then(|| Self {
+            idle: Mutex::new(Vec::new()),
+            turns: tokio::sync::Semaphore::new(turns),
+            wait: pool.acquire_timeout,
+            stats,
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.idle.lock().map_or(0, |idle| idle.len())
+    }
+
+    /// A turn to read, then a kept connection, the most recently used first (its Postgres backend
+    /// is the warmest), or one from sqlx when none is kept. Readers wait for their turn first in,
+    /// first served. The `bool` says whether the connection was kept.
+    async fn take(
+        &self,
+        pool: &PgPool,
+    ) -> Result<(tokio::sync::SemaphorePermit<'_>, PoolConnection<Postgres>, Instant, bool), DbErr> {
+        let turn = match tokio::time::timeout(self.wait, self.turns.acquire()).await {
+            Ok(Ok(turn)) => turn,
+            Ok(Err(_closed)) => return Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed)),
+            Err(_elapsed) => return Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
+        };
+        loop {
+            let Some(mut spare) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) else { break };
+            if spare.taken.elapsed() >= KEPT_FOR {
+                continue; // dropped: back to sqlx, which checks its lifetime
+            }
+            if spare.idle_since.elapsed() >= PING_IF_IDLE_FOR && spare.conn.ping().await.is_err() {
+                spare.conn.close_on_drop();
+                continue;
+            }
+            return Ok((turn, spare.conn, spare.taken, true));
+        }
+        let conn = pool.acquire().await.map_err(|err| match err {
+            sea_orm::sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+            sea_orm::sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+            other => DbErr::Conn(RuntimeErr::SqlxError(Arc::new(other))),
+        })?;
+        Ok((turn, conn, Instant::now(), false))
+    }
+
+    /// Keeps a connection whose statement ran to its end (there is room: no more are kept than
+    /// there are turns, and its reader still holds one).
+    fn keep(&self, conn: PoolConnection<Postgres>, taken: Instant) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(Spare { conn, taken, idle_since: Instant::now() });
+        }
+    }
+
+    async fn query_all(&self, pool: &PgPool, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
+        Ok(self.run(pool, stmt, Fetch::All).await?.into_iter().map(QueryResult::from).collect())
+    }
+
+    async fn query_one(&self, pool: &PgPool, stmt: &Statement) -> Result<Option<QueryResult>, DbErr> {
+        Ok(self.run(pool, stmt, Fetch::First).await?.into_iter().next().map(QueryResult::from))
+    }
+
+    /// Runs the statement on a kept connection (once more on one from sqlx when a kept one turns
+    /// out broken), counting it as sea-orm counts its own statements, and keeps the connection
+    /// when the statement succeeded.
+    async fn run(&self, pool: &PgPool, stmt: &Statement, fetch: Fetch) -> Result<Vec<PgRow>, DbErr> {
+        loop {
+            let (_turn, mut conn, taken, was_kept) = self.take(pool).await?;
+            let start = Instant::now();
+            let result = match fetch {
+                Fetch::All => bind(stmt).fetch_all(&mut *conn).await,
+                Fetch::First => bind(stmt).fetch_optional(&mut *conn).await.map(|row| row.into_iter().collect()),
+            };
+            let failed = result.is_err();
+            self.stats.record(&sea_orm::metric::Info { elapsed: start.elapsed(), statement: stmt, failed });
+            match result {
+                Ok(value) => {
+                    self.keep(conn, taken);
+                    return Ok(value);
+                }
+                // A kept connection whose Postgres went away: the read runs again on one from
+                // sqlx (which hands out live ones), or fails with its error if that one fails too.
+                Err(err) if was_kept && gone(&err) => conn.close_on_drop(),
+                Err(err) => return Err(DbErr::Query(RuntimeErr::SqlxError(Arc::new(err)))),
+            }
+        }
+    }
+}
+
+/// Whether the connection's Postgres backend is gone: the socket failed, or Postgres said it
+/// ended the session (SQLSTATE class 57P: an administrator, a crash, a shutdown).
+fn gone(err: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    match err {
+        Error::Io(_) | Error::Protocol(_) => true,
+        Error::Database(db) => db.code().is_some_and(|code| code.starts_with("57P")),
+        _ => false,
+    }
+}
+
+/// What a read takes of its rows.
+#[derive(Clone, Copy)]
+enum Fetch {
+    All,
+    /// The first row, if any (the rest are not read).
+    First,
+}
+
+/// The statement with its values bound for sqlx, as sea-orm binds them.
+fn bind(stmt: &Statement) -> sea_orm::sqlx::query::Query<'_, Postgres, sea_query_sqlx::SqlxValues> {
+    let values = stmt.values.clone().unwrap_or_else(|| sea_orm::Values(Vec::new()));
+    sea_orm::sqlx::query_with(sea_orm::sqlx::AssertSqlSafe(stmt.sql.as_str()), sea_query_sqlx::SqlxValues(values))
 }
 
 /// A holder that outlives a borrow: a transaction's.
@@ -272,9 +452,10 @@ impl Database {
             .connect_timeout(pool.acquire_timeout)
             .acquire_timeout(pool.acquire_timeout)
             // sqlx pings a connection when it goes back to the pool, and by default again when it
-            // is handed out: with both, each statement cost three round trips to Postgres. The
-            // ping on return stays (it finds a broken connection before anyone gets it); a
-            // connection is pinged when handed out only after a second or more idle.
+            // is handed out: with both, each statement cost three round trips to Postgres. A
+            // connection is pinged when handed out only after a second or more idle; the ping on
+            // return stays for transactions and for reads that did not end cleanly, while a read
+            // that did keeps its connection for the next (`Kept`).
             .test_before_acquire_if_idle_for(Duration::from_secs(1))
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|o| {
@@ -293,7 +474,11 @@ impl Database {
             DbBackend::Sqlite => Backend::Sqlite,
             other => return Err(DbErr::Custom(format!("unsupported database backend {other:?}"))),
         };
-        Ok(Self { conn: Pool { inner: conn, holders: Arc::default() }, backend, stats })
+        let kept = match backend {
+            Backend::Postgres => Kept::new(pool, stats.clone()).map(Arc::new),
+            Backend::Sqlite => None,
+        };
+        Ok(Self { conn: Pool { inner: conn, holders: Arc::default(), kept }, backend, stats })
     }
 
     /// Begins a transaction that will write. On SQLite it takes the write lock at once (`BEGIN

@@ -47,3 +47,65 @@ async fn postgres_connections_reuse_generic_plans_unless_told_not_to() {
         assert_eq!(row.try_get::<String>("", "plan_cache_mode").unwrap(), expected);
     }
 }
+
+/// The backend process a read ran on (Postgres only).
+async fn backend_pid(pool: &hiregraph_persistence::db::Pool) -> Result<i32, hiregraph_persistence::DbErr> {
+    use hiregraph_persistence::{ConnectionTrait, DbBackend, Statement};
+    let row = pool.query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT pg_backend_pid() AS pid")).await?;
+    Ok(row.expect("one row").try_get::<i32>("", "pid").unwrap())
+}
+
+/// On Postgres a read that ran to its end keeps its connection for the next read, out of sqlx's
+/// pool (which would ping it on the way back). A read that fails, or that is dropped half-way,
+/// gives its connection back to sqlx, and the next read gets correct answers.
+#[tokio::test]
+async fn postgres_reads_keep_their_connection_unless_they_fail_or_are_dropped_half_way() {
+    use hiregraph_persistence::{ConnectionTrait, DbBackend, Statement};
+    let app = crate::helpers::spawn_app_with(&[("HIREGRAPH_CACHE", "off")]).await;
+    if app.app.db.backend != Backend::Postgres {
+        assert_eq!(app.app.db.conn.kept_idle(), 0, "SQLite keeps nothing out of its pool");
+        return;
+    }
+    let pool = &app.app.db.conn;
+    let first = backend_pid(pool).await.unwrap();
+    let kept = pool.kept_idle();
+    assert!(kept >= 1, "the read's connection is kept");
+    assert_eq!(backend_pid(pool).await.unwrap(), first, "the next read takes the connection last kept");
+    assert_eq!(pool.kept_idle(), kept);
+
+    // A statement that fails: its connection goes back to sqlx.
+    let failed = pool.query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT 1 / 0 AS n")).await;
+    assert!(failed.unwrap_err().to_string().contains("division by zero"));
+    assert_eq!(pool.kept_idle(), kept - 1, "a failed read's connection is not kept");
+
+    // A read dropped while Postgres still works on it: its connection goes back to sqlx too.
+    let kept = pool.kept_idle();
+    let slow = pool.query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT pg_sleep(5) IS NULL AS slept"));
+    assert!(tokio::time::timeout(std::time::Duration::from_millis(200), slow).await.is_err());
+    assert_eq!(pool.kept_idle(), kept.saturating_sub(1), "a dropped read's connection is not kept");
+    let row =
+        pool.query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT 41 + 1 AS n")).await.unwrap().unwrap();
+    assert_eq!(row.try_get::<i32>("", "n").unwrap(), 42, "the next read reads its own answer");
+}
+
+/// A kept connection whose Postgres backend went away (a restart, a failover, an operator's
+/// `pg_terminate_backend`) costs its next read one retry on a connection from sqlx, not an error.
+#[tokio::test]
+async fn a_read_on_a_kept_connection_whose_backend_was_terminated_runs_again_on_a_live_one() {
+    use hiregraph_persistence::{ConnectionTrait, DbBackend, Statement};
+    let app = crate::helpers::spawn_app_with(&[("HIREGRAPH_CACHE", "off")]).await;
+    if app.app.db.backend != Backend::Postgres {
+        return;
+    }
+    let pool = &app.app.db.conn;
+    let doomed = backend_pid(pool).await.unwrap();
+    assert!(pool.kept_idle() >= 1);
+    // From a connection of sqlx's own, waiting until the backend has exited.
+    let sql = format!("SELECT pg_terminate_backend({doomed}, 5000) AS done");
+    let row = pool.sea_orm().query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await.unwrap().unwrap();
+    assert!(row.try_get::<bool>("", "done").unwrap());
+    let statements = app.app.db.stats.total();
+    let now = backend_pid(pool).await.expect("the read runs again on a live connection");
+    assert_ne!(now, doomed);
+    assert_eq!(app.app.db.stats.total() - statements, 2, "the failed attempt and the retry are both counted");
+}
