@@ -109,3 +109,33 @@ async fn a_read_on_a_kept_connection_whose_backend_was_terminated_runs_again_on_
     assert_ne!(now, doomed);
     assert_eq!(app.app.db.stats.total() - statements, 2, "the failed attempt and the retry are both counted");
 }
+
+/// Readers hold at most the pool's size less two connections at once: when every reader's turn
+/// is taken by slow reads, a writer still begins at once, and the reads queued behind them run
+/// when a turn frees up.
+#[tokio::test]
+async fn slow_reads_filling_the_pool_leave_a_connection_for_a_writer() {
+    use hiregraph_persistence::{ConnectionTrait, DbBackend, Statement};
+    use std::time::{Duration, Instant};
+    let app =
+        crate::helpers::spawn_app_with(&[("HIREGRAPH_DB_MAX_CONNECTIONS", "4"), ("HIREGRAPH_CACHE", "off")]).await;
+    if app.app.db.backend != Backend::Postgres {
+        return;
+    }
+    let slow = |pool: hiregraph_persistence::db::Pool| async move {
+        let sql = "SELECT pg_sleep(1) IS NULL AS slept";
+        pool.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await.map(|row| row.is_some())
+    };
+    let reads: Vec<_> = (0..4).map(|_| tokio::spawn(slow(app.app.db.conn.clone()))).collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let asked = Instant::now();
+    let write = app.app.db.write().await.expect("a writer gets a connection while reads fill their turns");
+    assert!(asked.elapsed() < Duration::from_millis(500), "the writer waited {:?}", asked.elapsed());
+    write.commit().await.unwrap();
+    let started = Instant::now();
+    for read in reads {
+        assert!(read.await.unwrap().unwrap());
+    }
+    // Two reads ran at a time: the last two began when the first two ended.
+    assert!(started.elapsed() >= Duration::from_millis(1500), "four slow reads ended after {:?}", started.elapsed());
+}
