@@ -236,8 +236,9 @@ impl ConnectionTrait for Pool {
 /// one with sqlx. A pool of one keeps none.
 ///
 /// Like sqlx's own idle connections, one idle for a second or more is pinged before its next
-/// statement; one that fails anyway (Postgres restarted under it) costs its read one retry on a
-/// connection from sqlx, as a read is safe to repeat.
+/// statement. One that fails anyway (Postgres restarted under it) costs its read one retry on a
+/// connection from sqlx, as a read is safe to repeat, and sends every other kept connection back
+/// to sqlx to be pinged.
 #[derive(Debug)]
 struct Kept {
     idle: Mutex<Vec<Spare>>,
@@ -348,9 +349,15 @@ impl Kept {
                     self.keep(conn, taken);
                     return Ok(value);
                 }
-                // A kept connection whose Postgres went away: the read runs again on one from
-                // sqlx (which hands out live ones), or fails with its error if that one fails too.
-                Err(err) if was_kept && gone(&err) => conn.close_on_drop(),
+                // A kept connection whose Postgres went away: so did the other kept ones, most
+                // likely (a restart, a failover). They all go back to sqlx, which pings each and
+                // closes the dead; the read runs again on a connection from sqlx, or fails with
+                // its error if that one fails too.
+                Err(err) if was_kept && gone(&err) => {
+                    conn.close_on_drop();
+                    let others = self.idle.lock().map(|mut idle| std::mem::take(&mut *idle)).unwrap_or_default();
+                    drop(others);
+                }
                 Err(err) => return Err(DbErr::Query(RuntimeErr::SqlxError(Arc::new(err)))),
             }
         }

@@ -98,8 +98,14 @@ async fn a_read_on_a_kept_connection_whose_backend_was_terminated_runs_again_on_
         return;
     }
     let pool = &app.app.db.conn;
+    // Two connections kept: two reads at once, each on its own.
+    let (one, two) = tokio::join!(
+        pool.query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT pg_sleep(0.2) IS NULL AS slept")),
+        pool.query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT pg_sleep(0.2) IS NULL AS slept")),
+    );
+    assert!(one.unwrap().is_some() && two.unwrap().is_some());
+    assert!(pool.kept_idle() >= 2, "{} kept", pool.kept_idle());
     let doomed = backend_pid(pool).await.unwrap();
-    assert!(pool.kept_idle() >= 1);
     // From a connection of sqlx's own, waiting until the backend has exited.
     let sql = format!("SELECT pg_terminate_backend({doomed}, 5000) AS done");
     let row = pool.sea_orm().query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await.unwrap().unwrap();
@@ -108,6 +114,7 @@ async fn a_read_on_a_kept_connection_whose_backend_was_terminated_runs_again_on_
     let now = backend_pid(pool).await.expect("the read runs again on a live connection");
     assert_ne!(now, doomed);
     assert_eq!(app.app.db.stats.total() - statements, 2, "the failed attempt and the retry are both counted");
+    assert_eq!(pool.kept_idle(), 1, "the other kept connections went back to sqlx; the retry's is kept");
 }
 
 /// Readers hold at most the pool's size less two connections at once: when every reader's turn
