@@ -1,4 +1,4 @@
-use hiregraph_persistence::Backend;
+use hiregraph_persistence::{Backend, ConnectionTrait, DbBackend, Statement};
 
 use crate::helpers::{postgres_admin_url, redis_url, spawn_app};
 
@@ -27,7 +27,6 @@ async fn the_suite_runs_on_the_backend_it_was_asked_for() {
 /// execution when `HIREGRAPH_DB_GENERIC_PLANS=false`; SQLite has no such setting.
 #[tokio::test]
 async fn postgres_connections_reuse_generic_plans_unless_told_not_to() {
-    use hiregraph_persistence::{ConnectionTrait, DbBackend, Statement};
     for (setting, expected) in [(None, "force_generic_plan"), (Some("false"), "auto")] {
         let app = match setting {
             None => spawn_app().await,
@@ -48,10 +47,14 @@ async fn postgres_connections_reuse_generic_plans_unless_told_not_to() {
     }
 }
 
+/// A statement for Postgres.
+fn pg(sql: impl Into<String>) -> Statement {
+    Statement::from_string(DbBackend::Postgres, sql)
+}
+
 /// The backend process a read ran on (Postgres only).
 async fn backend_pid(pool: &hiregraph_persistence::db::Pool) -> Result<i32, hiregraph_persistence::DbErr> {
-    use hiregraph_persistence::{ConnectionTrait, DbBackend, Statement};
-    let row = pool.query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT pg_backend_pid() AS pid")).await?;
+    let row = pool.query_one_raw(pg("SELECT pg_backend_pid() AS pid")).await?;
     Ok(row.expect("one row").try_get::<i32>("", "pid").unwrap())
 }
 
@@ -60,7 +63,6 @@ async fn backend_pid(pool: &hiregraph_persistence::db::Pool) -> Result<i32, hire
 /// gives its connection back to sqlx, and the next read gets correct answers.
 #[tokio::test]
 async fn postgres_reads_keep_their_connection_unless_they_fail_or_are_dropped_half_way() {
-    use hiregraph_persistence::{ConnectionTrait, DbBackend, Statement};
     let app = crate::helpers::spawn_app_with(&[("HIREGRAPH_CACHE", "off")]).await;
     if app.app.db.backend != Backend::Postgres {
         assert_eq!(app.app.db.conn.kept_idle(), 0, "SQLite keeps nothing out of its pool");
@@ -74,17 +76,16 @@ async fn postgres_reads_keep_their_connection_unless_they_fail_or_are_dropped_ha
     assert_eq!(pool.kept_idle(), kept);
 
     // A statement that fails: its connection goes back to sqlx.
-    let failed = pool.query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT 1 / 0 AS n")).await;
+    let failed = pool.query_one_raw(pg("SELECT 1 / 0 AS n")).await;
     assert!(failed.unwrap_err().to_string().contains("division by zero"));
     assert_eq!(pool.kept_idle(), kept - 1, "a failed read's connection is not kept");
 
     // A read dropped while Postgres still works on it: its connection goes back to sqlx too.
     let kept = pool.kept_idle();
-    let slow = pool.query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT pg_sleep(5) IS NULL AS slept"));
+    let slow = pool.query_one_raw(pg("SELECT pg_sleep(5) IS NULL AS slept"));
     assert!(tokio::time::timeout(std::time::Duration::from_millis(200), slow).await.is_err());
     assert_eq!(pool.kept_idle(), kept.saturating_sub(1), "a dropped read's connection is not kept");
-    let row =
-        pool.query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT 41 + 1 AS n")).await.unwrap().unwrap();
+    let row = pool.query_one_raw(pg("SELECT 41 + 1 AS n")).await.unwrap().unwrap();
     assert_eq!(row.try_get::<i32>("", "n").unwrap(), 42, "the next read reads its own answer");
 }
 
@@ -92,7 +93,6 @@ async fn postgres_reads_keep_their_connection_unless_they_fail_or_are_dropped_ha
 /// `pg_terminate_backend`) costs its next read one retry on a connection from sqlx, not an error.
 #[tokio::test]
 async fn a_read_on_a_kept_connection_whose_backend_was_terminated_runs_again_on_a_live_one() {
-    use hiregraph_persistence::{ConnectionTrait, DbBackend, Statement};
     let app = crate::helpers::spawn_app_with(&[("HIREGRAPH_CACHE", "off")]).await;
     if app.app.db.backend != Backend::Postgres {
         return;
@@ -100,15 +100,15 @@ async fn a_read_on_a_kept_connection_whose_backend_was_terminated_runs_again_on_
     let pool = &app.app.db.conn;
     // Two connections kept: two reads at once, each on its own.
     let (one, two) = tokio::join!(
-        pool.query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT pg_sleep(0.2) IS NULL AS slept")),
-        pool.query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT pg_sleep(0.2) IS NULL AS slept")),
+        pool.query_one_raw(pg("SELECT pg_sleep(0.2) IS NULL AS slept")),
+        pool.query_one_raw(pg("SELECT pg_sleep(0.2) IS NULL AS slept")),
     );
     assert!(one.unwrap().is_some() && two.unwrap().is_some());
     assert!(pool.kept_idle() >= 2, "{} kept", pool.kept_idle());
     let doomed = backend_pid(pool).await.unwrap();
     // From a connection of sqlx's own, waiting until the backend has exited.
     let sql = format!("SELECT pg_terminate_backend({doomed}, 5000) AS done");
-    let row = pool.sea_orm().query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await.unwrap().unwrap();
+    let row = pool.sea_orm().query_one_raw(pg(sql)).await.unwrap().unwrap();
     assert!(row.try_get::<bool>("", "done").unwrap());
     let statements = app.app.db.stats.total();
     let now = backend_pid(pool).await.expect("the read runs again on a live connection");
@@ -122,7 +122,6 @@ async fn a_read_on_a_kept_connection_whose_backend_was_terminated_runs_again_on_
 /// when a turn frees up.
 #[tokio::test]
 async fn slow_reads_filling_the_pool_leave_a_connection_for_a_writer() {
-    use hiregraph_persistence::{ConnectionTrait, DbBackend, Statement};
     use std::time::{Duration, Instant};
     let app =
         crate::helpers::spawn_app_with(&[("HIREGRAPH_DB_MAX_CONNECTIONS", "4"), ("HIREGRAPH_CACHE", "off")]).await;
@@ -131,7 +130,7 @@ async fn slow_reads_filling_the_pool_leave_a_connection_for_a_writer() {
     }
     let slow = |pool: hiregraph_persistence::db::Pool| async move {
         let sql = "SELECT pg_sleep(1) IS NULL AS slept";
-        pool.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await.map(|row| row.is_some())
+        pool.query_one_raw(pg(sql)).await.map(|row| row.is_some())
     };
     let reads: Vec<_> = (0..4).map(|_| tokio::spawn(slow(app.app.db.conn.clone()))).collect();
     tokio::time::sleep(Duration::from_millis(200)).await;
